@@ -1,0 +1,53 @@
+# eapcase: `make run` to try it, `make test` for everything CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EAPCASE := $(BIN)/eapcase
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run serve test lint typecheck contracts migrations-check pytest bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-installs only when the lock or the project metadata changed.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(EAPCASE) migrate --noinput
+	$(EAPCASE) demo --if-empty
+	$(EAPCASE) collectstatic --noinput --verbosity 0
+	$(EAPCASE) demo --logins
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	$(EAPCASE) runserver --insecure $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/lint-imports
+
+migrations-check: install
+	$(EAPCASE) makemigrations --check --dry-run
+
+pytest: install
+	$(BIN)/pytest -p no:cacheprovider -n 2
+
+test: lint typecheck contracts migrations-check pytest
+
+bench: install
+	$(BIN)/python bench/check_throughput.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

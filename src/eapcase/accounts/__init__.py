@@ -1,0 +1,1 @@
+"""Users, their memberships and roles, and the one access predicate for cases."""

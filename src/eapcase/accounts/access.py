@@ -1,0 +1,116 @@
+"""The one access gate for cases. Pages, API, exports, reports and services all start here.
+
+WPO staff see every case; Partner staff the cases of their Partner; providers the cases
+referred to them; nobody else any. Missing and forbidden give the same answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+
+from eapcase.accounts.choices import PARTNER_ROLES, WPO_ROLES, Role
+from eapcase.core.errors import NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from eapcase.cases.models import Case
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read the case
+    MANAGE = "manage"  # the Partner's clinical actions: attempts, reviews, notes, closure
+    ASSIGN = "assign"  # reassign the case to another clinician
+    PROVIDE = "provide"  # the provider's actions: sessions, case notes, contacts to the Partner
+    ACKNOWLEDGE = "acknowledge"  # WPO acknowledges an escalation
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a user's active memberships amount to."""
+
+    wpo_roles: frozenset[str]
+    partner_roles: dict[int, frozenset[str]]  # partner id -> roles there
+    provider_ids: frozenset[int]
+
+    @property
+    def is_wpo(self) -> bool:
+        return bool(self.wpo_roles)
+
+
+_NOBODY = Standing(frozenset(), {}, frozenset())
+
+
+def standing_of(user: Any) -> Standing:
+    """The user's memberships, read once per request (cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOBODY
+    cached = getattr(user, "_eapcase_standing", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    wpo: set[str] = set()
+    partners: dict[int, set[str]] = {}
+    providers: set[int] = set()
+    for role, partner_id, provider_id in user.memberships.filter(active=True).values_list(
+        "role", "partner_id", "provider_id"
+    ):
+        if role in WPO_ROLES:
+            wpo.add(role)
+        elif role in PARTNER_ROLES and partner_id is not None:
+            partners.setdefault(partner_id, set()).add(role)
+        elif role == Role.PROVIDER and provider_id is not None:
+            providers.add(provider_id)
+    standing = Standing(
+        frozenset(wpo), {k: frozenset(v) for k, v in partners.items()}, frozenset(providers)
+    )
+    user._eapcase_standing = standing
+    return standing
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Every query about cases starts from this queryset."""
+    from eapcase.cases.models import Case
+
+    standing = standing_of(user)
+    if standing.is_wpo:
+        return Case.objects.all()
+    if not standing.partner_roles and not standing.provider_ids:
+        return Case.objects.none()
+    return Case.objects.filter(
+        Q(partner_id__in=list(standing.partner_roles)) | Q(provider_id__in=list(standing.provider_ids))
+    )
+
+
+def may(user: Any, case: Case, action: Action) -> bool:
+    """Whether the user may do `action` to a case. Seeing is decided by `cases_visible_to`'s
+    rule; the other actions narrow it by role."""
+    standing = standing_of(user)
+    partner_roles = standing.partner_roles.get(case.partner_id, frozenset())
+    is_provider = case.provider_id is not None and case.provider_id in standing.provider_ids
+    if action == Action.VIEW:
+        return standing.is_wpo or bool(partner_roles) or is_provider
+    if action == Action.MANAGE:
+        return Role.WPO_CLINICIAN in standing.wpo_roles or bool(
+            partner_roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}
+        )
+    if action == Action.ASSIGN:
+        return Role.WPO_CLINICIAN in standing.wpo_roles or Role.PARTNER_LEAD in partner_roles
+    if action == Action.PROVIDE:
+        return is_provider
+    if action == Action.ACKNOWLEDGE:
+        return standing.is_wpo
+    return False
+
+
+def access_case(*, user: Any, case_ref: str, action: Action = Action.VIEW) -> Case:
+    """The case the user may act on. NotFound for a missing case and for one the user cannot
+    see (the same answer); PermissionDenied for a case they see but may not act on so."""
+    case = cases_visible_to(user).filter(reference=case_ref).select_related(
+        "partner", "participant", "client", "provider", "assigned_clinician"
+    ).first()
+    if case is None:
+        raise NotFound("No such case.", field="case")
+    if not may(user, case, action):
+        raise PermissionDenied(f"You may not {action.value} this case.", field="case")
+    return case

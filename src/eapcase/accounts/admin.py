@@ -1,0 +1,58 @@
+"""Admin for users and memberships; the admin site is for WPO admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from eapcase.accounts.access import standing_of
+from eapcase.accounts.choices import Role
+from eapcase.accounts.models import Membership, User
+
+
+def _wpo_admin_only(request: HttpRequest) -> bool:
+    user: Any = request.user
+    return bool(user.is_active and Role.WPO_ADMIN in standing_of(user).wpo_roles)
+
+
+admin.site.has_permission = _wpo_admin_only  # type: ignore[method-assign]
+admin.site.site_header = "eapcase reference data"
+admin.site.site_title = "eapcase admin"
+
+
+class WpoAdminModelAdmin(admin.ModelAdmin):
+    """Every permission follows from being a WPO admin, not from Django's per-model flags."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _wpo_admin_only(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _wpo_admin_only(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _wpo_admin_only(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _wpo_admin_only(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _wpo_admin_only(request)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _wpo_admin_only(request)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+
+
+@admin.register(User)
+class UserAdmin(WpoAdminModelAdmin, BaseUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ("username", "first_name", "last_name", "email", "is_active")

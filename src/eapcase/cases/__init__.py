@@ -1,0 +1,1 @@
+"""Participants and cases: sessions, reviews and the benefit ledger, notes, queries, closure."""

@@ -1,0 +1,60 @@
+"""Choice lists of cases; values are those of the history format (shared/spec)."""
+
+from django.db import models
+
+
+class Referral(models.TextChoices):
+    SELF = "self", "self-referral"
+    MANAGEMENT_REFERRAL = "management_referral", "management referral"
+    CRITICAL_INCIDENT = "critical_incident", "critical incident"
+    FREQUENT_USER = "frequent_user", "frequent user"
+
+
+class CaseType(models.TextChoices):
+    INDIVIDUAL = "individual", "individual"
+    COUPLES = "couples", "couples"
+    FAMILY = "family", "family"
+    MINOR = "minor", "minor"
+    TRANSITIONAL_SUPPORT = "transitional_support", "transitional support"
+    ASSESSMENT_ONLY = "assessment_only", "assessment only"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "open"
+    CLOSED = "closed", "closed"
+
+
+class RiskLevel(models.TextChoices):
+    NONE = "none", "none identified"
+    LOW = "low", "low"
+    MEDIUM = "medium", "medium"
+    HIGH = "high", "high"
+
+
+class ReviewDecision(models.TextChoices):
+    AUTHORISE_REMAINING = "authorise_remaining", "authorise sessions of the benefit"
+    TRANSITION_SESSION = "transition_session", "one transition session"
+    DENY = "deny", "deny further sessions, offer resources"
+
+
+class AuthorisationOrigin(models.TextChoices):
+    INITIAL = "initial", "initial"
+    REVIEW = "review", "review"
+
+
+class PreferenceSource(models.TextChoices):
+    PARTICIPANT = "participant", "said by the participant"
+    WPO_INTAKE = "wpo_intake", "WPO intake"
+    PARTNER = "partner", "recorded by the Partner"
+    IMPORT = "import", "imported history"
+
+
+# The contact preferences and consents of the history format's participant object.
+PREFERENCE_FIELDS = (
+    "phone",
+    "email",
+    "voicemail_ok",
+    "email_messages_ok",
+    "email_only",
+    "email_consent",
+)

@@ -1,0 +1,226 @@
+"""Participants and their cases: sessions, the first-session review and the benefit ledger,
+Partner notes, participant queries and dissatisfaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from eapcase.cases.choices import (
+    AuthorisationOrigin,
+    CaseStatus,
+    CaseType,
+    PreferenceSource,
+    Referral,
+    ReviewDecision,
+    RiskLevel,
+)
+
+
+class Participant(models.Model):
+    """A person using the service. Current contact preferences are kept here for fast reads;
+    each change, with its source and date, is a ContactPreference row."""
+
+    client = models.ForeignKey(
+        "organisations.ClientOrganisation", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="participants",
+    )
+    full_name = models.CharField(max_length=200)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    has_phone = models.BooleanField(default=True)
+    has_email = models.BooleanField(default=True)
+    voicemail_ok = models.BooleanField(default=True)
+    email_messages_ok = models.BooleanField(default=True)
+    email_only = models.BooleanField(default=False)
+    email_consent = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def preferences(self) -> dict[str, bool]:
+        """The participant object of the history format."""
+        return {
+            "phone": self.has_phone,
+            "email": self.has_email,
+            "voicemail_ok": self.voicemail_ok,
+            "email_messages_ok": self.email_messages_ok,
+            "email_only": self.email_only,
+            "email_consent": self.email_consent,
+        }
+
+
+class ContactPreference(models.Model):
+    """One statement of a contact preference or consent: what, its value, who said it, when."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="preference_history"
+    )
+    field = models.CharField(max_length=30)
+    value = models.BooleanField()
+    source = models.CharField(max_length=20, choices=PreferenceSource.choices)
+    stated_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["participant", "stated_at", "id"]
+
+
+class Case(models.Model):
+    """A case: one participant's episode of care, managed by one Partner."""
+
+    reference = models.CharField(max_length=40, unique=True)
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="cases")
+    client = models.ForeignKey(
+        "organisations.ClientOrganisation", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    partner = models.ForeignKey(
+        "organisations.Partner", on_delete=models.PROTECT, related_name="cases"
+    )
+    provider = models.ForeignKey(
+        "organisations.Provider", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="cases", help_text="The provider the case is referred to.",
+    )
+    assigned_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    referral = models.CharField(max_length=30, choices=Referral.choices)
+    case_type = models.CharField(max_length=30, choices=CaseType.choices)
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, default=RiskLevel.NONE)
+    benefit_sessions = models.PositiveSmallIntegerField()
+    presenting_issue = models.CharField(max_length=200, blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=200, blank=True)
+    # The participant object of the history's case line, fixed when the case opened; later
+    # changes are participant_updated events.
+    opening_preferences = models.JSONField(default=dict)
+    # Ordinal of the last event appended; events keep a per-case sequence under a row lock.
+    event_seq = models.PositiveIntegerField(default=0)
+    next_step = models.CharField(max_length=500, blank=True)
+    last_summary = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partner", "status"]),
+            models.Index(fields=["assigned_clinician", "status"]),
+            models.Index(fields=["provider", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True)
+                | Q(status="closed", closed_at__isnull=False),
+                name="case_closed_has_time",
+            ),
+            models.CheckConstraint(condition=Q(benefit_sessions__gte=0), name="case_benefit"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Session(models.Model):
+    """A session held with the provider."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions")
+    provider = models.ForeignKey(
+        "organisations.Provider", null=True, blank=True, on_delete=models.PROTECT
+    )
+    number = models.PositiveSmallIntegerField()
+    held_at = models.DateTimeField()
+    event_id = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="session_number_once")
+        ]
+        ordering = ["case", "number"]
+
+
+class Review(models.Model):
+    """The first-session review of a couples, family, minor, transitional or assessment case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reviews")
+    decision = models.CharField(max_length=30, choices=ReviewDecision.choices)
+    sessions = models.PositiveSmallIntegerField(default=0)
+    resources = models.JSONField(default=list, blank=True)
+    transition_destination = models.CharField(max_length=200, blank=True)
+    rationale = models.TextField(blank=True)
+    completed_at = models.DateTimeField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    event_id = models.CharField(max_length=60)
+
+
+class Authorisation(models.Model):
+    """A line of the benefit ledger: sessions authorised for the case, and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="authorisations")
+    origin = models.CharField(max_length=10, choices=AuthorisationOrigin.choices)
+    review = models.OneToOneField(Review, null=True, blank=True, on_delete=models.CASCADE)
+    sessions = models.PositiveSmallIntegerField()
+    authorised_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "authorised_at", "id"]
+
+
+class Note(models.Model):
+    """A Partner's case note: what was done or agreed, and the next step."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    written_at = models.DateTimeField()
+    summary = models.TextField()
+    next_step = models.CharField(max_length=500)
+    event_id = models.CharField(max_length=60)
+
+
+class ParticipantQuery(models.Model):
+    """A participant's query on the case and its resolution."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="queries")
+    received_at = models.DateTimeField()
+    channel = models.CharField(max_length=20, default="phone")
+    text = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+    event_id = models.CharField(max_length=60)
+    resolution_event_id = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(resolution=""),
+                name="query_resolution_text",
+            )
+        ]
+
+
+class Dissatisfaction(models.Model):
+    """The Partner learnt that the participant is dissatisfied with some aspect of care."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dissatisfactions")
+    noted_at = models.DateTimeField()
+    aspect = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    escalation = models.OneToOneField(
+        "compliance.Escalation", null=True, blank=True, on_delete=models.PROTECT
+    )
+    event_id = models.CharField(max_length=60)

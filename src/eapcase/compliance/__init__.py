@@ -1,0 +1,1 @@
+"""The case history (CaseEvent), the obligations and findings the engine derives, escalations."""

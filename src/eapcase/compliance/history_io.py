@@ -1,0 +1,324 @@
+"""Import and export of case histories (shared/spec/history-format.md) through the services.
+
+Import is all or nothing per file: the engine's reader validates every line first, then each
+event is written by the same service a clinician's action uses, inside one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+from django.db import transaction
+
+from eapcase.cases import services as case_services
+from eapcase.cases.choices import PreferenceSource
+from eapcase.cases.models import Case, ParticipantQuery
+from eapcase.compliance import services as compliance_services
+from eapcase.compliance.models import CaseEvent
+from eapcase.core.errors import ServiceError
+from eapcase.organisations.models import Partner, PartnerClosedDate
+from eapcase.outreach import services as outreach_services
+from eapcase.outreach.models import Email, OutreachRequest
+from eapcase.policy import calendar as policy_calendar
+from eapcase.policy import history
+from eapcase.providers import services as provider_services
+from eapcase.providers.models import CaseNotesUpload, ProviderContact
+
+ENVELOPE = ("type", "case", "at", "id", "by")
+
+
+@dataclass(frozen=True)
+class HistoricalActor:
+    """Who an imported event was by: a name from the history, not a user of this system."""
+
+    username: str
+    pk: None = None
+
+
+class ImportFailed(Exception):
+    """Nothing was written; `errors` are `LINE: reason` strings, one per bad line."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    partners: int
+    cases: int
+    events: int
+
+
+def import_history(lines: Iterable[str], *, now: datetime,
+                   progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Read a whole history and write it, or write nothing and raise ImportFailed."""
+    text = list(lines)
+    try:
+        history.read_history(text)
+    except history.HistoryError as exc:
+        raise ImportFailed([f"{e.line}: {e.reason}" for e in exc.errors]) from exc
+    partners, cases = _parse_raw(text)
+    errors = _check_against_database(partners, cases)
+    if errors:
+        raise ImportFailed(errors)
+    written = 0
+    with transaction.atomic():
+        for line, obj in partners:
+            _partner_write(obj)
+        for line, case_obj, events in cases:
+            try:
+                with transaction.atomic():
+                    case = _case_write(case_obj, now=now)
+            except ServiceError as exc:
+                errors.append(f"{line}: {exc}")
+                continue
+            for event_line, event in events:
+                try:
+                    with transaction.atomic():
+                        _event_write(case, event, now=now)
+                except ServiceError as exc:
+                    errors.append(f"{event_line}: {exc}")
+                written += 1
+                if progress:
+                    progress(1)
+        if errors:
+            raise ImportFailed(errors)
+    return ImportResult(partners=len(partners), cases=len(cases), events=written)
+
+
+def _parse_raw(text: list[str]) -> tuple[list[tuple[int, dict[str, Any]]],
+                                         list[tuple[int, dict[str, Any],
+                                                    list[tuple[int, dict[str, Any]]]]]]:
+    """The validated file as raw objects: what is stored is exactly what the file said."""
+    partners: list[tuple[int, dict[str, Any]]] = []
+    cases: dict[str, tuple[int, dict[str, Any], list[tuple[int, dict[str, Any]]]]] = {}
+    for number, raw in enumerate(text, start=1):
+        if not raw.strip():
+            continue
+        obj = json.loads(raw)
+        if obj["type"] == "partner":
+            partners.append((number, obj))
+        elif obj["type"] == "case":
+            cases[obj["case"]] = (number, obj, [])
+        else:
+            obj.setdefault("id", f"L{number}")
+            cases[obj["case"]][2].append((number, obj))
+    for _line, _obj, events in cases.values():
+        events.sort(key=lambda item: history.parse_instant(item[1]["at"]))
+    return partners, list(cases.values())
+
+
+def _calendar_of(obj: dict[str, Any]) -> dict[str, Any]:
+    opening, closing = policy_calendar.parse_hours(obj.get("hours", "09:00-17:00"))
+    return {
+        "timezone": obj["timezone"], "country": obj.get("country", ""),
+        "subdivision": obj.get("subdivision", "") or "", "opening": opening,
+        "closing": closing,
+        "workdays": policy_calendar.parse_workdays(obj.get("workdays", "Mon-Fri")),
+        "closed": sorted(obj.get("closed_dates", [])),
+    }
+
+
+def _partner_calendar_now(partner: Partner) -> dict[str, Any]:
+    return {
+        "timezone": partner.timezone, "country": partner.country,
+        "subdivision": partner.subdivision, "opening": partner.opening,
+        "closing": partner.closing,
+        "workdays": policy_calendar.parse_workdays(partner.workdays),
+        "closed": sorted(d.isoformat() for d in partner.closed_dates.values_list("date",
+                                                                                  flat=True)),
+    }
+
+
+def _check_against_database(partners: list[tuple[int, dict[str, Any]]],
+                            cases: list[tuple[int, dict[str, Any], Any]]) -> list[str]:
+    errors = []
+    for line, obj in partners:
+        existing = Partner.objects.filter(code=obj["id"]).first()
+        if existing is not None and _partner_calendar_now(existing) != _calendar_of(obj):
+            errors.append(f"{line}: partner {obj['id']} exists here with another calendar")
+    known = set(Case.objects.filter(reference__in=[c[1]["case"] for c in cases])
+                .values_list("reference", flat=True))
+    for line, obj, _events in cases:
+        if obj["case"] in known:
+            errors.append(f"{line}: case {obj['case']} already exists")
+    return errors
+
+
+def _partner_write(obj: dict[str, Any]) -> Partner:
+    partner = Partner.objects.filter(code=obj["id"]).first()
+    if partner is not None:
+        return partner
+    cal = _calendar_of(obj)
+    partner = Partner.objects.create(
+        code=obj["id"], name=obj["id"], timezone=cal["timezone"], country=cal["country"],
+        subdivision=cal["subdivision"], opening=cal["opening"], closing=cal["closing"],
+        workdays=obj.get("workdays", "Mon-Fri"),
+    )
+    PartnerClosedDate.objects.bulk_create(
+        PartnerClosedDate(partner=partner, date=datetime.fromisoformat(d).date(),
+                          reason="imported") for d in cal["closed"]
+    )
+    return partner
+
+
+def _case_write(obj: dict[str, Any], *, now: datetime) -> Case:
+    prefs = history.parse_participant(obj.get("participant", {}))
+    prefs_dict = {k: bool(getattr(prefs, k)) for k in (
+        "phone", "email", "voicemail_ok", "email_messages_ok", "email_only", "email_consent")}
+    actor = HistoricalActor(obj.get("by", "") or "")
+    participant = case_services.participant_create(
+        actor=actor, full_name=f"Participant of {obj['case']}", now=now,
+        preferences=prefs_dict, source=PreferenceSource.IMPORT,
+    )
+    return case_services.case_open(
+        actor=actor, participant=participant, partner=Partner.objects.get(code=obj["partner"]),
+        referral=obj["referral"], case_type=obj["case_type"],
+        benefit_sessions=obj["benefit_sessions"], now=now,
+        at=history.parse_instant(obj["at"]), reference=obj["case"], preferences=prefs_dict,
+    )
+
+
+def _instant(value: Any) -> datetime | None:
+    return history.parse_instant(value) if value is not None else None
+
+
+def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
+    """Write one event through the service that records that kind of event."""
+    kind = obj["type"]
+    common: dict[str, Any] = {
+        "actor": HistoricalActor(obj.get("by", "") or ""), "now": now,
+        "at": history.parse_instant(obj["at"]), "historical": True, "event_id": obj["id"],
+    }
+    case.refresh_from_db()
+    if kind == "participant_updated":
+        # Only this case's history changes: other cases of an imported participant are other
+        # histories, which carry their own participant_updated lines.
+        case_services.participant_preferences_update(
+            actor=common["actor"], participant=case.participant, changes=obj["participant"],
+            source=PreferenceSource.IMPORT, now=now, at=common["at"], historical=True,
+            event_id=obj["id"],
+        )
+    elif kind == "risk_set":
+        case_services.risk_set(case=case, level=obj["level"], **common)
+    elif kind == "callback_requested":
+        outreach_services.callback_request(case=case, not_before=_instant(obj.get("not_before")),
+                                           **common)
+    elif kind == "outreach_requested":
+        outreach_services.outreach_request(
+            case=case, purpose=obj.get("purpose", "general"),
+            target=obj.get("target", "participant"), due=_instant(obj.get("due")), **common)
+    elif kind == "outreach_closed":
+        request = OutreachRequest.objects.get(case=case, event_id=obj["outreach"])
+        outreach_services.outreach_close(request=request, reason=obj.get("reason") or "closed",
+                                         **common)
+    elif kind == "contact_attempt":
+        outreach_services.attempt_record(
+            case=case, target=obj.get("target", "participant"), channel=obj["channel"],
+            outcome=obj["outcome"], message=obj.get("message", "none"),
+            summary=obj.get("summary", ""), **common)
+    elif kind == "email_received":
+        outreach_services.email_receive(
+            case=case, sender_kind=obj["from"], urgent=bool(obj.get("urgent", False)),
+            needs_contact=bool(obj.get("needs_contact", True)), **common)
+    elif kind in ("email_acknowledged", "email_actioned"):
+        email = Email.objects.get(case=case, event_id=obj["email"])
+        if kind == "email_acknowledged":
+            outreach_services.email_acknowledge(email=email, **common)
+        else:
+            outreach_services.email_action(email=email, summary="", **common)
+    elif kind == "escalated_to_wpo":
+        compliance_services.escalation_raise(
+            case=case, reason=obj["reason"], summary="Escalated (imported history).",
+            actor=common["actor"], now=now, at=common["at"], event_id=obj["id"])
+    elif kind == "dissatisfaction_noted":
+        case_services.dissatisfaction_record(case=case, aspect="", escalate=False, **common)
+    elif kind == "participant_query":
+        case_services.query_record(case=case, text="", **common)
+    elif kind == "participant_query_resolved":
+        query = ParticipantQuery.objects.get(case=case, event_id=obj["query"])
+        case_services.query_resolve(query=query, resolution="", **common)
+    elif kind == "provider_contact":
+        provider_services.provider_contact_record(
+            case=case, topic=obj.get("topic", "query"), text="",
+            urgent=bool(obj.get("urgent", False)), **common)
+    elif kind == "provider_responded":
+        contact = ProviderContact.objects.get(case=case, event_id=obj["contact"])
+        provider_services.provider_contact_respond(contact=contact, response="", **common)
+    elif kind == "session_held":
+        case_services.session_record(case=case, **common)
+    elif kind == "review_completed":
+        case_services.review_complete(
+            case=case, decision=obj["decision"], sessions=int(obj.get("sessions", 0)),
+            resources=list(obj.get("resources", [])), **common)
+    elif kind == "intervention_ended":
+        provider_services.intervention_end(case=case, provider=obj["provider"], **common)
+    elif kind == "case_notes_uploaded":
+        provider_services.case_notes_upload(case=case, provider=obj["provider"], **common)
+    elif kind == "case_notes_reviewed":
+        upload = CaseNotesUpload.objects.get(case=case, event_id=obj["notes"])
+        provider_services.case_notes_review(upload=upload, note="", **common)
+    elif kind == "note":
+        case_services.note_add(case=case, summary=obj.get("summary", ""),
+                               next_step=obj.get("next_step", ""), **common)
+    elif kind == "case_closed":
+        case_services.case_close(case=case, reason=obj.get("reason") or "closed", **common)
+    else:  # the reader has already refused unknown types
+        raise ServiceError(f"unknown event type {kind}", field="type")
+
+
+def export_history(out: TextIO, *, cases: Iterable[Case]) -> int:
+    """Write partners, then each case line followed by its events in time order. Returns the
+    number of lines written."""
+    case_list = list(cases)
+    count = 0
+    partner_ids = sorted({c.partner_id for c in case_list})
+    for partner in Partner.objects.filter(pk__in=partner_ids).order_by("code"):
+        out.write(_dumps(_partner_line(partner)))
+        count += 1
+    for case in case_list:
+        out.write(_dumps(_case_line(case)))
+        count += 1
+        for row in CaseEvent.objects.filter(case=case).order_by("at", "seq"):
+            out.write(_dumps(event_line(case, row)))
+            count += 1
+    return count
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+def _partner_line(partner: Partner) -> dict[str, Any]:
+    line: dict[str, Any] = {"type": "partner", "id": partner.code, "timezone": partner.timezone,
+                            "country": partner.country}
+    if partner.subdivision:
+        line["subdivision"] = partner.subdivision
+    line["hours"] = f"{partner.opening:%H:%M}-{partner.closing:%H:%M}"
+    line["workdays"] = partner.workdays
+    closed = [d.isoformat() for d in partner.closed_dates.values_list("date", flat=True)]
+    if closed:
+        line["closed_dates"] = closed
+    return line
+
+
+def _case_line(case: Case) -> dict[str, Any]:
+    return {
+        "type": "case", "case": case.reference, "at": case.opened_at.isoformat(),
+        "partner": case.partner.code, "referral": case.referral, "case_type": case.case_type,
+        "benefit_sessions": case.benefit_sessions, "participant": case.opening_preferences,
+    }
+
+
+def event_line(case: Case, row: CaseEvent) -> dict[str, Any]:
+    """A stored event as a history line."""
+    line: dict[str, Any] = {"type": row.type, "case": case.reference, "at": row.at.isoformat(),
+                            "id": row.event_id}
+    line.update(row.fields)
+    if row.by:
+        line["by"] = row.by
+    return line

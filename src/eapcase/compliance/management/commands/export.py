@@ -1,0 +1,32 @@
+"""`eapcase export [--case REF]`: write case histories as JSON Lines to standard output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from eapcase.cases.models import Case
+from eapcase.compliance.history_io import export_history
+
+
+class Command(BaseCommand):
+    help = "Export case histories in the history format (JSON Lines) to standard output."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--case", action="append", metavar="REF",
+                            help="a case reference; repeat for several (default: every case)")
+        parser.add_argument("--output", "-o", help="write to this file instead")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        cases = Case.objects.select_related("partner").order_by("opened_at", "pk")
+        if options["case"]:
+            cases = cases.filter(reference__in=options["case"])
+            missing = set(options["case"]) - set(cases.values_list("reference", flat=True))
+            if missing:
+                raise CommandError(f"no such case: {', '.join(sorted(missing))}")
+        if options["output"]:
+            with open(options["output"], "w", encoding="utf-8") as out:
+                export_history(out, cases=cases.iterator())
+        else:
+            export_history(self.stdout._out, cases=cases.iterator())

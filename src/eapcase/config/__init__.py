@@ -1,0 +1,1 @@
+"""Django project configuration: settings from the environment, URLs, WSGI/ASGI."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: service errors, the clock edge, small helpers."""

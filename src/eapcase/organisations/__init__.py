@@ -1,0 +1,1 @@
+"""The operator (WPO), Partners and their calendars, providers, client organisations."""

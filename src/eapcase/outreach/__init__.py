@@ -1,0 +1,1 @@
+"""Call backs, outreach requests, contact attempts and emails."""

@@ -1,0 +1,104 @@
+"""Call backs and outreach requests, contact attempts, and emails received."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from eapcase.outreach.choices import (
+    Channel,
+    EmailFrom,
+    MessageLeft,
+    Outcome,
+    Purpose,
+    RequestKind,
+    Target,
+)
+
+
+class OutreachRequest(models.Model):
+    """A Clinical Call Back or an outreach (general, after a complaint, a check-in)."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="outreach")
+    kind = models.CharField(max_length=10, choices=RequestKind.choices)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.GENERAL)
+    target = models.CharField(max_length=12, choices=Target.choices, default=Target.PARTICIPANT)
+    requested_at = models.DateTimeField()
+    not_before = models.DateTimeField(null=True, blank=True)
+    due = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=500, blank=True)
+    event_id = models.CharField(max_length=60)
+    close_event_id = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="outreach") | Q(purpose="general", target="participant"),
+                name="callback_is_to_participant",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(close_reason=""),
+                name="outreach_close_reason",
+            ),
+            models.UniqueConstraint(fields=["case", "event_id"], name="outreach_event_once"),
+        ]
+
+
+class ContactAttempt(models.Model):
+    """One attempt to contact the participant or the provider."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="contact_attempts"
+    )
+    target = models.CharField(max_length=12, choices=Target.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    message = models.CharField(max_length=10, choices=MessageLeft.choices)
+    summary = models.TextField()
+    attempted_at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    confirmation_reason = models.CharField(
+        max_length=500, blank=True,
+        help_text="Why the clinician went ahead with an attempt the policy warns about.",
+    )
+    event_id = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["case", "attempted_at", "id"]
+        indexes = [models.Index(fields=["case", "attempted_at"])]
+
+
+class Email(models.Model):
+    """An email from WPO or a participant that the Partner must acknowledge and action."""
+
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    sender_kind = models.CharField(max_length=12, choices=EmailFrom.choices)
+    from_address = models.EmailField(blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    body = models.TextField(blank=True)
+    message_id = models.CharField(max_length=500, blank=True)
+    urgent = models.BooleanField(default=False)
+    needs_contact = models.BooleanField(default=True)
+    received_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    actioned_at = models.DateTimeField(null=True, blank=True)
+    action_summary = models.TextField(blank=True)
+    event_id = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["urgent", "received_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="email_message_id_once"
+            )
+        ]

@@ -1,0 +1,1 @@
+"""Provider side of a case: provider contacts, interventions, completed case notes."""

@@ -1,0 +1,1 @@
+"""Pages: login, home, base layout."""
