@@ -78,7 +78,8 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     if not standing.partner_roles and not standing.provider_ids:
         return Case.objects.none()
     return Case.objects.filter(
-        Q(partner_id__in=list(standing.partner_roles)) | Q(provider_id__in=list(standing.provider_ids))
+        Q(partner_id__in=list(standing.partner_roles))
+        | Q(provider_id__in=list(standing.provider_ids))
     )
 
 
@@ -106,9 +107,12 @@ def may(user: Any, case: Case, action: Action) -> bool:
 def access_case(*, user: Any, case_ref: str, action: Action = Action.VIEW) -> Case:
     """The case the user may act on. NotFound for a missing case and for one the user cannot
     see (the same answer); PermissionDenied for a case they see but may not act on so."""
-    case = cases_visible_to(user).filter(reference=case_ref).select_related(
-        "partner", "participant", "client", "provider", "assigned_clinician"
-    ).first()
+    case = (
+        cases_visible_to(user)
+        .filter(reference=case_ref)
+        .select_related("partner", "participant", "client", "provider", "assigned_clinician")
+        .first()
+    )
     if case is None:
         raise NotFound("No such case.", field="case")
     if not may(user, case, action):

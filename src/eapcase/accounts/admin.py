@@ -23,7 +23,7 @@ admin.site.site_header = "eapcase reference data"
 admin.site.site_title = "eapcase admin"
 
 
-class WpoAdminModelAdmin(admin.ModelAdmin):
+class WpoAdminModelAdmin(admin.ModelAdmin[Any]):
     """Every permission follows from being a WPO admin, not from Django's per-model flags."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -42,17 +42,17 @@ class WpoAdminModelAdmin(admin.ModelAdmin):
         return _wpo_admin_only(request)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
     extra = 0
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _wpo_admin_only(request)
 
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
 @admin.register(User)
-class UserAdmin(WpoAdminModelAdmin, BaseUserAdmin):
+class UserAdmin(WpoAdminModelAdmin, BaseUserAdmin[User]):
     inlines = [MembershipInline]
     list_display = ("username", "first_name", "last_name", "email", "is_active")

@@ -22,11 +22,17 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
     partner = models.ForeignKey(
-        "organisations.Partner", null=True, blank=True, on_delete=models.CASCADE,
+        "organisations.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="memberships",
     )
     provider = models.ForeignKey(
-        "organisations.Provider", null=True, blank=True, on_delete=models.CASCADE,
+        "organisations.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="memberships",
     )
     active = models.BooleanField(default=True)
@@ -37,10 +43,16 @@ class Membership(models.Model):
             models.CheckConstraint(
                 name="membership_organisation_fits_role",
                 condition=(
-                    Q(role__in=["wpo_clinician", "wpo_admin"], partner__isnull=True,
-                      provider__isnull=True)
-                    | Q(role__in=["partner_clinician", "partner_lead", "partner_admin"],
-                        partner__isnull=False, provider__isnull=True)
+                    Q(
+                        role__in=["wpo_clinician", "wpo_admin"],
+                        partner__isnull=True,
+                        provider__isnull=True,
+                    )
+                    | Q(
+                        role__in=["partner_clinician", "partner_lead", "partner_admin"],
+                        partner__isnull=False,
+                        provider__isnull=True,
+                    )
                     | Q(role="provider", partner__isnull=True, provider__isnull=False)
                 ),
             ),

@@ -18,18 +18,35 @@ from eapcase.audit.models import AuditChainHead, AuditEvent
 GENESIS = "0" * 64
 
 
-def _digest(previous: str, at: datetime, actor: str, action: str, case_id: int | None,
-            object_type: str, object_id: str, data: dict[str, Any]) -> str:
+def _digest(
+    previous: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    case_id: int | None,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
+) -> str:
     payload = json.dumps(
         [previous, at.isoformat(), actor, action, case_id, object_type, object_id, data],
-        sort_keys=True, separators=(",", ":"), default=str,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def audit_record(*, actor: Any, action: str, at: datetime, case: Any = None,
-                 obj: Any = None, data: dict[str, Any] | None = None) -> AuditEvent:
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    at: datetime,
+    case: Any = None,
+    obj: Any = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
     """Append one audit row; must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the service's transaction")
@@ -44,9 +61,16 @@ def audit_record(*, actor: Any, action: str, at: datetime, case: Any = None,
     case_id = case.pk if case is not None else None
     digest = _digest(head.hash, at, actor_name, action, case_id, object_type, object_id, payload)
     event = AuditEvent.objects.create(
-        at=at, actor=actor if getattr(actor, "pk", None) else None, actor_name=actor_name,
-        action=action, case_id=case_id, object_type=object_type, object_id=object_id,
-        data=payload, previous_hash=head.hash, hash=digest,
+        at=at,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=actor_name,
+        action=action,
+        case_id=case_id,
+        object_type=object_type,
+        object_id=object_id,
+        data=payload,
+        previous_hash=head.hash,
+        hash=digest,
     )
     head.hash = digest
     head.count += 1
@@ -69,8 +93,16 @@ def audit_verify() -> ChainReport:
     previous = GENESIS
     checked = 0
     for row in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        expected = _digest(previous, row.at, row.actor_name, row.action, row.case_id,
-                           row.object_type, row.object_id, row.data)
+        expected = _digest(
+            previous,
+            row.at,
+            row.actor_name,
+            row.action,
+            row.case_id,
+            row.object_type,
+            row.object_id,
+            row.data,
+        )
         if row.previous_hash != previous or not hmac.compare_digest(row.hash, expected):
             return ChainReport(checked=checked, broken_at=row.pk)
         previous = row.hash

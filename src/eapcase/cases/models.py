@@ -23,7 +23,10 @@ class Participant(models.Model):
     each change, with its source and date, is a ContactPreference row."""
 
     client = models.ForeignKey(
-        "organisations.ClientOrganisation", null=True, blank=True, on_delete=models.PROTECT,
+        "organisations.ClientOrganisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="participants",
     )
     full_name = models.CharField(max_length=200)
@@ -75,6 +78,9 @@ class ContactPreference(models.Model):
     class Meta:
         ordering = ["participant", "stated_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.field}={self.value} ({self.source})"
+
 
 class Case(models.Model):
     """A case: one participant's episode of care, managed by one Partner."""
@@ -82,18 +88,28 @@ class Case(models.Model):
     reference = models.CharField(max_length=40, unique=True)
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="cases")
     client = models.ForeignKey(
-        "organisations.ClientOrganisation", null=True, blank=True, on_delete=models.PROTECT,
+        "organisations.ClientOrganisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="cases",
     )
     partner = models.ForeignKey(
         "organisations.Partner", on_delete=models.PROTECT, related_name="cases"
     )
     provider = models.ForeignKey(
-        "organisations.Provider", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="cases", help_text="The provider the case is referred to.",
+        "organisations.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        help_text="The provider the case is referred to.",
     )
     assigned_clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="assigned_cases",
     )
     referral = models.CharField(max_length=30, choices=Referral.choices)
@@ -149,6 +165,9 @@ class Session(models.Model):
         ]
         ordering = ["case", "number"]
 
+    def __str__(self) -> str:
+        return f"session {self.number} of {self.case_id}"
+
 
 class Review(models.Model):
     """The first-session review of a couples, family, minor, transitional or assessment case."""
@@ -165,6 +184,9 @@ class Review(models.Model):
     )
     event_id = models.CharField(max_length=60)
 
+    def __str__(self) -> str:
+        return f"review {self.decision} of {self.case_id}"
+
 
 class Authorisation(models.Model):
     """A line of the benefit ledger: sessions authorised for the case, and why."""
@@ -178,6 +200,9 @@ class Authorisation(models.Model):
     class Meta:
         ordering = ["case", "authorised_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.sessions} session(s), {self.origin}"
+
 
 class Note(models.Model):
     """A Partner's case note: what was done or agreed, and the next step."""
@@ -190,6 +215,9 @@ class Note(models.Model):
     summary = models.TextField()
     next_step = models.CharField(max_length=500)
     event_id = models.CharField(max_length=60)
+
+    def __str__(self) -> str:
+        return f"note {self.event_id} of {self.case_id}"
 
 
 class ParticipantQuery(models.Model):
@@ -212,6 +240,9 @@ class ParticipantQuery(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"query {self.event_id} of {self.case_id}"
+
 
 class Dissatisfaction(models.Model):
     """The Partner learnt that the participant is dissatisfied with some aspect of care."""
@@ -224,3 +255,6 @@ class Dissatisfaction(models.Model):
         "compliance.Escalation", null=True, blank=True, on_delete=models.PROTECT
     )
     event_id = models.CharField(max_length=60)
+
+    def __str__(self) -> str:
+        return f"dissatisfaction {self.event_id} of {self.case_id}"

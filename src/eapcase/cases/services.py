@@ -59,15 +59,30 @@ def _open(case: Case) -> None:
         raise Conflict("the case is closed", field="case")
 
 
-def participant_create(*, actor: Any, full_name: str, now: datetime, client: Any = None,
-                       phone: str = "", email: str = "", country: str = "",
-                       preferences: dict[str, bool] | None = None,
-                       source: str = PreferenceSource.WPO_INTAKE,
-                       date_of_birth: Any = None, preferred_name: str = "") -> Participant:
+def participant_create(
+    *,
+    actor: Any,
+    full_name: str,
+    now: datetime,
+    client: Any = None,
+    phone: str = "",
+    email: str = "",
+    country: str = "",
+    preferences: dict[str, bool] | None = None,
+    source: str = PreferenceSource.WPO_INTAKE,
+    date_of_birth: Any = None,
+    preferred_name: str = "",
+) -> Participant:
     """Register a participant with their contact preferences and consents as stated at intake."""
     full_name = _require(full_name, "full_name")
-    prefs = {"phone": bool(phone), "email": bool(email), "voicemail_ok": True,
-             "email_messages_ok": True, "email_only": False, "email_consent": True}
+    prefs = {
+        "phone": bool(phone),
+        "email": bool(email),
+        "voicemail_ok": True,
+        "email_messages_ok": True,
+        "email_only": False,
+        "email_consent": True,
+    }
     for key, value in (preferences or {}).items():
         if key not in PREFERENCE_FIELDS:
             raise ServiceError(f"unknown preference {key}", field="preferences")
@@ -75,16 +90,30 @@ def participant_create(*, actor: Any, full_name: str, now: datetime, client: Any
     _choice(source, PreferenceSource, "source")
     with transaction.atomic():
         participant = Participant.objects.create(
-            client=client, full_name=full_name, preferred_name=preferred_name.strip(),
-            date_of_birth=date_of_birth, country=country, phone=phone.strip(),
-            email=email.strip(), has_phone=prefs["phone"], has_email=prefs["email"],
-            voicemail_ok=prefs["voicemail_ok"], email_messages_ok=prefs["email_messages_ok"],
-            email_only=prefs["email_only"], email_consent=prefs["email_consent"],
+            client=client,
+            full_name=full_name,
+            preferred_name=preferred_name.strip(),
+            date_of_birth=date_of_birth,
+            country=country,
+            phone=phone.strip(),
+            email=email.strip(),
+            has_phone=prefs["phone"],
+            has_email=prefs["email"],
+            voicemail_ok=prefs["voicemail_ok"],
+            email_messages_ok=prefs["email_messages_ok"],
+            email_only=prefs["email_only"],
+            email_consent=prefs["email_consent"],
             created_at=now,
         )
         ContactPreference.objects.bulk_create(
-            ContactPreference(participant=participant, field=k, value=v, source=source,
-                              stated_at=now, recorded_by=_user(actor))
+            ContactPreference(
+                participant=participant,
+                field=k,
+                value=v,
+                source=source,
+                stated_at=now,
+                recorded_by=_user(actor),
+            )
             for k, v in prefs.items()
         )
         audit_record(actor=actor, action="participant.created", at=now, obj=participant)
@@ -95,10 +124,17 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
-def participant_preferences_update(*, actor: Any, participant: Participant,
-                                   changes: dict[str, bool], source: str, now: datetime,
-                                   at: datetime | None = None, historical: bool = False,
-                                   event_id: str | None = None) -> Participant:
+def participant_preferences_update(
+    *,
+    actor: Any,
+    participant: Participant,
+    changes: dict[str, bool],
+    source: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Participant:
     """Record changed contact preferences; every open case of the participant gets a
     participant_updated event so the engine judges later attempts by them."""
     at = at or now
@@ -113,26 +149,55 @@ def participant_preferences_update(*, actor: Any, participant: Participant,
         column = {"phone": "has_phone", "email": "has_email"}
         for key, value in changes.items():
             setattr(participant, column.get(key, key), bool(value))
-            ContactPreference.objects.create(participant=participant, field=key,
-                                             value=bool(value), source=source, stated_at=at,
-                                             recorded_by=_user(actor))
+            ContactPreference.objects.create(
+                participant=participant,
+                field=key,
+                value=bool(value),
+                source=source,
+                stated_at=at,
+                recorded_by=_user(actor),
+            )
         participant.save()
         for case in participant.cases.filter(status=CaseStatus.OPEN).order_by("pk"):
             case = lock_case(case)
-            event = event_append(case=case, type="participant_updated", at=at, actor=actor,
-                                 fields={"participant": {k: bool(v) for k, v in changes.items()}},
-                                 now=now, event_id=event_id)
-            case_write_finish(case=case, actor=actor, action="participant.preferences_updated",
-                              now=now, events=[event], historical=historical,
-                              data={"fields": sorted(changes)})
+            event = event_append(
+                case=case,
+                type="participant_updated",
+                at=at,
+                actor=actor,
+                fields={"participant": {k: bool(v) for k, v in changes.items()}},
+                now=now,
+                event_id=event_id,
+            )
+            case_write_finish(
+                case=case,
+                actor=actor,
+                action="participant.preferences_updated",
+                now=now,
+                events=[event],
+                historical=historical,
+                data={"fields": sorted(changes)},
+            )
     return participant
 
 
-def case_open(*, actor: Any, participant: Participant, partner: Any, referral: str,
-              case_type: str, benefit_sessions: int, now: datetime,
-              at: datetime | None = None, reference: str | None = None, client: Any = None,
-              provider: Any = None, assigned_clinician: Any = None,
-              presenting_issue: str = "", preferences: dict[str, bool] | None = None) -> Case:
+def case_open(
+    *,
+    actor: Any,
+    participant: Participant,
+    partner: Any,
+    referral: str,
+    case_type: str,
+    benefit_sessions: int,
+    now: datetime,
+    at: datetime | None = None,
+    reference: str | None = None,
+    client: Any = None,
+    provider: Any = None,
+    assigned_clinician: Any = None,
+    presenting_issue: str = "",
+    preferences: dict[str, bool] | None = None,
+) -> Case:
     """Open a case for a participant at a Partner (the history's case line)."""
     _choice(referral, Referral, "referral")
     _choice(case_type, CaseType, "case_type")
@@ -151,27 +216,46 @@ def case_open(*, actor: Any, participant: Participant, partner: Any, referral: s
         try:
             with transaction.atomic():
                 case = Case.objects.create(
-                    reference=reference, participant=participant, partner=partner,
-                    client=client or participant.client, provider=provider,
-                    assigned_clinician=assigned_clinician, referral=referral,
-                    case_type=case_type, benefit_sessions=int(benefit_sessions),
-                    presenting_issue=presenting_issue, opened_at=at,
+                    reference=reference,
+                    participant=participant,
+                    partner=partner,
+                    client=client or participant.client,
+                    provider=provider,
+                    assigned_clinician=assigned_clinician,
+                    referral=referral,
+                    case_type=case_type,
+                    benefit_sessions=int(benefit_sessions),
+                    presenting_issue=presenting_issue,
+                    opened_at=at,
                     opening_preferences=prefs,
                 )
         except IntegrityError as exc:
             raise Conflict(f"case {reference} already exists", field="reference") from exc
         Authorisation.objects.create(
-            case=case, origin=AuthorisationOrigin.INITIAL, authorised_at=at,
+            case=case,
+            origin=AuthorisationOrigin.INITIAL,
+            authorised_at=at,
             sessions=1 if case_type != CaseType.INDIVIDUAL else int(benefit_sessions),
         )
-        case_write_finish(case=case, actor=actor, action="case.opened", now=now, events=[],
-                          obj=case, data={"partner": partner.code, "referral": referral})
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.opened",
+            now=now,
+            events=[],
+            obj=case,
+            data={"partner": partner.code, "referral": referral},
+        )
     return case
 
 
 def _next_reference() -> str:
-    last = Case.objects.filter(reference__startswith="EAP-").order_by("-pk").values_list(
-        "reference", flat=True).first()
+    last = (
+        Case.objects.filter(reference__startswith="EAP-")
+        .order_by("-pk")
+        .values_list("reference", flat=True)
+        .first()
+    )
     number = int(last.split("-")[1]) + 1 if last and last.split("-")[1].isdigit() else 10001
     while Case.objects.filter(reference=f"EAP-{number}").exists():
         number += 1
@@ -188,49 +272,106 @@ def case_assign(*, actor: Any, case: Case, clinician: Any, now: datetime) -> Cas
             raise ServiceError("is not a clinician who may manage this case", field="clinician")
         case.assigned_clinician = clinician
         case.save(update_fields=["assigned_clinician"])
-        audit_record(actor=actor, action="case.assigned", at=now, case=case,
-                     data={"clinician": getattr(clinician, "pk", None)})
+        audit_record(
+            actor=actor,
+            action="case.assigned",
+            at=now,
+            case=case,
+            data={"clinician": getattr(clinician, "pk", None)},
+        )
     return case
 
 
-def risk_set(*, actor: Any, case: Case, level: str, now: datetime, at: datetime | None = None,
-             summary: str = "", historical: bool = False) -> Case:
+def risk_set(
+    *,
+    actor: Any,
+    case: Case,
+    level: str,
+    now: datetime,
+    at: datetime | None = None,
+    summary: str = "",
+    historical: bool = False,
+) -> Case:
     """Record the risk or urgency identified on the case (or that it is cleared)."""
     _choice(level, RiskLevel, "level")
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="risk_set", at=at or now, actor=actor,
-                             fields={"level": level}, now=now)
+        event = event_append(
+            case=case, type="risk_set", at=at or now, actor=actor, fields={"level": level}, now=now
+        )
         case.risk_level = level
         case.save(update_fields=["risk_level"])
-        case_write_finish(case=case, actor=actor, action="case.risk_set", now=now,
-                          events=[event], historical=historical, data={"level": level})
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.risk_set",
+            now=now,
+            events=[event],
+            historical=historical,
+            data={"level": level},
+        )
     return case
 
 
-def session_record(*, actor: Any, case: Case, now: datetime, at: datetime | None = None,
-                   provider: Any = None, confirm: str = "", historical: bool = False,
-                   event_id: str | None = None) -> Session:
+def session_record(
+    *,
+    actor: Any,
+    case: Case,
+    now: datetime,
+    at: datetime | None = None,
+    provider: Any = None,
+    confirm: str = "",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Session:
     """A session with the provider took place."""
     with transaction.atomic():
         case = lock_case(case)
         if not historical:
             _open(case)
-        event = event_append(case=case, type="session_held", at=at or now, actor=actor,
-                             fields={}, now=now, event_id=event_id)
-        session = Session.objects.create(
-            case=case, provider=provider or case.provider, held_at=event.at,
-            number=case.sessions.count() + 1, event_id=event.event_id,
+        event = event_append(
+            case=case,
+            type="session_held",
+            at=at or now,
+            actor=actor,
+            fields={},
+            now=now,
+            event_id=event_id,
         )
-        case_write_finish(case=case, actor=actor, action="case.session_recorded", now=now,
-                          events=[event], obj=session, historical=historical, confirm=confirm)
+        session = Session.objects.create(
+            case=case,
+            provider=provider or case.provider,
+            held_at=event.at,
+            number=case.sessions.count() + 1,
+            event_id=event.event_id,
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.session_recorded",
+            now=now,
+            events=[event],
+            obj=session,
+            historical=historical,
+            confirm=confirm,
+        )
     return session
 
 
-def review_complete(*, actor: Any, case: Case, decision: str, sessions: int,
-                    resources: list[str], now: datetime, at: datetime | None = None,
-                    transition_destination: str = "", rationale: str = "",
-                    historical: bool = False, event_id: str | None = None) -> Review:
+def review_complete(
+    *,
+    actor: Any,
+    case: Case,
+    decision: str,
+    sessions: int,
+    resources: list[str],
+    now: datetime,
+    at: datetime | None = None,
+    transition_destination: str = "",
+    rationale: str = "",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Review:
     """The first-session review: authorise sessions of the benefit, one transition session,
     or deny further sessions and offer resources. The engine's CM-REVIEW-DECISION refuses a
     decision that does not fit."""
@@ -239,72 +380,153 @@ def review_complete(*, actor: Any, case: Case, decision: str, sessions: int,
         raise ServiceError("must be zero or more", field="sessions")
     resources = [r.strip() for r in resources if r and r.strip()]
     if decision == ReviewDecision.TRANSITION_SESSION and not historical:
-        _require(transition_destination, "transition_destination",
-                 "say where the participant goes next (insurance, private pay, resources)")
+        _require(
+            transition_destination,
+            "transition_destination",
+            "say where the participant goes next (insurance, private pay, resources)",
+        )
     with transaction.atomic():
         case = lock_case(case)
         event = event_append(
-            case=case, type="review_completed", at=at or now, actor=actor, now=now,
+            case=case,
+            type="review_completed",
+            at=at or now,
+            actor=actor,
+            now=now,
             fields={"decision": decision, "sessions": int(sessions), "resources": resources},
             event_id=event_id,
         )
         review = Review.objects.create(
-            case=case, decision=decision, sessions=int(sessions), resources=resources,
-            transition_destination=transition_destination.strip(), rationale=rationale.strip(),
-            completed_at=event.at, reviewer=_user(actor), event_id=event.event_id,
+            case=case,
+            decision=decision,
+            sessions=int(sessions),
+            resources=resources,
+            transition_destination=transition_destination.strip(),
+            rationale=rationale.strip(),
+            completed_at=event.at,
+            reviewer=_user(actor),
+            event_id=event.event_id,
         )
-        Authorisation.objects.create(case=case, origin=AuthorisationOrigin.REVIEW,
-                                     review=review, sessions=int(sessions),
-                                     authorised_at=event.at)
-        case_write_finish(case=case, actor=actor, action="case.review_completed", now=now,
-                          events=[event], obj=review, historical=historical,
-                          refuse=REVIEW_REFUSED, data={"decision": decision})
+        Authorisation.objects.create(
+            case=case,
+            origin=AuthorisationOrigin.REVIEW,
+            review=review,
+            sessions=int(sessions),
+            authorised_at=event.at,
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.review_completed",
+            now=now,
+            events=[event],
+            obj=review,
+            historical=historical,
+            refuse=REVIEW_REFUSED,
+            data={"decision": decision},
+        )
     return review
 
 
-def note_add(*, actor: Any, case: Case, summary: str, next_step: str, now: datetime,
-             at: datetime | None = None, historical: bool = False,
-             event_id: str | None = None) -> Note:
+def note_add(
+    *,
+    actor: Any,
+    case: Case,
+    summary: str,
+    next_step: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Note:
     """A Partner's note: what was done or agreed, and the next step."""
     if not historical:
         summary = _require(summary, "summary", "say what was done or agreed")
         next_step = _require(next_step, "next_step", "say what happens next")
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="note", at=at or now, actor=actor, now=now,
-                             fields={"summary": summary, "next_step": next_step},
-                             event_id=event_id)
-        note = Note.objects.create(case=case, author=_user(actor), written_at=event.at,
-                                   summary=summary, next_step=next_step,
-                                   event_id=event.event_id)
+        event = event_append(
+            case=case,
+            type="note",
+            at=at or now,
+            actor=actor,
+            now=now,
+            fields={"summary": summary, "next_step": next_step},
+            event_id=event_id,
+        )
+        note = Note.objects.create(
+            case=case,
+            author=_user(actor),
+            written_at=event.at,
+            summary=summary,
+            next_step=next_step,
+            event_id=event.event_id,
+        )
         case.next_step = next_step[:500]
         case.last_summary = summary[:1000]
         case.save(update_fields=["next_step", "last_summary"])
-        case_write_finish(case=case, actor=actor, action="case.note_added", now=now,
-                          events=[event], obj=note, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.note_added",
+            now=now,
+            events=[event],
+            obj=note,
+            historical=historical,
+        )
     return note
 
 
-def query_record(*, actor: Any, case: Case, text: str, now: datetime,
-                 at: datetime | None = None, channel: str = "phone",
-                 historical: bool = False, event_id: str | None = None) -> ParticipantQuery:
+def query_record(
+    *,
+    actor: Any,
+    case: Case,
+    text: str,
+    now: datetime,
+    at: datetime | None = None,
+    channel: str = "phone",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> ParticipantQuery:
     """A participant raised a query on the case."""
     if not historical:
         text = _require(text, "text", "say what the participant asked")
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="participant_query", at=at or now, actor=actor,
-                             fields={}, now=now, event_id=event_id)
-        query = ParticipantQuery.objects.create(case=case, received_at=event.at, text=text,
-                                                channel=channel, event_id=event.event_id)
-        case_write_finish(case=case, actor=actor, action="case.query_recorded", now=now,
-                          events=[event], obj=query, historical=historical)
+        event = event_append(
+            case=case,
+            type="participant_query",
+            at=at or now,
+            actor=actor,
+            fields={},
+            now=now,
+            event_id=event_id,
+        )
+        query = ParticipantQuery.objects.create(
+            case=case, received_at=event.at, text=text, channel=channel, event_id=event.event_id
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.query_recorded",
+            now=now,
+            events=[event],
+            obj=query,
+            historical=historical,
+        )
     return query
 
 
-def query_resolve(*, actor: Any, query: ParticipantQuery, resolution: str, now: datetime,
-                  at: datetime | None = None, historical: bool = False,
-                  event_id: str | None = None) -> ParticipantQuery:
+def query_resolve(
+    *,
+    actor: Any,
+    query: ParticipantQuery,
+    resolution: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> ParticipantQuery:
     """The participant's query is resolved."""
     resolution = resolution.strip() or ("(imported)" if historical else "")
     _require(resolution, "resolution", "say how the query was resolved")
@@ -313,22 +535,43 @@ def query_resolve(*, actor: Any, query: ParticipantQuery, resolution: str, now: 
         query = ParticipantQuery.objects.select_for_update().get(pk=query.pk)
         if query.resolved_at is not None:
             raise Conflict("the query is already resolved", field="query")
-        event = event_append(case=case, type="participant_query_resolved", at=at or now,
-                             actor=actor, fields={"query": query.event_id}, now=now,
-                             event_id=event_id)
+        event = event_append(
+            case=case,
+            type="participant_query_resolved",
+            at=at or now,
+            actor=actor,
+            fields={"query": query.event_id},
+            now=now,
+            event_id=event_id,
+        )
         query.resolved_at = event.at
         query.resolution = resolution
         query.resolution_event_id = event.event_id
         query.save()
-        case_write_finish(case=case, actor=actor, action="case.query_resolved", now=now,
-                          events=[event], obj=query, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.query_resolved",
+            now=now,
+            events=[event],
+            obj=query,
+            historical=historical,
+        )
     return query
 
 
-def dissatisfaction_record(*, actor: Any, case: Case, aspect: str, now: datetime,
-                           description: str = "", at: datetime | None = None,
-                           escalate: bool = True, historical: bool = False,
-                           event_id: str | None = None) -> Dissatisfaction:
+def dissatisfaction_record(
+    *,
+    actor: Any,
+    case: Case,
+    aspect: str,
+    now: datetime,
+    description: str = "",
+    at: datetime | None = None,
+    escalate: bool = True,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Dissatisfaction:
     """The Partner learnt the participant is dissatisfied; the case is escalated to WPO in the
     same transaction (CM-DISSATISFACTION). `escalate=False` only for imported histories."""
     if not historical:
@@ -337,27 +580,58 @@ def dissatisfaction_record(*, actor: Any, case: Case, aspect: str, now: datetime
     at = at or now
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="dissatisfaction_noted", at=at, actor=actor,
-                             fields={}, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type="dissatisfaction_noted",
+            at=at,
+            actor=actor,
+            fields={},
+            now=now,
+            event_id=event_id,
+        )
         events = [event]
         escalation = None
         if escalate:
             escalation = escalation_raise(
-                actor=actor, case=case, reason="dissatisfaction", at=at, now=now,
-                summary=f"Participant dissatisfied: {aspect}", finish=False,
+                actor=actor,
+                case=case,
+                reason="dissatisfaction",
+                at=at,
+                now=now,
+                summary=f"Participant dissatisfied: {aspect}",
+                finish=False,
             )
         dissatisfaction = Dissatisfaction.objects.create(
-            case=case, noted_at=at, aspect=aspect, description=description.strip(),
-            escalation=escalation, event_id=event.event_id,
+            case=case,
+            noted_at=at,
+            aspect=aspect,
+            description=description.strip(),
+            escalation=escalation,
+            event_id=event.event_id,
         )
-        case_write_finish(case=case, actor=actor, action="case.dissatisfaction_recorded",
-                          now=now, events=events, obj=dissatisfaction, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.dissatisfaction_recorded",
+            now=now,
+            events=events,
+            obj=dissatisfaction,
+            historical=historical,
+        )
     return dissatisfaction
 
 
-def case_close(*, actor: Any, case: Case, reason: str, now: datetime,
-               at: datetime | None = None, historical: bool = False, confirm: str = "",
-               event_id: str | None = None) -> Case:
+def case_close(
+    *,
+    actor: Any,
+    case: Case,
+    reason: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    confirm: str = "",
+    event_id: str | None = None,
+) -> Case:
     """Close the case. Whatever closing breaches (the engine says) needs `confirm`."""
     reason = _require(reason, "reason", "say why the case closes")
     with transaction.atomic():
@@ -365,16 +639,34 @@ def case_close(*, actor: Any, case: Case, reason: str, now: datetime,
         if not historical:
             _open(case)
         before = {(o.rule, o.trigger) for o in case.obligations.filter(status="breached")}
-        event = event_append(case=case, type="case_closed", at=at or now, actor=actor,
-                             fields={"reason": reason}, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type="case_closed",
+            at=at or now,
+            actor=actor,
+            fields={"reason": reason},
+            now=now,
+            event_id=event_id,
+        )
         case.status = CaseStatus.CLOSED
         case.closed_at = event.at
         case.closure_reason = reason
         case.save(update_fields=["status", "closed_at", "closure_reason"])
-        case_write_finish(case=case, actor=actor, action="case.closed", now=now,
-                          events=[event], obj=case, historical=historical, confirm=confirm)
-        newly = [o for o in case.obligations.filter(status="breached")
-                 if (o.rule, o.trigger) not in before]
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="case.closed",
+            now=now,
+            events=[event],
+            obj=case,
+            historical=historical,
+            confirm=confirm,
+        )
+        newly = [
+            o
+            for o in case.obligations.filter(status="breached")
+            if (o.rule, o.trigger) not in before
+        ]
         if newly and not historical and not confirm.strip():
             raise ServiceError(
                 "closing breaches "

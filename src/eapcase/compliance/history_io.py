@@ -23,7 +23,7 @@ from eapcase.organisations.models import Partner, PartnerClosedDate
 from eapcase.outreach import services as outreach_services
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.policy import calendar as policy_calendar
-from eapcase.policy import history
+from eapcase.policy import events, history
 from eapcase.providers import services as provider_services
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
 
@@ -53,8 +53,9 @@ class ImportResult:
     events: int
 
 
-def import_history(lines: Iterable[str], *, now: datetime,
-                   progress: Callable[[int], None] | None = None) -> ImportResult:
+def import_history(
+    lines: Iterable[str], *, now: datetime, progress: Callable[[int], None] | None = None
+) -> ImportResult:
     """Read a whole history and write it, or write nothing and raise ImportFailed."""
     text = list(lines)
     try:
@@ -67,7 +68,7 @@ def import_history(lines: Iterable[str], *, now: datetime,
         raise ImportFailed(errors)
     written = 0
     with transaction.atomic():
-        for line, obj in partners:
+        for _line, obj in partners:
             _partner_write(obj)
         for line, case_obj, events in cases:
             try:
@@ -90,9 +91,12 @@ def import_history(lines: Iterable[str], *, now: datetime,
     return ImportResult(partners=len(partners), cases=len(cases), events=written)
 
 
-def _parse_raw(text: list[str]) -> tuple[list[tuple[int, dict[str, Any]]],
-                                         list[tuple[int, dict[str, Any],
-                                                    list[tuple[int, dict[str, Any]]]]]]:
+def _parse_raw(
+    text: list[str],
+) -> tuple[
+    list[tuple[int, dict[str, Any]]],
+    list[tuple[int, dict[str, Any], list[tuple[int, dict[str, Any]]]]],
+]:
     """The validated file as raw objects: what is stored is exactly what the file said."""
     partners: list[tuple[int, dict[str, Any]]] = []
     cases: dict[str, tuple[int, dict[str, Any], list[tuple[int, dict[str, Any]]]]] = {}
@@ -107,16 +111,18 @@ def _parse_raw(text: list[str]) -> tuple[list[tuple[int, dict[str, Any]]],
         else:
             obj.setdefault("id", f"L{number}")
             cases[obj["case"]][2].append((number, obj))
-    for _line, _obj, events in cases.values():
-        events.sort(key=lambda item: history.parse_instant(item[1]["at"]))
+    for _line, _obj, case_events in cases.values():
+        case_events.sort(key=lambda item: events.parse_instant(item[1]["at"]))
     return partners, list(cases.values())
 
 
 def _calendar_of(obj: dict[str, Any]) -> dict[str, Any]:
     opening, closing = policy_calendar.parse_hours(obj.get("hours", "09:00-17:00"))
     return {
-        "timezone": obj["timezone"], "country": obj.get("country", ""),
-        "subdivision": obj.get("subdivision", "") or "", "opening": opening,
+        "timezone": obj["timezone"],
+        "country": obj.get("country", ""),
+        "subdivision": obj.get("subdivision", "") or "",
+        "opening": opening,
         "closing": closing,
         "workdays": policy_calendar.parse_workdays(obj.get("workdays", "Mon-Fri")),
         "closed": sorted(obj.get("closed_dates", [])),
@@ -125,24 +131,31 @@ def _calendar_of(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _partner_calendar_now(partner: Partner) -> dict[str, Any]:
     return {
-        "timezone": partner.timezone, "country": partner.country,
-        "subdivision": partner.subdivision, "opening": partner.opening,
+        "timezone": partner.timezone,
+        "country": partner.country,
+        "subdivision": partner.subdivision,
+        "opening": partner.opening,
         "closing": partner.closing,
         "workdays": policy_calendar.parse_workdays(partner.workdays),
-        "closed": sorted(d.isoformat() for d in partner.closed_dates.values_list("date",
-                                                                                  flat=True)),
+        "closed": sorted(
+            d.isoformat() for d in partner.closed_dates.values_list("date", flat=True)
+        ),
     }
 
 
-def _check_against_database(partners: list[tuple[int, dict[str, Any]]],
-                            cases: list[tuple[int, dict[str, Any], Any]]) -> list[str]:
+def _check_against_database(
+    partners: list[tuple[int, dict[str, Any]]], cases: list[tuple[int, dict[str, Any], Any]]
+) -> list[str]:
     errors = []
     for line, obj in partners:
         existing = Partner.objects.filter(code=obj["id"]).first()
         if existing is not None and _partner_calendar_now(existing) != _calendar_of(obj):
             errors.append(f"{line}: partner {obj['id']} exists here with another calendar")
-    known = set(Case.objects.filter(reference__in=[c[1]["case"] for c in cases])
-                .values_list("reference", flat=True))
+    known = set(
+        Case.objects.filter(reference__in=[c[1]["case"] for c in cases]).values_list(
+            "reference", flat=True
+        )
+    )
     for line, obj, _events in cases:
         if obj["case"] in known:
             errors.append(f"{line}: case {obj['case']} already exists")
@@ -155,76 +168,122 @@ def _partner_write(obj: dict[str, Any]) -> Partner:
         return partner
     cal = _calendar_of(obj)
     partner = Partner.objects.create(
-        code=obj["id"], name=obj["id"], timezone=cal["timezone"], country=cal["country"],
-        subdivision=cal["subdivision"], opening=cal["opening"], closing=cal["closing"],
+        code=obj["id"],
+        name=obj["id"],
+        timezone=cal["timezone"],
+        country=cal["country"],
+        subdivision=cal["subdivision"],
+        opening=cal["opening"],
+        closing=cal["closing"],
         workdays=obj.get("workdays", "Mon-Fri"),
     )
     PartnerClosedDate.objects.bulk_create(
-        PartnerClosedDate(partner=partner, date=datetime.fromisoformat(d).date(),
-                          reason="imported") for d in cal["closed"]
+        PartnerClosedDate(partner=partner, date=datetime.fromisoformat(d).date(), reason="imported")
+        for d in cal["closed"]
     )
     return partner
 
 
 def _case_write(obj: dict[str, Any], *, now: datetime) -> Case:
-    prefs = history.parse_participant(obj.get("participant", {}))
-    prefs_dict = {k: bool(getattr(prefs, k)) for k in (
-        "phone", "email", "voicemail_ok", "email_messages_ok", "email_only", "email_consent")}
+    prefs = events.parse_participant(obj.get("participant", {}))
+    prefs_dict = {
+        k: bool(getattr(prefs, k))
+        for k in (
+            "phone",
+            "email",
+            "voicemail_ok",
+            "email_messages_ok",
+            "email_only",
+            "email_consent",
+        )
+    }
     actor = HistoricalActor(obj.get("by", "") or "")
     participant = case_services.participant_create(
-        actor=actor, full_name=f"Participant of {obj['case']}", now=now,
-        preferences=prefs_dict, source=PreferenceSource.IMPORT,
+        actor=actor,
+        full_name=f"Participant of {obj['case']}",
+        now=now,
+        preferences=prefs_dict,
+        source=PreferenceSource.IMPORT,
     )
     return case_services.case_open(
-        actor=actor, participant=participant, partner=Partner.objects.get(code=obj["partner"]),
-        referral=obj["referral"], case_type=obj["case_type"],
-        benefit_sessions=obj["benefit_sessions"], now=now,
-        at=history.parse_instant(obj["at"]), reference=obj["case"], preferences=prefs_dict,
+        actor=actor,
+        participant=participant,
+        partner=Partner.objects.get(code=obj["partner"]),
+        referral=obj["referral"],
+        case_type=obj["case_type"],
+        benefit_sessions=obj["benefit_sessions"],
+        now=now,
+        at=events.parse_instant(obj["at"]),
+        reference=obj["case"],
+        preferences=prefs_dict,
     )
 
 
 def _instant(value: Any) -> datetime | None:
-    return history.parse_instant(value) if value is not None else None
+    return events.parse_instant(value) if value is not None else None
 
 
 def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
     """Write one event through the service that records that kind of event."""
     kind = obj["type"]
     common: dict[str, Any] = {
-        "actor": HistoricalActor(obj.get("by", "") or ""), "now": now,
-        "at": history.parse_instant(obj["at"]), "historical": True, "event_id": obj["id"],
+        "actor": HistoricalActor(obj.get("by", "") or ""),
+        "now": now,
+        "at": events.parse_instant(obj["at"]),
+        "historical": True,
+        "event_id": obj["id"],
     }
     case.refresh_from_db()
     if kind == "participant_updated":
         # Only this case's history changes: other cases of an imported participant are other
         # histories, which carry their own participant_updated lines.
         case_services.participant_preferences_update(
-            actor=common["actor"], participant=case.participant, changes=obj["participant"],
-            source=PreferenceSource.IMPORT, now=now, at=common["at"], historical=True,
+            actor=common["actor"],
+            participant=case.participant,
+            changes=obj["participant"],
+            source=PreferenceSource.IMPORT,
+            now=now,
+            at=common["at"],
+            historical=True,
             event_id=obj["id"],
         )
     elif kind == "risk_set":
         case_services.risk_set(case=case, level=obj["level"], **common)
     elif kind == "callback_requested":
-        outreach_services.callback_request(case=case, not_before=_instant(obj.get("not_before")),
-                                           **common)
+        outreach_services.callback_request(
+            case=case, not_before=_instant(obj.get("not_before")), **common
+        )
     elif kind == "outreach_requested":
         outreach_services.outreach_request(
-            case=case, purpose=obj.get("purpose", "general"),
-            target=obj.get("target", "participant"), due=_instant(obj.get("due")), **common)
+            case=case,
+            purpose=obj.get("purpose", "general"),
+            target=obj.get("target", "participant"),
+            due=_instant(obj.get("due")),
+            **common,
+        )
     elif kind == "outreach_closed":
         request = OutreachRequest.objects.get(case=case, event_id=obj["outreach"])
-        outreach_services.outreach_close(request=request, reason=obj.get("reason") or "closed",
-                                         **common)
+        outreach_services.outreach_close(
+            request=request, reason=obj.get("reason") or "closed", **common
+        )
     elif kind == "contact_attempt":
         outreach_services.attempt_record(
-            case=case, target=obj.get("target", "participant"), channel=obj["channel"],
-            outcome=obj["outcome"], message=obj.get("message", "none"),
-            summary=obj.get("summary", ""), **common)
+            case=case,
+            target=obj.get("target", "participant"),
+            channel=obj["channel"],
+            outcome=obj["outcome"],
+            message=obj.get("message", "none"),
+            summary=obj.get("summary", ""),
+            **common,
+        )
     elif kind == "email_received":
         outreach_services.email_receive(
-            case=case, sender_kind=obj["from"], urgent=bool(obj.get("urgent", False)),
-            needs_contact=bool(obj.get("needs_contact", True)), **common)
+            case=case,
+            sender_kind=obj["from"],
+            urgent=bool(obj.get("urgent", False)),
+            needs_contact=bool(obj.get("needs_contact", True)),
+            **common,
+        )
     elif kind in ("email_acknowledged", "email_actioned"):
         email = Email.objects.get(case=case, event_id=obj["email"])
         if kind == "email_acknowledged":
@@ -233,8 +292,14 @@ def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
             outreach_services.email_action(email=email, summary="", **common)
     elif kind == "escalated_to_wpo":
         compliance_services.escalation_raise(
-            case=case, reason=obj["reason"], summary="Escalated (imported history).",
-            actor=common["actor"], now=now, at=common["at"], event_id=obj["id"])
+            case=case,
+            reason=obj["reason"],
+            summary="Escalated (imported history).",
+            actor=common["actor"],
+            now=now,
+            at=common["at"],
+            event_id=obj["id"],
+        )
     elif kind == "dissatisfaction_noted":
         case_services.dissatisfaction_record(case=case, aspect="", escalate=False, **common)
     elif kind == "participant_query":
@@ -244,8 +309,12 @@ def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
         case_services.query_resolve(query=query, resolution="", **common)
     elif kind == "provider_contact":
         provider_services.provider_contact_record(
-            case=case, topic=obj.get("topic", "query"), text="",
-            urgent=bool(obj.get("urgent", False)), **common)
+            case=case,
+            topic=obj.get("topic", "query"),
+            text="",
+            urgent=bool(obj.get("urgent", False)),
+            **common,
+        )
     elif kind == "provider_responded":
         contact = ProviderContact.objects.get(case=case, event_id=obj["contact"])
         provider_services.provider_contact_respond(contact=contact, response="", **common)
@@ -253,8 +322,12 @@ def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
         case_services.session_record(case=case, **common)
     elif kind == "review_completed":
         case_services.review_complete(
-            case=case, decision=obj["decision"], sessions=int(obj.get("sessions", 0)),
-            resources=list(obj.get("resources", [])), **common)
+            case=case,
+            decision=obj["decision"],
+            sessions=int(obj.get("sessions", 0)),
+            resources=list(obj.get("resources", [])),
+            **common,
+        )
     elif kind == "intervention_ended":
         provider_services.intervention_end(case=case, provider=obj["provider"], **common)
     elif kind == "case_notes_uploaded":
@@ -263,8 +336,9 @@ def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
         upload = CaseNotesUpload.objects.get(case=case, event_id=obj["notes"])
         provider_services.case_notes_review(upload=upload, note="", **common)
     elif kind == "note":
-        case_services.note_add(case=case, summary=obj.get("summary", ""),
-                               next_step=obj.get("next_step", ""), **common)
+        case_services.note_add(
+            case=case, summary=obj.get("summary", ""), next_step=obj.get("next_step", ""), **common
+        )
     elif kind == "case_closed":
         case_services.case_close(case=case, reason=obj.get("reason") or "closed", **common)
     else:  # the reader has already refused unknown types
@@ -294,8 +368,12 @@ def _dumps(obj: dict[str, Any]) -> str:
 
 
 def _partner_line(partner: Partner) -> dict[str, Any]:
-    line: dict[str, Any] = {"type": "partner", "id": partner.code, "timezone": partner.timezone,
-                            "country": partner.country}
+    line: dict[str, Any] = {
+        "type": "partner",
+        "id": partner.code,
+        "timezone": partner.timezone,
+        "country": partner.country,
+    }
     if partner.subdivision:
         line["subdivision"] = partner.subdivision
     line["hours"] = f"{partner.opening:%H:%M}-{partner.closing:%H:%M}"
@@ -308,16 +386,25 @@ def _partner_line(partner: Partner) -> dict[str, Any]:
 
 def _case_line(case: Case) -> dict[str, Any]:
     return {
-        "type": "case", "case": case.reference, "at": case.opened_at.isoformat(),
-        "partner": case.partner.code, "referral": case.referral, "case_type": case.case_type,
-        "benefit_sessions": case.benefit_sessions, "participant": case.opening_preferences,
+        "type": "case",
+        "case": case.reference,
+        "at": case.opened_at.isoformat(),
+        "partner": case.partner.code,
+        "referral": case.referral,
+        "case_type": case.case_type,
+        "benefit_sessions": case.benefit_sessions,
+        "participant": case.opening_preferences,
     }
 
 
 def event_line(case: Case, row: CaseEvent) -> dict[str, Any]:
     """A stored event as a history line."""
-    line: dict[str, Any] = {"type": row.type, "case": case.reference, "at": row.at.isoformat(),
-                            "id": row.event_id}
+    line: dict[str, Any] = {
+        "type": row.type,
+        "case": case.reference,
+        "at": row.at.isoformat(),
+        "id": row.event_id,
+    }
     line.update(row.fields)
     if row.by:
         line["by"] = row.by

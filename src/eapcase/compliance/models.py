@@ -64,7 +64,8 @@ class Obligation(models.Model):
         indexes = [
             models.Index(fields=["partner", "status", "due_at"], name="obligation_queue"),
             models.Index(
-                fields=["status", "due_at"], name="obligation_unsatisfied",
+                fields=["status", "due_at"],
+                name="obligation_unsatisfied",
                 condition=Q(status__in=["open", "overdue"]),
             ),
         ]
@@ -93,6 +94,9 @@ class Finding(models.Model):
         indexes = [models.Index(fields=["partner", "severity", "at"])]
         ordering = ["case", "position"]
 
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.event_id}"
+
 
 class Escalation(models.Model):
     """The Partner informed or escalated to WPO; WPO acknowledges it."""
@@ -102,12 +106,18 @@ class Escalation(models.Model):
     summary = models.TextField()
     raised_at = models.DateTimeField()
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="escalations_raised",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="escalations_acknowledged",
     )
     acknowledgement_note = models.TextField(blank=True)
@@ -121,3 +131,6 @@ class Escalation(models.Model):
                 name="escalation_acknowledged_by_someone",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"escalation {self.reason} of {self.case_id}"

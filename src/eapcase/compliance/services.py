@@ -14,7 +14,7 @@ from eapcase.compliance import bridge
 from eapcase.compliance.choices import EscalationReason
 from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation
 from eapcase.core.errors import Conflict, ServiceError
-from eapcase.policy import history
+from eapcase.policy import events
 
 if TYPE_CHECKING:
     from eapcase.cases.models import Case
@@ -40,8 +40,16 @@ def lock_case(case: Case) -> Case:
     return Case.objects.select_for_update().select_related("partner").get(pk=case.pk)
 
 
-def event_append(*, case: Case, type: str, at: datetime, actor: Any, fields: dict[str, Any],
-                 now: datetime, event_id: str | None = None) -> CaseEvent:
+def event_append(
+    *,
+    case: Case,
+    type: str,
+    at: datetime,
+    actor: Any,
+    fields: dict[str, Any],
+    now: datetime,
+    event_id: str | None = None,
+) -> CaseEvent:
     """Validate one event exactly as the history reader does and append it to the case's
     history. The caller holds the case lock and refreshes the case afterwards."""
     if at.tzinfo is None:
@@ -51,8 +59,8 @@ def event_append(*, case: Case, type: str, at: datetime, actor: Any, fields: dic
     if at < case.opened_at:
         raise ServiceError("is before the case was opened", field="at")
     try:
-        history.parse_event_fields(type, fields)
-    except history.FieldError as exc:
+        events.parse_event_fields(type, fields)
+    except events.FieldError as exc:
         raise ServiceError(exc.reason, field=exc.field) from exc
     for field, types in REFERENCES.get(type, {}).items():
         named = fields.get(field)
@@ -67,8 +75,14 @@ def event_append(*, case: Case, type: str, at: datetime, actor: Any, fields: dic
     if CaseEvent.objects.filter(case=case, event_id=event_id).exists():
         raise Conflict(f"event id {event_id} is already used in this case", field="id")
     return CaseEvent.objects.create(
-        case=case, seq=case.event_seq, event_id=event_id, type=type, at=at,
-        by=getattr(actor, "username", "") or "", fields=fields, recorded_at=now,
+        case=case,
+        seq=case.event_seq,
+        event_id=event_id,
+        type=type,
+        at=at,
+        by=getattr(actor, "username", "") or "",
+        fields=fields,
+        recorded_at=now,
     )
 
 
@@ -81,19 +95,35 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
     Finding.objects.filter(case=case).delete()
     Obligation.objects.bulk_create(
         Obligation(
-            case=case, partner_id=case.partner_id, rule=o.rule, trigger=o.trigger,
-            opened_at=o.opened_at, due_at=o.due_at, satisfied_at=o.satisfied_at,
-            satisfied_by=o.satisfied_by or "", status=str(o.status),
-            target=str(o.target or ""), attempts_made=o.attempts_made,
-            attempts_required=o.attempts_required, reason=o.reason[:500],
-            revision=o.revision, position=i, evaluated_at=now,
+            case=case,
+            partner_id=case.partner_id,
+            rule=o.rule,
+            trigger=o.trigger,
+            opened_at=o.opened_at,
+            due_at=o.due_at,
+            satisfied_at=o.satisfied_at,
+            satisfied_by=o.satisfied_by or "",
+            status=str(o.status),
+            target=str(o.target or ""),
+            attempts_made=o.attempts_made,
+            attempts_required=o.attempts_required,
+            reason=bridge.reason(o)[:500],
+            revision=o.revision,
+            position=i,
+            evaluated_at=now,
         )
         for i, o in enumerate(evaluation.obligations)
     )
     Finding.objects.bulk_create(
         Finding(
-            case=case, partner_id=case.partner_id, rule=f.rule, event_id=f.event, at=f.at,
-            severity=str(f.severity), detail=f.detail[:500], position=i,
+            case=case,
+            partner_id=case.partner_id,
+            rule=f.rule,
+            event_id=f.event,
+            at=f.at,
+            severity=str(f.severity),
+            detail=f.detail[:500],
+            position=i,
         )
         for i, f in enumerate(evaluation.findings)
     )
@@ -110,10 +140,19 @@ class NeedsConfirmation(ServiceError):
         self.findings = findings
 
 
-def case_write_finish(*, case: Case, actor: Any, action: str, now: datetime,
-                      events: list[CaseEvent], obj: Any = None,
-                      data: dict[str, Any] | None = None, historical: bool = False,
-                      refuse: frozenset[str] = frozenset(), confirm: str = "") -> Any:
+def case_write_finish(
+    *,
+    case: Case,
+    actor: Any,
+    action: str,
+    now: datetime,
+    events: list[CaseEvent],
+    obj: Any = None,
+    data: dict[str, Any] | None = None,
+    historical: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    confirm: str = "",
+) -> Any:
     """The common end of every case write: refresh through the engine, judge the new events
     by what the engine found on them, then audit.
 
@@ -131,16 +170,25 @@ def case_write_finish(*, case: Case, actor: Any, action: str, now: datetime,
             raise NeedsConfirmation(found)
     payload = dict(data or {})
     if confirm.strip():
-        payload["confirmed_findings"] = sorted({f.rule for f in evaluation.findings
-                                                if f.event in {e.event_id for e in events}})
+        payload["confirmed_findings"] = sorted(
+            {f.rule for f in evaluation.findings if f.event in {e.event_id for e in events}}
+        )
     payload["events"] = [e.event_id for e in events]
     audit_record(actor=actor, action=action, at=now, case=case, obj=obj, data=payload)
     return evaluation
 
 
-def escalation_raise(*, actor: Any, case: Case, reason: str, summary: str, now: datetime,
-                     at: datetime | None = None, event_id: str | None = None,
-                     finish: bool = True) -> Escalation:
+def escalation_raise(
+    *,
+    actor: Any,
+    case: Case,
+    reason: str,
+    summary: str,
+    now: datetime,
+    at: datetime | None = None,
+    event_id: str | None = None,
+    finish: bool = True,
+) -> Escalation:
     """Inform or escalate to WPO (rules CM-EMAIL-INFORM, CM-DISSATISFACTION)."""
     if reason not in EscalationReason.values:
         raise ServiceError(f"must be one of {', '.join(EscalationReason.values)}", field="reason")
@@ -149,20 +197,39 @@ def escalation_raise(*, actor: Any, case: Case, reason: str, summary: str, now: 
     at = at or now
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="escalated_to_wpo", at=at, actor=actor,
-                             fields={"reason": reason}, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type="escalated_to_wpo",
+            at=at,
+            actor=actor,
+            fields={"reason": reason},
+            now=now,
+            event_id=event_id,
+        )
         escalation = Escalation.objects.create(
-            case=case, reason=reason, summary=summary.strip(), raised_at=at,
-            raised_by=actor if getattr(actor, "pk", None) else None, event_id=event.event_id,
+            case=case,
+            reason=reason,
+            summary=summary.strip(),
+            raised_at=at,
+            raised_by=actor if getattr(actor, "pk", None) else None,
+            event_id=event.event_id,
         )
         if finish:
-            case_write_finish(case=case, actor=actor, action="escalation.raised", now=now,
-                              events=[event], obj=escalation, data={"reason": reason})
+            case_write_finish(
+                case=case,
+                actor=actor,
+                action="escalation.raised",
+                now=now,
+                events=[event],
+                obj=escalation,
+                data={"reason": reason},
+            )
     return escalation
 
 
-def escalation_acknowledge(*, actor: Any, escalation: Escalation, note: str,
-                           now: datetime) -> Escalation:
+def escalation_acknowledge(
+    *, actor: Any, escalation: Escalation, note: str, now: datetime
+) -> Escalation:
     """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
@@ -171,8 +238,14 @@ def escalation_acknowledge(*, actor: Any, escalation: Escalation, note: str,
         escalation.acknowledged_at = now
         escalation.acknowledged_by = actor
         escalation.acknowledgement_note = note.strip()
-        escalation.save(update_fields=["acknowledged_at", "acknowledged_by",
-                                       "acknowledgement_note"])
-        audit_record(actor=actor, action="escalation.acknowledged", at=now,
-                     case=escalation.case, obj=escalation)
+        escalation.save(
+            update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+        )
+        audit_record(
+            actor=actor,
+            action="escalation.acknowledged",
+            at=now,
+            case=escalation.case,
+            obj=escalation,
+        )
     return escalation

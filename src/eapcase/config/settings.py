@@ -6,7 +6,11 @@ import os
 import secrets
 from pathlib import Path
 
+import django_stubs_ext
 import environ
+
+# Lets generic Django classes (ModelAdmin[Case], QuerySet[Case]) be subscripted at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = Path(os.environ.get("EAPCASE_VAR_DIR", BASE_DIR / "var"))
@@ -79,11 +83,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'eapcase.sqlite3'}"
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'eapcase.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on the busy timeout instead of failing with "database is locked".
@@ -94,9 +94,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")} if env.bool(
-        "EAPCASE_SQLITE_TEST_FILE", default=False
-    ) else {}
+    DATABASES["default"]["TEST"] = (
+        {"NAME": str(VAR_DIR / "test.sqlite3")}
+        if env.bool("EAPCASE_SQLITE_TEST_FILE", default=False)
+        else {}
+    )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 

@@ -1,28 +1,30 @@
 """Admin for the reference data: organisations, calendars, client organisations, access
 lines and procedures."""
 
+from typing import Any
+
 from django.contrib import admin
 
 from eapcase.accounts.admin import WpoAdminModelAdmin
 from eapcase.organisations import models
 
 
-class ClosedDateInline(admin.TabularInline):
+class ClosedDateInline(admin.TabularInline[Any, Any]):
     model = models.PartnerClosedDate
     extra = 0
 
 
-class BenefitInline(admin.TabularInline):
+class BenefitInline(admin.TabularInline[Any, Any]):
     model = models.Benefit
     extra = 0
 
 
-class AccessLineInline(admin.TabularInline):
+class AccessLineInline(admin.TabularInline[Any, Any]):
     model = models.AccessLine
     extra = 0
 
 
-class ProcedureInline(admin.StackedInline):
+class ProcedureInline(admin.StackedInline[Any, Any]):
     model = models.ClientProcedure
     extra = 0
 
@@ -34,8 +36,16 @@ class OperatorAdmin(WpoAdminModelAdmin):
 
 @admin.register(models.Partner)
 class PartnerAdmin(WpoAdminModelAdmin):
-    list_display = ("code", "name", "timezone", "country", "subdivision", "opening", "closing",
-                    "workdays")
+    list_display = (
+        "code",
+        "name",
+        "timezone",
+        "country",
+        "subdivision",
+        "opening",
+        "closing",
+        "workdays",
+    )
     inlines = [ClosedDateInline]
 
 

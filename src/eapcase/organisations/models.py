@@ -33,7 +33,9 @@ class Operator(models.Model):
 class Partner(models.Model):
     """A Partner organisation that manages cases, with its business calendar (rules.md "Time")."""
 
-    code = models.SlugField(max_length=40, unique=True, help_text="Id in case histories, e.g. P-UK.")
+    code = models.SlugField(
+        max_length=40, unique=True, help_text="Id in case histories, e.g. P-UK."
+    )
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/London.")
     country = models.CharField(max_length=2, help_text="ISO 3166 country for public holidays.")
@@ -46,7 +48,9 @@ class Partner(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(opening__lt=models.F("closing")), name="partner_hours")
+            models.CheckConstraint(
+                condition=Q(opening__lt=models.F("closing")), name="partner_hours"
+            )
         ]
 
     def __str__(self) -> str:
@@ -117,7 +121,9 @@ class ClientOrganisation(models.Model):
 class Benefit(models.Model):
     """The counselling benefit a client organisation buys, valid from a date."""
 
-    client = models.ForeignKey(ClientOrganisation, on_delete=models.CASCADE, related_name="benefits")
+    client = models.ForeignKey(
+        ClientOrganisation, on_delete=models.CASCADE, related_name="benefits"
+    )
     sessions = models.PositiveSmallIntegerField()
     unit = models.CharField(max_length=20, choices=BenefitUnit.choices)
     period = models.CharField(max_length=20, choices=BenefitPeriod.choices)
@@ -166,9 +172,7 @@ class ClientProcedure(models.Model):
     version = models.PositiveIntegerField()
     effective_from = models.DateField()
     checkin_required = models.BooleanField(default=False)
-    checkin_trigger = models.CharField(
-        max_length=30, choices=CheckinTrigger.choices, blank=True
-    )
+    checkin_trigger = models.CharField(max_length=30, choices=CheckinTrigger.choices, blank=True)
     checkin_after_business_days = models.PositiveSmallIntegerField(default=0)
     checkin_due_business_days = models.PositiveSmallIntegerField(default=1)
     checkin_channels = models.CharField(

@@ -49,6 +49,9 @@ class OutreachRequest(models.Model):
             models.UniqueConstraint(fields=["case", "event_id"], name="outreach_event_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id} of {self.case_id}"
+
 
 class ContactAttempt(models.Model):
     """One attempt to contact the participant or the provider."""
@@ -66,7 +69,8 @@ class ContactAttempt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     confirmation_reason = models.CharField(
-        max_length=500, blank=True,
+        max_length=500,
+        blank=True,
         help_text="Why the clinician went ahead with an attempt the policy warns about.",
     )
     event_id = models.CharField(max_length=60)
@@ -74,6 +78,9 @@ class ContactAttempt(models.Model):
     class Meta:
         ordering = ["case", "attempted_at", "id"]
         indexes = [models.Index(fields=["case", "attempted_at"])]
+
+    def __str__(self) -> str:
+        return f"attempt {self.event_id} of {self.case_id}"
 
 
 class Email(models.Model):
@@ -102,3 +109,6 @@ class Email(models.Model):
                 fields=["message_id"], condition=~Q(message_id=""), name="email_message_id_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"email {self.event_id or self.pk}"

@@ -35,9 +35,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def callback_request(*, actor: Any, case: Any, now: datetime, at: datetime | None = None,
-                     not_before: datetime | None = None, reason: str = "",
-                     historical: bool = False, event_id: str | None = None) -> OutreachRequest:
+def callback_request(
+    *,
+    actor: Any,
+    case: Any,
+    now: datetime,
+    at: datetime | None = None,
+    not_before: datetime | None = None,
+    reason: str = "",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> OutreachRequest:
     """The participant asked for a Clinical Call Back (CM-CALLBACK, CM-OUTREACH)."""
     at = at or now
     if not_before is not None and not_before < at:
@@ -47,21 +55,49 @@ def callback_request(*, actor: Any, case: Any, now: datetime, at: datetime | Non
         fields["not_before"] = _iso(not_before)
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="callback_requested", at=at, actor=actor,
-                             fields=fields, now=now, event_id=event_id)
-        request = OutreachRequest.objects.create(
-            case=case, kind=RequestKind.CALLBACK, requested_at=at, not_before=not_before,
-            reason=reason.strip(), requested_by=_user(actor), event_id=event.event_id,
+        event = event_append(
+            case=case,
+            type="callback_requested",
+            at=at,
+            actor=actor,
+            fields=fields,
+            now=now,
+            event_id=event_id,
         )
-        case_write_finish(case=case, actor=actor, action="outreach.callback_requested",
-                          now=now, events=[event], obj=request, historical=historical)
+        request = OutreachRequest.objects.create(
+            case=case,
+            kind=RequestKind.CALLBACK,
+            requested_at=at,
+            not_before=not_before,
+            reason=reason.strip(),
+            requested_by=_user(actor),
+            event_id=event.event_id,
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="outreach.callback_requested",
+            now=now,
+            events=[event],
+            obj=request,
+            historical=historical,
+        )
     return request
 
 
-def outreach_request(*, actor: Any, case: Any, purpose: str, now: datetime,
-                     target: str = Target.PARTICIPANT, at: datetime | None = None,
-                     due: datetime | None = None, reason: str = "",
-                     historical: bool = False, event_id: str | None = None) -> OutreachRequest:
+def outreach_request(
+    *,
+    actor: Any,
+    case: Any,
+    purpose: str,
+    now: datetime,
+    target: str = Target.PARTICIPANT,
+    at: datetime | None = None,
+    due: datetime | None = None,
+    reason: str = "",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> OutreachRequest:
     """The Partner must reach out to the participant or provider (CM-OUTREACH, CM-CHECKIN)."""
     _choice(purpose, Purpose, "purpose")
     _choice(target, Target, "target")
@@ -73,22 +109,50 @@ def outreach_request(*, actor: Any, case: Any, purpose: str, now: datetime,
         fields["due"] = _iso(due)
     with transaction.atomic():
         case = lock_case(case)
-        event = event_append(case=case, type="outreach_requested", at=at, actor=actor,
-                             fields=fields, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type="outreach_requested",
+            at=at,
+            actor=actor,
+            fields=fields,
+            now=now,
+            event_id=event_id,
+        )
         request = OutreachRequest.objects.create(
-            case=case, kind=RequestKind.OUTREACH, purpose=purpose, target=target,
-            requested_at=at, due=due, reason=reason.strip(), requested_by=_user(actor),
+            case=case,
+            kind=RequestKind.OUTREACH,
+            purpose=purpose,
+            target=target,
+            requested_at=at,
+            due=due,
+            reason=reason.strip(),
+            requested_by=_user(actor),
             event_id=event.event_id,
         )
-        case_write_finish(case=case, actor=actor, action="outreach.requested", now=now,
-                          events=[event], obj=request, historical=historical,
-                          data={"purpose": purpose, "target": target})
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="outreach.requested",
+            now=now,
+            events=[event],
+            obj=request,
+            historical=historical,
+            data={"purpose": purpose, "target": target},
+        )
     return request
 
 
-def outreach_close(*, actor: Any, request: OutreachRequest, reason: str, now: datetime,
-                   at: datetime | None = None, historical: bool = False, confirm: str = "",
-                   event_id: str | None = None) -> OutreachRequest:
+def outreach_close(
+    *,
+    actor: Any,
+    request: OutreachRequest,
+    reason: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    confirm: str = "",
+    event_id: str | None = None,
+) -> OutreachRequest:
     """Stop trying. Before the required attempts are made the engine records a breach, so the
     clinician must confirm with a reason."""
     reason = reason.strip()
@@ -100,15 +164,29 @@ def outreach_close(*, actor: Any, request: OutreachRequest, reason: str, now: da
         if request.closed_at is not None:
             raise Conflict("the outreach is already closed", field="outreach")
         before = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
-        event = event_append(case=case, type="outreach_closed", at=at or now, actor=actor,
-                             fields={"outreach": request.event_id, "reason": reason}, now=now,
-                             event_id=event_id)
+        event = event_append(
+            case=case,
+            type="outreach_closed",
+            at=at or now,
+            actor=actor,
+            fields={"outreach": request.event_id, "reason": reason},
+            now=now,
+            event_id=event_id,
+        )
         request.closed_at = event.at
         request.close_reason = reason
         request.close_event_id = event.event_id
         request.save()
-        case_write_finish(case=case, actor=actor, action="outreach.closed", now=now,
-                          events=[event], obj=request, historical=historical, confirm=confirm)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="outreach.closed",
+            now=now,
+            events=[event],
+            obj=request,
+            historical=historical,
+            confirm=confirm,
+        )
         after = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
         if after - before and not historical and not confirm.strip():
             raise ServiceError(
@@ -118,10 +196,21 @@ def outreach_close(*, actor: Any, request: OutreachRequest, reason: str, now: da
     return request
 
 
-def attempt_record(*, actor: Any, case: Any, target: str, channel: str, outcome: str,
-                   message: str, summary: str, now: datetime, at: datetime | None = None,
-                   confirm: str = "", historical: bool = False,
-                   event_id: str | None = None) -> ContactAttempt:
+def attempt_record(
+    *,
+    actor: Any,
+    case: Any,
+    target: str,
+    channel: str,
+    outcome: str,
+    message: str,
+    summary: str,
+    now: datetime,
+    at: datetime | None = None,
+    confirm: str = "",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> ContactAttempt:
     """One attempt to contact the participant or the provider. Findings the engine makes on it
     (excess attempts, a second check-in, no detailed message) need `confirm`; a message the
     participant refused is refused outright."""
@@ -132,33 +221,69 @@ def attempt_record(*, actor: Any, case: Any, target: str, channel: str, outcome:
     if not historical and not summary.strip():
         raise ServiceError("say what was done or agreed", field="summary")
     if outcome == Outcome.REACHED and message != MessageLeft.NONE and not historical:
-        raise ServiceError("a message is only left when the attempt did not reach them",
-                           field="message")
+        raise ServiceError(
+            "a message is only left when the attempt did not reach them", field="message"
+        )
     with transaction.atomic():
         case = lock_case(case)
         event = event_append(
-            case=case, type="contact_attempt", at=at or now, actor=actor, now=now,
-            fields={"target": target, "channel": channel, "outcome": outcome,
-                    "message": message, "summary": summary},
+            case=case,
+            type="contact_attempt",
+            at=at or now,
+            actor=actor,
+            now=now,
+            fields={
+                "target": target,
+                "channel": channel,
+                "outcome": outcome,
+                "message": message,
+                "summary": summary,
+            },
             event_id=event_id,
         )
         attempt = ContactAttempt.objects.create(
-            case=case, target=target, channel=channel, outcome=outcome, message=message,
-            summary=summary, attempted_at=event.at, by=_user(actor),
-            confirmation_reason=confirm.strip(), event_id=event.event_id,
+            case=case,
+            target=target,
+            channel=channel,
+            outcome=outcome,
+            message=message,
+            summary=summary,
+            attempted_at=event.at,
+            by=_user(actor),
+            confirmation_reason=confirm.strip(),
+            event_id=event.event_id,
         )
-        case_write_finish(case=case, actor=actor, action="outreach.attempt_recorded",
-                          now=now, events=[event], obj=attempt, historical=historical,
-                          refuse=ATTEMPT_REFUSED, confirm=confirm,
-                          data={"target": target, "channel": channel, "outcome": outcome})
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="outreach.attempt_recorded",
+            now=now,
+            events=[event],
+            obj=attempt,
+            historical=historical,
+            refuse=ATTEMPT_REFUSED,
+            confirm=confirm,
+            data={"target": target, "channel": channel, "outcome": outcome},
+        )
     return attempt
 
 
-def email_receive(*, actor: Any, case: Any, sender_kind: str, now: datetime,
-                  at: datetime | None = None, urgent: bool = False, needs_contact: bool = True,
-                  subject: str = "", body: str = "", from_address: str = "",
-                  message_id: str = "", historical: bool = False,
-                  event_id: str | None = None) -> Email:
+def email_receive(
+    *,
+    actor: Any,
+    case: Any,
+    sender_kind: str,
+    now: datetime,
+    at: datetime | None = None,
+    urgent: bool = False,
+    needs_contact: bool = True,
+    subject: str = "",
+    body: str = "",
+    from_address: str = "",
+    message_id: str = "",
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Email:
     """An email from WPO or the participant reached the Partner (CM-EMAIL-*)."""
     _choice(sender_kind, EmailFrom, "from")
     fields: dict[str, Any] = {"from": sender_kind}
@@ -170,42 +295,102 @@ def email_receive(*, actor: Any, case: Any, sender_kind: str, now: datetime,
         if message_id and Email.objects.filter(message_id=message_id).exists():
             raise Conflict("this message was already received", field="message_id")
         case = lock_case(case)
-        event = event_append(case=case, type="email_received", at=at or now, actor=actor,
-                             fields=fields, now=now, event_id=event_id)
-        email = Email.objects.create(
-            case=case, sender_kind=sender_kind, from_address=from_address, subject=subject,
-            body=body, message_id=message_id, urgent=urgent, needs_contact=needs_contact,
-            received_at=event.at, event_id=event.event_id,
+        event = event_append(
+            case=case,
+            type="email_received",
+            at=at or now,
+            actor=actor,
+            fields=fields,
+            now=now,
+            event_id=event_id,
         )
-        case_write_finish(case=case, actor=actor, action="email.received", now=now,
-                          events=[event], obj=email, historical=historical)
+        email = Email.objects.create(
+            case=case,
+            sender_kind=sender_kind,
+            from_address=from_address,
+            subject=subject,
+            body=body,
+            message_id=message_id,
+            urgent=urgent,
+            needs_contact=needs_contact,
+            received_at=event.at,
+            event_id=event.event_id,
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="email.received",
+            now=now,
+            events=[event],
+            obj=email,
+            historical=historical,
+        )
     return email
 
 
-def email_acknowledge(*, actor: Any, email: Email, now: datetime, at: datetime | None = None,
-                      historical: bool = False, event_id: str | None = None) -> Email:
+def email_acknowledge(
+    *,
+    actor: Any,
+    email: Email,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Email:
     """Receipt of the email acknowledged (CM-EMAIL-ACK)."""
-    return _email_step(actor=actor, email=email, now=now, at=at, historical=historical,
-                       event_id=event_id, type="email_acknowledged", column="acknowledged_at",
-                       action="email.acknowledged")
+    return _email_step(
+        actor=actor,
+        email=email,
+        now=now,
+        at=at,
+        historical=historical,
+        event_id=event_id,
+        type="email_acknowledged",
+        column="acknowledged_at",
+        action="email.acknowledged",
+    )
 
 
-def email_action(*, actor: Any, email: Email, summary: str, now: datetime,
-                 at: datetime | None = None, historical: bool = False,
-                 event_id: str | None = None) -> Email:
+def email_action(
+    *,
+    actor: Any,
+    email: Email,
+    summary: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Email:
     """The email was acted on (CM-EMAIL-ACTION)."""
     if not historical and not summary.strip():
         raise ServiceError("say what was done", field="summary")
     email.action_summary = summary.strip()
-    return _email_step(actor=actor, email=email, now=now, at=at, historical=historical,
-                       event_id=event_id, type="email_actioned", column="actioned_at",
-                       action="email.actioned")
+    return _email_step(
+        actor=actor,
+        email=email,
+        now=now,
+        at=at,
+        historical=historical,
+        event_id=event_id,
+        type="email_actioned",
+        column="actioned_at",
+        action="email.actioned",
+    )
 
 
-def _email_step(*, actor: Any, email: Email, now: datetime, at: datetime | None,
-                historical: bool, event_id: str | None, type: str, column: str,
-                action: str) -> Email:
-    if email.case_id is None:
+def _email_step(
+    *,
+    actor: Any,
+    email: Email,
+    now: datetime,
+    at: datetime | None,
+    historical: bool,
+    event_id: str | None,
+    type: str,
+    column: str,
+    action: str,
+) -> Email:
+    if email.case is None:
         raise ServiceError("link the email to a case first", field="email")
     summary = email.action_summary
     with transaction.atomic():
@@ -213,14 +398,28 @@ def _email_step(*, actor: Any, email: Email, now: datetime, at: datetime | None,
         email = Email.objects.select_for_update().get(pk=email.pk)
         if getattr(email, column) is not None:
             raise Conflict(f"the email is already {type.split('_')[1]}", field="email")
-        event = event_append(case=case, type=type, at=at or now, actor=actor,
-                             fields={"email": email.event_id}, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type=type,
+            at=at or now,
+            actor=actor,
+            fields={"email": email.event_id},
+            now=now,
+            event_id=event_id,
+        )
         setattr(email, column, event.at)
         if column == "actioned_at":
             email.action_summary = summary
         email.save()
-        case_write_finish(case=case, actor=actor, action=action, now=now, events=[event],
-                          obj=email, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action=action,
+            now=now,
+            events=[event],
+            obj=email,
+            historical=historical,
+        )
     return email
 
 

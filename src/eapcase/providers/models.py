@@ -17,7 +17,10 @@ class ProviderContact(models.Model):
         "cases.Case", on_delete=models.CASCADE, related_name="provider_contacts"
     )
     provider = models.ForeignKey(
-        "organisations.Provider", null=True, blank=True, on_delete=models.PROTECT,
+        "organisations.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         help_text="Empty when an imported history does not say which provider.",
     )
     topic = models.CharField(max_length=12, choices=ProviderTopic.choices)
@@ -39,6 +42,9 @@ class ProviderContact(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"provider contact {self.event_id} of {self.case_id}"
+
 
 class InterventionEnd(models.Model):
     """The provider's intervention on the case ended; completed notes are then due."""
@@ -52,6 +58,9 @@ class InterventionEnd(models.Model):
     provider_code = models.CharField(max_length=40, help_text="The provider's id in the history.")
     ended_at = models.DateTimeField()
     event_id = models.CharField(max_length=60)
+
+    def __str__(self) -> str:
+        return f"intervention ended {self.event_id} of {self.case_id}"
 
 
 class CaseNotesUpload(models.Model):
@@ -75,3 +84,6 @@ class CaseNotesUpload(models.Model):
     issues_found = models.BooleanField(default=False)
     event_id = models.CharField(max_length=60)
     review_event_id = models.CharField(max_length=60, blank=True)
+
+    def __str__(self) -> str:
+        return f"case notes {self.event_id} of {self.case_id}"

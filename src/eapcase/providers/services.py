@@ -34,10 +34,19 @@ def _provider_of(case: Any, provider: Any) -> tuple[Any, str]:
     return provider, provider.code
 
 
-def provider_contact_record(*, actor: Any, case: Any, topic: str, text: str, now: datetime,
-                            provider: Any = None, urgent: bool | None = None,
-                            at: datetime | None = None, historical: bool = False,
-                            event_id: str | None = None) -> ProviderContact:
+def provider_contact_record(
+    *,
+    actor: Any,
+    case: Any,
+    topic: str,
+    text: str,
+    now: datetime,
+    provider: Any = None,
+    urgent: bool | None = None,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> ProviderContact:
     """A provider contacted the Partner; risk and goal-slip reports are urgent
     (CM-PROVIDER-RESPONSE)."""
     if topic not in ProviderTopic.values:
@@ -51,23 +60,47 @@ def provider_contact_record(*, actor: Any, case: Any, topic: str, text: str, now
             provider_row = None
         else:
             provider_row, _code = _provider_of(case, provider)
-        event = event_append(case=case, type="provider_contact", at=at or now, actor=actor,
-                             fields={"topic": topic, "urgent": urgent}, now=now,
-                             event_id=event_id)
-        contact = ProviderContact.objects.create(
-            case=case, provider=provider_row, topic=topic, urgent=urgent, text=text.strip(),
-            received_at=event.at, event_id=event.event_id,
+        event = event_append(
+            case=case,
+            type="provider_contact",
+            at=at or now,
+            actor=actor,
+            fields={"topic": topic, "urgent": urgent},
+            now=now,
+            event_id=event_id,
         )
-        case_write_finish(case=case, actor=actor, action="provider.contact_recorded",
-                          now=now, events=[event], obj=contact, historical=historical,
-                          data={"topic": topic, "urgent": urgent})
+        contact = ProviderContact.objects.create(
+            case=case,
+            provider=provider_row,
+            topic=topic,
+            urgent=urgent,
+            text=text.strip(),
+            received_at=event.at,
+            event_id=event.event_id,
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="provider.contact_recorded",
+            now=now,
+            events=[event],
+            obj=contact,
+            historical=historical,
+            data={"topic": topic, "urgent": urgent},
+        )
     return contact
 
 
-def provider_contact_respond(*, actor: Any, contact: ProviderContact, response: str,
-                             now: datetime, at: datetime | None = None,
-                             historical: bool = False,
-                             event_id: str | None = None) -> ProviderContact:
+def provider_contact_respond(
+    *,
+    actor: Any,
+    contact: ProviderContact,
+    response: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> ProviderContact:
     """The Partner answered the provider."""
     response = response.strip() or ("(imported)" if historical else "")
     if not response:
@@ -77,38 +110,86 @@ def provider_contact_respond(*, actor: Any, contact: ProviderContact, response: 
         contact = ProviderContact.objects.select_for_update().get(pk=contact.pk)
         if contact.responded_at is not None:
             raise Conflict("the provider has already been answered", field="contact")
-        event = event_append(case=case, type="provider_responded", at=at or now, actor=actor,
-                             fields={"contact": contact.event_id}, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type="provider_responded",
+            at=at or now,
+            actor=actor,
+            fields={"contact": contact.event_id},
+            now=now,
+            event_id=event_id,
+        )
         contact.responded_at = event.at
         contact.response = response
         contact.responded_by = _user(actor)
         contact.save()
-        case_write_finish(case=case, actor=actor, action="provider.contact_answered",
-                          now=now, events=[event], obj=contact, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="provider.contact_answered",
+            now=now,
+            events=[event],
+            obj=contact,
+            historical=historical,
+        )
     return contact
 
 
-def intervention_end(*, actor: Any, case: Any, now: datetime, provider: Any = None,
-                     at: datetime | None = None, historical: bool = False,
-                     event_id: str | None = None) -> InterventionEnd:
+def intervention_end(
+    *,
+    actor: Any,
+    case: Any,
+    now: datetime,
+    provider: Any = None,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> InterventionEnd:
     """The provider's intervention ended; completed case notes are due (CM-NOTES-UPLOAD)."""
     with transaction.atomic():
         case = lock_case(case)
         provider_row, code = _provider_of(case, provider)
-        event = event_append(case=case, type="intervention_ended", at=at or now, actor=actor,
-                             fields={"provider": code}, now=now, event_id=event_id)
-        ended = InterventionEnd.objects.create(case=case, provider=provider_row,
-                                               provider_code=code, ended_at=event.at,
-                                               event_id=event.event_id)
-        case_write_finish(case=case, actor=actor, action="provider.intervention_ended",
-                          now=now, events=[event], obj=ended, historical=historical)
+        event = event_append(
+            case=case,
+            type="intervention_ended",
+            at=at or now,
+            actor=actor,
+            fields={"provider": code},
+            now=now,
+            event_id=event_id,
+        )
+        ended = InterventionEnd.objects.create(
+            case=case,
+            provider=provider_row,
+            provider_code=code,
+            ended_at=event.at,
+            event_id=event.event_id,
+        )
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="provider.intervention_ended",
+            now=now,
+            events=[event],
+            obj=ended,
+            historical=historical,
+        )
     return ended
 
 
-def case_notes_upload(*, actor: Any, case: Any, now: datetime, provider: Any = None,
-                      file: File[Any] | None = None, original_name: str = "",
-                      content_type: str = "", at: datetime | None = None,
-                      historical: bool = False, event_id: str | None = None) -> CaseNotesUpload:
+def case_notes_upload(
+    *,
+    actor: Any,
+    case: Any,
+    now: datetime,
+    provider: Any = None,
+    file: File[Any] | None = None,
+    original_name: str = "",
+    content_type: str = "",
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> CaseNotesUpload:
     """Completed case notes arrived from the provider (CM-NOTES-UPLOAD, CM-NOTES-REVIEW).
     Content checks of the file belong to the upload page; here the file is stored as given."""
     if file is None and not historical:
@@ -116,23 +197,51 @@ def case_notes_upload(*, actor: Any, case: Any, now: datetime, provider: Any = N
     with transaction.atomic():
         case = lock_case(case)
         provider_row, code = _provider_of(case, provider)
-        event = event_append(case=case, type="case_notes_uploaded", at=at or now, actor=actor,
-                             fields={"provider": code}, now=now, event_id=event_id)
-        upload = CaseNotesUpload(case=case, provider=provider_row, provider_code=code,
-                                 uploaded_at=event.at,
-                                 original_name=original_name[:255], content_type=content_type,
-                                 size=getattr(file, "size", 0) or 0, event_id=event.event_id)
+        event = event_append(
+            case=case,
+            type="case_notes_uploaded",
+            at=at or now,
+            actor=actor,
+            fields={"provider": code},
+            now=now,
+            event_id=event_id,
+        )
+        upload = CaseNotesUpload(
+            case=case,
+            provider=provider_row,
+            provider_code=code,
+            uploaded_at=event.at,
+            original_name=original_name[:255],
+            content_type=content_type,
+            size=getattr(file, "size", 0) or 0,
+            event_id=event.event_id,
+        )
         if file is not None:
             upload.file.save(f"{case.reference}-{event.event_id}", file, save=False)
         upload.save()
-        case_write_finish(case=case, actor=actor, action="provider.case_notes_uploaded",
-                          now=now, events=[event], obj=upload, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="provider.case_notes_uploaded",
+            now=now,
+            events=[event],
+            obj=upload,
+            historical=historical,
+        )
     return upload
 
 
-def case_notes_review(*, actor: Any, upload: CaseNotesUpload, note: str, now: datetime,
-                      issues_found: bool = False, at: datetime | None = None,
-                      historical: bool = False, event_id: str | None = None) -> CaseNotesUpload:
+def case_notes_review(
+    *,
+    actor: Any,
+    upload: CaseNotesUpload,
+    note: str,
+    now: datetime,
+    issues_found: bool = False,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> CaseNotesUpload:
     """The Partner reviewed the completed case notes for issues needing action."""
     note = note.strip() or ("(imported)" if historical else "")
     if not note:
@@ -142,14 +251,28 @@ def case_notes_review(*, actor: Any, upload: CaseNotesUpload, note: str, now: da
         upload = CaseNotesUpload.objects.select_for_update().get(pk=upload.pk)
         if upload.reviewed_at is not None:
             raise Conflict("these case notes are already reviewed", field="notes")
-        event = event_append(case=case, type="case_notes_reviewed", at=at or now, actor=actor,
-                             fields={"notes": upload.event_id}, now=now, event_id=event_id)
+        event = event_append(
+            case=case,
+            type="case_notes_reviewed",
+            at=at or now,
+            actor=actor,
+            fields={"notes": upload.event_id},
+            now=now,
+            event_id=event_id,
+        )
         upload.reviewed_at = event.at
         upload.reviewed_by = _user(actor)
         upload.review_note = note
         upload.issues_found = issues_found
         upload.review_event_id = event.event_id
         upload.save()
-        case_write_finish(case=case, actor=actor, action="provider.case_notes_reviewed",
-                          now=now, events=[event], obj=upload, historical=historical)
+        case_write_finish(
+            case=case,
+            actor=actor,
+            action="provider.case_notes_reviewed",
+            now=now,
+            events=[event],
+            obj=upload,
+            historical=historical,
+        )
     return upload

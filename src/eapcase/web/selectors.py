@@ -27,7 +27,5 @@ def home_summary(*, user: Any, now: datetime, limit: int = 20) -> HomeSummary:
         case__in=cases, status__in=["open", "overdue"], due_at__isnull=False
     )
     overdue = unsatisfied.aggregate(n=Count("id", filter=Q(due_at__lte=now)))["n"]
-    due_soon = list(
-        unsatisfied.select_related("case", "case__partner").order_by("due_at")[:limit]
-    )
+    due_soon = list(unsatisfied.select_related("case", "case__partner").order_by("due_at")[:limit])
     return HomeSummary(open_cases=open_cases, overdue=overdue, due_soon=due_soon)

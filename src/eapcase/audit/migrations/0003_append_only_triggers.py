@@ -2,12 +2,14 @@
 DELETE are refused by the database itself, on SQLite and on PostgreSQL. TRUNCATE stays
 possible (PostgreSQL test databases are flushed with it)."""
 
+from typing import Any
+
 from django.db import migrations
 
 TABLES = ["audit_auditevent", "compliance_caseevent"]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     for table in TABLES:
         if vendor == "sqlite":
@@ -27,7 +29,7 @@ def forwards(apps, schema_editor):
             )
 
 
-def backwards(apps, schema_editor):
+def backwards(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     for table in TABLES:
         if vendor == "sqlite":

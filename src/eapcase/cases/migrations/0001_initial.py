@@ -6,142 +6,312 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('written_at', models.DateTimeField()),
-                ('summary', models.TextField()),
-                ('next_step', models.CharField(max_length=500)),
-                ('event_id', models.CharField(max_length=60)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("written_at", models.DateTimeField()),
+                ("summary", models.TextField()),
+                ("next_step", models.CharField(max_length=500)),
+                ("event_id", models.CharField(max_length=60)),
             ],
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200)),
-                ('preferred_name', models.CharField(blank=True, max_length=100)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('has_phone', models.BooleanField(default=True)),
-                ('has_email', models.BooleanField(default=True)),
-                ('voicemail_ok', models.BooleanField(default=True)),
-                ('email_messages_ok', models.BooleanField(default=True)),
-                ('email_only', models.BooleanField(default=False)),
-                ('email_consent', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200)),
+                ("preferred_name", models.CharField(blank=True, max_length=100)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("has_phone", models.BooleanField(default=True)),
+                ("has_email", models.BooleanField(default=True)),
+                ("voicemail_ok", models.BooleanField(default=True)),
+                ("email_messages_ok", models.BooleanField(default=True)),
+                ("email_only", models.BooleanField(default=False)),
+                ("email_consent", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='ParticipantQuery',
+            name="ParticipantQuery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField()),
-                ('channel', models.CharField(default='phone', max_length=20)),
-                ('text', models.TextField(blank=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution', models.TextField(blank=True)),
-                ('event_id', models.CharField(max_length=60)),
-                ('resolution_event_id', models.CharField(blank=True, max_length=60)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("channel", models.CharField(default="phone", max_length=20)),
+                ("text", models.TextField(blank=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution", models.TextField(blank=True)),
+                ("event_id", models.CharField(max_length=60)),
+                ("resolution_event_id", models.CharField(blank=True, max_length=60)),
             ],
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('authorise_remaining', 'authorise sessions of the benefit'), ('transition_session', 'one transition session'), ('deny', 'deny further sessions, offer resources')], max_length=30)),
-                ('sessions', models.PositiveSmallIntegerField(default=0)),
-                ('resources', models.JSONField(blank=True, default=list)),
-                ('transition_destination', models.CharField(blank=True, max_length=200)),
-                ('rationale', models.TextField(blank=True)),
-                ('completed_at', models.DateTimeField()),
-                ('event_id', models.CharField(max_length=60)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("authorise_remaining", "authorise sessions of the benefit"),
+                            ("transition_session", "one transition session"),
+                            ("deny", "deny further sessions, offer resources"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("sessions", models.PositiveSmallIntegerField(default=0)),
+                ("resources", models.JSONField(blank=True, default=list)),
+                ("transition_destination", models.CharField(blank=True, max_length=200)),
+                ("rationale", models.TextField(blank=True)),
+                ("completed_at", models.DateTimeField()),
+                ("event_id", models.CharField(max_length=60)),
             ],
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('held_at', models.DateTimeField()),
-                ('event_id', models.CharField(max_length=60)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("held_at", models.DateTimeField()),
+                ("event_id", models.CharField(max_length=60)),
             ],
             options={
-                'ordering': ['case', 'number'],
+                "ordering": ["case", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=40, unique=True)),
-                ('referral', models.CharField(choices=[('self', 'self-referral'), ('management_referral', 'management referral'), ('critical_incident', 'critical incident'), ('frequent_user', 'frequent user')], max_length=30)),
-                ('case_type', models.CharField(choices=[('individual', 'individual'), ('couples', 'couples'), ('family', 'family'), ('minor', 'minor'), ('transitional_support', 'transitional support'), ('assessment_only', 'assessment only')], max_length=30)),
-                ('status', models.CharField(choices=[('open', 'open'), ('closed', 'closed')], default='open', max_length=10)),
-                ('risk_level', models.CharField(choices=[('none', 'none identified'), ('low', 'low'), ('medium', 'medium'), ('high', 'high')], default='none', max_length=10)),
-                ('benefit_sessions', models.PositiveSmallIntegerField()),
-                ('presenting_issue', models.CharField(blank=True, max_length=200)),
-                ('opened_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closure_reason', models.CharField(blank=True, max_length=200)),
-                ('opening_preferences', models.JSONField(default=dict)),
-                ('event_seq', models.PositiveIntegerField(default=0)),
-                ('next_step', models.CharField(blank=True, max_length=500)),
-                ('last_summary', models.CharField(blank=True, max_length=1000)),
-                ('assigned_clinician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_cases', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='organisations.clientorganisation')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='organisations.partner')),
-                ('provider', models.ForeignKey(blank=True, help_text='The provider the case is referred to.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='organisations.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(max_length=40, unique=True)),
+                (
+                    "referral",
+                    models.CharField(
+                        choices=[
+                            ("self", "self-referral"),
+                            ("management_referral", "management referral"),
+                            ("critical_incident", "critical incident"),
+                            ("frequent_user", "frequent user"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "case_type",
+                    models.CharField(
+                        choices=[
+                            ("individual", "individual"),
+                            ("couples", "couples"),
+                            ("family", "family"),
+                            ("minor", "minor"),
+                            ("transitional_support", "transitional support"),
+                            ("assessment_only", "assessment only"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("closed", "closed")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "risk_level",
+                    models.CharField(
+                        choices=[
+                            ("none", "none identified"),
+                            ("low", "low"),
+                            ("medium", "medium"),
+                            ("high", "high"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("benefit_sessions", models.PositiveSmallIntegerField()),
+                ("presenting_issue", models.CharField(blank=True, max_length=200)),
+                ("opened_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("closure_reason", models.CharField(blank=True, max_length=200)),
+                ("opening_preferences", models.JSONField(default=dict)),
+                ("event_seq", models.PositiveIntegerField(default=0)),
+                ("next_step", models.CharField(blank=True, max_length=500)),
+                ("last_summary", models.CharField(blank=True, max_length=1000)),
+                (
+                    "assigned_clinician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="organisations.clientorganisation",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="organisations.partner",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The provider the case is referred to.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="organisations.provider",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Authorisation',
+            name="Authorisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin', models.CharField(choices=[('initial', 'initial'), ('review', 'review')], max_length=10)),
-                ('sessions', models.PositiveSmallIntegerField()),
-                ('authorised_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='authorisations', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("initial", "initial"), ("review", "review")], max_length=10
+                    ),
+                ),
+                ("sessions", models.PositiveSmallIntegerField()),
+                ("authorised_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="authorisations",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'authorised_at', 'id'],
+                "ordering": ["case", "authorised_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPreference',
+            name="ContactPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=30)),
-                ('value', models.BooleanField()),
-                ('source', models.CharField(choices=[('participant', 'said by the participant'), ('wpo_intake', 'WPO intake'), ('partner', 'recorded by the Partner'), ('import', 'imported history')], max_length=20)),
-                ('stated_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(max_length=30)),
+                ("value", models.BooleanField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("participant", "said by the participant"),
+                            ("wpo_intake", "WPO intake"),
+                            ("partner", "recorded by the Partner"),
+                            ("import", "imported history"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("stated_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['participant', 'stated_at', 'id'],
+                "ordering": ["participant", "stated_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Dissatisfaction',
+            name="Dissatisfaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('noted_at', models.DateTimeField()),
-                ('aspect', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('event_id', models.CharField(max_length=60)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dissatisfactions', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("noted_at", models.DateTimeField()),
+                ("aspect", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("event_id", models.CharField(max_length=60)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dissatisfactions",
+                        to="cases.case",
+                    ),
+                ),
             ],
         ),
     ]

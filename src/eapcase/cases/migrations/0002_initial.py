@@ -6,107 +6,175 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('compliance', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("compliance", "0001_initial"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dissatisfaction',
-            name='escalation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='compliance.escalation'),
+            model_name="dissatisfaction",
+            name="escalation",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="compliance.escalation",
+            ),
         ),
         migrations.AddField(
-            model_name='note',
-            name='author',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL),
+            model_name="note",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='note',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='cases.case'),
+            model_name="note",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="notes", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='client',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='participants', to='organisations.clientorganisation'),
+            model_name="participant",
+            name="client",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="participants",
+                to="organisations.clientorganisation",
+            ),
         ),
         migrations.AddField(
-            model_name='contactpreference',
-            name='participant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='preference_history', to='cases.participant'),
+            model_name="contactpreference",
+            name="participant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="preference_history",
+                to="cases.participant",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='participant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.participant'),
+            model_name="case",
+            name="participant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="cases.participant",
+            ),
         ),
         migrations.AddField(
-            model_name='participantquery',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='queries', to='cases.case'),
+            model_name="participantquery",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="queries", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='cases.case'),
+            model_name="review",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="reviews", to="cases.case"
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='reviewer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL),
+            model_name="review",
+            name="reviewer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='authorisation',
-            name='review',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='cases.review'),
+            model_name="authorisation",
+            name="review",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                to="cases.review",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='cases.case'),
+            model_name="session",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="sessions",
+                to="cases.case",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='provider',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='organisations.provider'),
+            model_name="session",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="organisations.provider",
+            ),
         ),
         migrations.AddIndex(
-            model_name='participant',
-            index=models.Index(fields=['email'], name='cases_parti_email_881d6c_idx'),
+            model_name="participant",
+            index=models.Index(fields=["email"], name="cases_parti_email_881d6c_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['partner', 'status'], name='cases_case_partner_52c693_idx'),
+            model_name="case",
+            index=models.Index(fields=["partner", "status"], name="cases_case_partner_52c693_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['assigned_clinician', 'status'], name='cases_case_assigne_d8b419_idx'),
+            model_name="case",
+            index=models.Index(
+                fields=["assigned_clinician", "status"], name="cases_case_assigne_d8b419_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['provider', 'status'], name='cases_case_provide_072610_idx'),
+            model_name="case",
+            index=models.Index(fields=["provider", "status"], name="cases_case_provide_072610_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', True), ('status', 'open')), models.Q(('closed_at__isnull', False), ('status', 'closed')), _connector='OR'), name='case_closed_has_time'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("closed_at__isnull", True), ("status", "open")),
+                    models.Q(("closed_at__isnull", False), ("status", "closed")),
+                    _connector="OR",
+                ),
+                name="case_closed_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('benefit_sessions__gte', 0)), name='case_benefit'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("benefit_sessions__gte", 0)), name="case_benefit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participantquery',
-            constraint=models.CheckConstraint(condition=models.Q(('resolved_at__isnull', True), models.Q(('resolution', ''), _negated=True), _connector='OR'), name='query_resolution_text'),
+            model_name="participantquery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("resolved_at__isnull", True),
+                    models.Q(("resolution", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="query_resolution_text",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(fields=('case', 'number'), name='session_number_once'),
+            model_name="session",
+            constraint=models.UniqueConstraint(
+                fields=("case", "number"), name="session_number_once"
+            ),
         ),
     ]

@@ -6,98 +6,258 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField(help_text='Order of recording within the case.')),
-                ('event_id', models.CharField(max_length=60)),
-                ('type', models.CharField(max_length=40)),
-                ('at', models.DateTimeField(help_text='When it happened.')),
-                ('by', models.CharField(blank=True, help_text='Who did it (username).', max_length=150)),
-                ('fields', models.JSONField(default=dict, help_text="The type's fields, as in the history.")),
-                ('recorded_at', models.DateTimeField(help_text='When it was written down.')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "seq",
+                    models.PositiveIntegerField(help_text="Order of recording within the case."),
+                ),
+                ("event_id", models.CharField(max_length=60)),
+                ("type", models.CharField(max_length=40)),
+                ("at", models.DateTimeField(help_text="When it happened.")),
+                (
+                    "by",
+                    models.CharField(
+                        blank=True, help_text="Who did it (username).", max_length=150
+                    ),
+                ),
+                (
+                    "fields",
+                    models.JSONField(
+                        default=dict, help_text="The type's fields, as in the history."
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(help_text="When it was written down.")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'at', 'seq'],
-                'indexes': [models.Index(fields=['case', 'at', 'seq'], name='compliance__case_id_fe2740_idx')],
-                'constraints': [models.UniqueConstraint(fields=('case', 'seq'), name='case_event_seq_once'), models.UniqueConstraint(fields=('case', 'event_id'), name='case_event_id_once')],
+                "ordering": ["case", "at", "seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["case", "at", "seq"], name="compliance__case_id_fe2740_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("case", "seq"), name="case_event_seq_once"),
+                    models.UniqueConstraint(fields=("case", "event_id"), name="case_event_id_once"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('dissatisfaction', 'participant dissatisfied'), ('no_contact', 'no contact within 24 hours of an email'), ('complaint', 'complaint'), ('risk', 'risk'), ('other', 'other')], max_length=20)),
-                ('summary', models.TextField()),
-                ('raised_at', models.DateTimeField()),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledgement_note', models.TextField(blank=True)),
-                ('event_id', models.CharField(max_length=60)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalations_acknowledged', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='cases.case')),
-                ('raised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalations_raised', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("dissatisfaction", "participant dissatisfied"),
+                            ("no_contact", "no contact within 24 hours of an email"),
+                            ("complaint", "complaint"),
+                            ("risk", "risk"),
+                            ("other", "other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("raised_at", models.DateTimeField()),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledgement_note", models.TextField(blank=True)),
+                ("event_id", models.CharField(max_length=60)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations_acknowledged",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalations",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations_raised",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['acknowledged_at', 'raised_at'], name='compliance__acknowl_659ba6_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('acknowledged_at__isnull', True), ('acknowledged_by__isnull', False), _connector='OR'), name='escalation_acknowledged_by_someone')],
+                "indexes": [
+                    models.Index(
+                        fields=["acknowledged_at", "raised_at"],
+                        name="compliance__acknowl_659ba6_idx",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("acknowledged_at__isnull", True),
+                            ("acknowledged_by__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="escalation_acknowledged_by_someone",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=40)),
-                ('event_id', models.CharField(max_length=60)),
-                ('at', models.DateTimeField()),
-                ('severity', models.CharField(choices=[('breach', 'breach'), ('warning', 'warning')], max_length=10)),
-                ('detail', models.CharField(max_length=500)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='cases.case')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='organisations.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule", models.CharField(max_length=40)),
+                ("event_id", models.CharField(max_length=60)),
+                ("at", models.DateTimeField()),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("breach", "breach"), ("warning", "warning")], max_length=10
+                    ),
+                ),
+                ("detail", models.CharField(max_length=500)),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="findings",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="organisations.partner"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'position'],
-                'indexes': [models.Index(fields=['partner', 'severity', 'at'], name='compliance__partner_6f2efb_idx')],
-                'constraints': [models.UniqueConstraint(fields=('case', 'rule', 'event_id'), name='finding_once')],
+                "ordering": ["case", "position"],
+                "indexes": [
+                    models.Index(
+                        fields=["partner", "severity", "at"], name="compliance__partner_6f2efb_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "rule", "event_id"), name="finding_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Obligation',
+            name="Obligation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=40)),
-                ('trigger', models.CharField(max_length=60)),
-                ('opened_at', models.DateTimeField()),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('satisfied_at', models.DateTimeField(blank=True, null=True)),
-                ('satisfied_by', models.CharField(blank=True, max_length=60)),
-                ('status', models.CharField(choices=[('open', 'open'), ('overdue', 'overdue'), ('met', 'met'), ('late', 'late'), ('breached', 'breached')], max_length=10)),
-                ('target', models.CharField(blank=True, max_length=12)),
-                ('attempts_made', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('attempts_required', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('revision', models.PositiveSmallIntegerField()),
-                ('position', models.PositiveSmallIntegerField(help_text='Order of opening within the case.')),
-                ('evaluated_at', models.DateTimeField()),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='obligations', to='cases.case')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='organisations.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule", models.CharField(max_length=40)),
+                ("trigger", models.CharField(max_length=60)),
+                ("opened_at", models.DateTimeField()),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("satisfied_at", models.DateTimeField(blank=True, null=True)),
+                ("satisfied_by", models.CharField(blank=True, max_length=60)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "open"),
+                            ("overdue", "overdue"),
+                            ("met", "met"),
+                            ("late", "late"),
+                            ("breached", "breached"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("target", models.CharField(blank=True, max_length=12)),
+                ("attempts_made", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("attempts_required", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("revision", models.PositiveSmallIntegerField()),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(help_text="Order of opening within the case."),
+                ),
+                ("evaluated_at", models.DateTimeField()),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="obligations",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="organisations.partner"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'position'],
-                'indexes': [models.Index(fields=['partner', 'status', 'due_at'], name='obligation_queue'), models.Index(condition=models.Q(('status__in', ['open', 'overdue'])), fields=['status', 'due_at'], name='obligation_unsatisfied')],
-                'constraints': [models.UniqueConstraint(fields=('case', 'rule', 'trigger'), name='obligation_once')],
+                "ordering": ["case", "position"],
+                "indexes": [
+                    models.Index(fields=["partner", "status", "due_at"], name="obligation_queue"),
+                    models.Index(
+                        condition=models.Q(("status__in", ["open", "overdue"])),
+                        fields=["status", "due_at"],
+                        name="obligation_unsatisfied",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "rule", "trigger"), name="obligation_once"
+                    )
+                ],
             },
         ),
     ]

@@ -6,78 +6,228 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
+        ("cases", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactAttempt',
+            name="ContactAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(choices=[('participant', 'participant'), ('provider', 'provider')], max_length=12)),
-                ('channel', models.CharField(choices=[('phone', 'phone'), ('email', 'email')], max_length=10)),
-                ('outcome', models.CharField(choices=[('reached', 'reached'), ('not_reached', 'not reached')], max_length=12)),
-                ('message', models.CharField(choices=[('detailed', 'detailed message'), ('generic', 'generic message'), ('none', 'no message')], max_length=10)),
-                ('summary', models.TextField()),
-                ('attempted_at', models.DateTimeField()),
-                ('confirmation_reason', models.CharField(blank=True, help_text='Why the clinician went ahead with an attempt the policy warns about.', max_length=500)),
-                ('event_id', models.CharField(max_length=60)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_attempts', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[("participant", "participant"), ("provider", "provider")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("phone", "phone"), ("email", "email")], max_length=10
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("reached", "reached"), ("not_reached", "not reached")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "message",
+                    models.CharField(
+                        choices=[
+                            ("detailed", "detailed message"),
+                            ("generic", "generic message"),
+                            ("none", "no message"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("summary", models.TextField()),
+                ("attempted_at", models.DateTimeField()),
+                (
+                    "confirmation_reason",
+                    models.CharField(
+                        blank=True,
+                        help_text="Why the clinician went ahead with an attempt the policy warns about.",
+                        max_length=500,
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=60)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_attempts",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'attempted_at', 'id'],
-                'indexes': [models.Index(fields=['case', 'attempted_at'], name='outreach_co_case_id_0da549_idx')],
+                "ordering": ["case", "attempted_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["case", "attempted_at"], name="outreach_co_case_id_0da549_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Email',
+            name="Email",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sender_kind', models.CharField(choices=[('wpo', 'WPO'), ('participant', 'participant')], max_length=12)),
-                ('from_address', models.EmailField(blank=True, max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=500)),
-                ('body', models.TextField(blank=True)),
-                ('message_id', models.CharField(blank=True, max_length=500)),
-                ('urgent', models.BooleanField(default=False)),
-                ('needs_contact', models.BooleanField(default=True)),
-                ('received_at', models.DateTimeField()),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('actioned_at', models.DateTimeField(blank=True, null=True)),
-                ('action_summary', models.TextField(blank=True)),
-                ('event_id', models.CharField(blank=True, max_length=60)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='emails', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sender_kind",
+                    models.CharField(
+                        choices=[("wpo", "WPO"), ("participant", "participant")], max_length=12
+                    ),
+                ),
+                ("from_address", models.EmailField(blank=True, max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=500)),
+                ("body", models.TextField(blank=True)),
+                ("message_id", models.CharField(blank=True, max_length=500)),
+                ("urgent", models.BooleanField(default=False)),
+                ("needs_contact", models.BooleanField(default=True)),
+                ("received_at", models.DateTimeField()),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("actioned_at", models.DateTimeField(blank=True, null=True)),
+                ("action_summary", models.TextField(blank=True)),
+                ("event_id", models.CharField(blank=True, max_length=60)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="emails",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['urgent', 'received_at'], name='outreach_em_urgent_ba1a23_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('message_id', ''), _negated=True), fields=('message_id',), name='email_message_id_once')],
+                "indexes": [
+                    models.Index(
+                        fields=["urgent", "received_at"], name="outreach_em_urgent_ba1a23_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("message_id", ""), _negated=True),
+                        fields=("message_id",),
+                        name="email_message_id_once",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutreachRequest',
+            name="OutreachRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('callback', 'clinical call back'), ('outreach', 'outreach')], max_length=10)),
-                ('purpose', models.CharField(choices=[('general', 'general'), ('complaint', 'after a complaint'), ('checkin', 'clinical check-in')], default='general', max_length=10)),
-                ('target', models.CharField(choices=[('participant', 'participant'), ('provider', 'provider')], default='participant', max_length=12)),
-                ('requested_at', models.DateTimeField()),
-                ('not_before', models.DateTimeField(blank=True, null=True)),
-                ('due', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('close_reason', models.CharField(blank=True, max_length=500)),
-                ('event_id', models.CharField(max_length=60)),
-                ('close_event_id', models.CharField(blank=True, max_length=60)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outreach', to='cases.case')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("callback", "clinical call back"), ("outreach", "outreach")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("general", "general"),
+                            ("complaint", "after a complaint"),
+                            ("checkin", "clinical check-in"),
+                        ],
+                        default="general",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[("participant", "participant"), ("provider", "provider")],
+                        default="participant",
+                        max_length=12,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField()),
+                ("not_before", models.DateTimeField(blank=True, null=True)),
+                ("due", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("close_reason", models.CharField(blank=True, max_length=500)),
+                ("event_id", models.CharField(max_length=60)),
+                ("close_event_id", models.CharField(blank=True, max_length=60)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outreach",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind', 'outreach'), models.Q(('purpose', 'general'), ('target', 'participant')), _connector='OR'), name='callback_is_to_participant'), models.CheckConstraint(condition=models.Q(('closed_at__isnull', True), models.Q(('close_reason', ''), _negated=True), _connector='OR'), name='outreach_close_reason'), models.UniqueConstraint(fields=('case', 'event_id'), name='outreach_event_once')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind", "outreach"),
+                            models.Q(("purpose", "general"), ("target", "participant")),
+                            _connector="OR",
+                        ),
+                        name="callback_is_to_participant",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("closed_at__isnull", True),
+                            models.Q(("close_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="outreach_close_reason",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("case", "event_id"), name="outreach_event_once"
+                    ),
+                ],
             },
         ),
     ]

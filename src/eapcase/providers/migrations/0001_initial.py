@@ -6,64 +6,165 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0002_initial'),
-        ('organisations', '0001_initial'),
+        ("cases", "0002_initial"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseNotesUpload',
+            name="CaseNotesUpload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_code', models.CharField(help_text="The provider's id in the history.", max_length=40)),
-                ('uploaded_at', models.DateTimeField()),
-                ('file', models.FileField(blank=True, upload_to='case-notes/%Y/%m/')),
-                ('original_name', models.CharField(blank=True, max_length=255)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True)),
-                ('issues_found', models.BooleanField(default=False)),
-                ('event_id', models.CharField(max_length=60)),
-                ('review_event_id', models.CharField(blank=True, max_length=60)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes_uploads', to='cases.case')),
-                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='organisations.provider')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider_code",
+                    models.CharField(help_text="The provider's id in the history.", max_length=40),
+                ),
+                ("uploaded_at", models.DateTimeField()),
+                ("file", models.FileField(blank=True, upload_to="case-notes/%Y/%m/")),
+                ("original_name", models.CharField(blank=True, max_length=255)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("size", models.PositiveIntegerField(default=0)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True)),
+                ("issues_found", models.BooleanField(default=False)),
+                ("event_id", models.CharField(max_length=60)),
+                ("review_event_id", models.CharField(blank=True, max_length=60)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes_uploads",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="organisations.provider",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InterventionEnd',
+            name="InterventionEnd",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_code', models.CharField(help_text="The provider's id in the history.", max_length=40)),
-                ('ended_at', models.DateTimeField()),
-                ('event_id', models.CharField(max_length=60)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intervention_ends', to='cases.case')),
-                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='organisations.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider_code",
+                    models.CharField(help_text="The provider's id in the history.", max_length=40),
+                ),
+                ("ended_at", models.DateTimeField()),
+                ("event_id", models.CharField(max_length=60)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="intervention_ends",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="organisations.provider",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProviderContact',
+            name="ProviderContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(choices=[('query', 'query'), ('risk', 'risk situation'), ('goal_slip', 'goal slip')], max_length=12)),
-                ('urgent', models.BooleanField(default=False)),
-                ('text', models.TextField()),
-                ('received_at', models.DateTimeField()),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('response', models.TextField(blank=True)),
-                ('event_id', models.CharField(max_length=60)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='provider_contacts', to='cases.case')),
-                ('provider', models.ForeignKey(blank=True, help_text='Empty when an imported history does not say which provider.', null=True, on_delete=django.db.models.deletion.PROTECT, to='organisations.provider')),
-                ('responded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "topic",
+                    models.CharField(
+                        choices=[
+                            ("query", "query"),
+                            ("risk", "risk situation"),
+                            ("goal_slip", "goal slip"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("urgent", models.BooleanField(default=False)),
+                ("text", models.TextField()),
+                ("received_at", models.DateTimeField()),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                ("response", models.TextField(blank=True)),
+                ("event_id", models.CharField(max_length=60)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_contacts",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when an imported history does not say which provider.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="organisations.provider",
+                    ),
+                ),
+                (
+                    "responded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('responded_at__isnull', True), models.Q(('response', ''), _negated=True), _connector='OR'), name='provider_contact_response_text')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("responded_at__isnull", True),
+                            models.Q(("response", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="provider_contact_response_text",
+                    )
+                ],
             },
         ),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -14,12 +14,16 @@ class Command(BaseCommand):
     help = "Export case histories in the history format (JSON Lines) to standard output."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--case", action="append", metavar="REF",
-                            help="a case reference; repeat for several (default: every case)")
+        parser.add_argument(
+            "--case",
+            action="append",
+            metavar="REF",
+            help="a case reference; repeat for several (default: every case)",
+        )
         parser.add_argument("--output", "-o", help="write to this file instead")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        cases = Case.objects.select_related("partner").order_by("opened_at", "pk")
+        cases = Case.objects.select_related("partner").order_by("pk")
         if options["case"]:
             cases = cases.filter(reference__in=options["case"])
             missing = set(options["case"]) - set(cases.values_list("reference", flat=True))
@@ -29,4 +33,5 @@ class Command(BaseCommand):
             with open(options["output"], "w", encoding="utf-8") as out:
                 export_history(out, cases=cases.iterator())
         else:
-            export_history(self.stdout._out, cases=cases.iterator())
+            # OutputWrapper writes lines that already end in a newline unchanged.
+            export_history(cast(TextIO, self.stdout), cases=cases.iterator())

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from eapcase.compliance.history_io import ImportFailed, import_history
 from eapcase.core import clock
-from eapcase.policy.history import parse_instant
+from eapcase.policy.events import parse_instant
 
 
 class Command(BaseCommand):
@@ -20,7 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="path of the history, or - for standard input")
         parser.add_argument(
-            "--now", help="instant to record the import at (ISO 8601 with offset); "
+            "--now",
+            help="instant to record the import at (ISO 8601 with offset); "
             "events after it are refused. Default: the current time.",
         )
 

@@ -1,0 +1,176 @@
+"""Import and export of histories through the services: round trips and refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from eapcase.audit.models import AuditEvent
+from eapcase.cases.models import Case
+from eapcase.compliance.history_io import ImportFailed, export_history, import_history
+from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.policy.check import check_history
+
+SHARED = Path(os.environ.get("EAPCASE_SHARED_DIR", Path(__file__).parents[3] / "shared"))
+EXAMPLES = SHARED / "spec" / "examples"
+needs_examples = pytest.mark.skipif(
+    not EXAMPLES.is_dir(), reason=f"the shared spec examples are not at {EXAMPLES}"
+)
+EXAMPLE_NAMES = [
+    "callback-over-christmas",
+    "couples-review",
+    "email-24-hours",
+    "outreach-and-consent",
+]
+
+
+def _example(name: str) -> tuple[list[str], datetime]:
+    lines = (EXAMPLES / f"{name}.jsonl").read_text().splitlines()
+    now = datetime.fromisoformat(
+        json.loads((EXAMPLES / f"{name}.expected.json").read_text())["now"]
+    )
+    return lines, now
+
+
+def _export(refs: list[str] | None = None) -> list[str]:
+    out = io.StringIO()
+    cases = Case.objects.order_by("pk")
+    if refs:
+        cases = cases.filter(reference__in=refs)
+    export_history(out, cases=cases)
+    return out.getvalue().splitlines()
+
+
+def _events(lines: list[str]) -> dict[tuple[str, str], dict[str, object]]:
+    """Event lines keyed by (case, id), instants compared as instants, ids as the reader names
+    them (L<line> when absent)."""
+    events = {}
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        obj = json.loads(text)
+        if obj["type"] in ("partner", "case"):
+            continue
+        obj.setdefault("id", f"L{number}")
+        obj["at"] = datetime.fromisoformat(obj["at"])
+        events[(obj["case"], obj["id"])] = obj
+    return events
+
+
+@needs_examples
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_import_then_export_gives_back_the_same_events(name: str) -> None:
+    lines, now = _example(name)
+    import_history(lines, now=now)
+    exported = _export()
+    assert _events(exported) == _events(lines)
+    assert check_history(exported, now) == check_history(lines, now)
+
+
+@needs_examples
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_imported_obligations_are_the_engines(name: str) -> None:
+    lines, now = _example(name)
+    import_history(lines, now=now)
+    expected = check_history(lines, now)
+    for case in expected["cases"]:
+        stored = [
+            {
+                "rule": o.rule,
+                "trigger": o.trigger,
+                "status": o.status,
+                "opened_at": o.opened_at,
+                "due_at": o.due_at,
+                "satisfied_at": o.satisfied_at,
+            }
+            for o in Obligation.objects.filter(case__reference=case["case"]).order_by("position")
+        ]
+        engine = [
+            {
+                "rule": o["rule"],
+                "trigger": o["trigger"],
+                "status": o["status"],
+                "opened_at": datetime.fromisoformat(o["opened_at"]),
+                "due_at": o["due_at"] and datetime.fromisoformat(o["due_at"]),
+                "satisfied_at": o["satisfied_at"] and datetime.fromisoformat(o["satisfied_at"]),
+            }
+            for o in case["obligations"]
+        ]
+        assert stored == engine
+
+
+BAD = [
+    '{"type": "partner", "id": "P-UK", "timezone": "Europe/London", "country": "GB"}',
+    '{"type": "case", "case": "X1", "at": "2026-03-02T09:00:00+00:00", "partner": "P-UK", '
+    '"referral": "self", "case_type": "individual", "benefit_sessions": 6}',
+    '{"type": "callback_requested", "case": "X1", "at": "2026-03-02T10:00:00"}',
+    "not json",
+    '{"type": "contact_attempt", "case": "X1", "at": "2026-03-02T11:00:00+00:00", '
+    '"channel": "fax", "outcome": "reached", "summary": "x"}',
+]
+
+
+@pytest.mark.django_db
+def test_a_bad_file_reports_every_bad_line_and_writes_nothing() -> None:
+    with pytest.raises(ImportFailed) as failed:
+        import_history(BAD, now=datetime.fromisoformat("2026-03-10T12:00:00+00:00"))
+    assert [e.split(":")[0] for e in failed.value.errors] == ["3", "4", "5"]
+    assert Case.objects.count() == 0
+    assert CaseEvent.objects.count() == 0
+    assert AuditEvent.objects.count() == 0
+
+
+@needs_examples
+@pytest.mark.django_db
+def test_events_after_the_import_instant_are_refused_and_nothing_is_written() -> None:
+    lines, _now = _example("callback-over-christmas")
+    with pytest.raises(ImportFailed) as failed:
+        import_history(lines, now=datetime.fromisoformat("2026-12-28T12:00:00+00:00"))
+    assert failed.value.errors == ["4: at: is in the future"]
+    assert Case.objects.count() == 0
+
+
+@needs_examples
+@pytest.mark.django_db
+def test_importing_a_case_twice_is_refused() -> None:
+    lines, now = _example("couples-review")
+    import_history(lines, now=now)
+    with pytest.raises(ImportFailed) as failed:
+        import_history(lines, now=now)
+    assert failed.value.errors == ["2: case C4 already exists", "6: case C5 already exists"]
+    assert Case.objects.count() == 2
+
+
+@needs_examples
+@pytest.mark.django_db
+def test_import_and_export_commands(tmp_path: Path) -> None:
+    lines, now = _example("email-24-hours")
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = io.StringIO()
+    call_command("import", str(source), "--now", now.isoformat(), stdout=out)
+    assert out.getvalue().strip() == "imported 1 case(s) with 5 event(s) and 1 partner line(s)"
+    target = tmp_path / "out.jsonl"
+    call_command("export", "--case", "C3", "--output", str(target))
+    assert _events(target.read_text().splitlines()) == _events(lines)
+    with pytest.raises(CommandError, match="no such case: NOPE"):
+        call_command("export", "--case", "NOPE")
+
+
+@pytest.mark.django_db
+def test_import_command_prints_every_bad_line(tmp_path: Path) -> None:
+    source = tmp_path / "bad.jsonl"
+    source.write_text("\n".join(BAD) + "\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="3 bad line"):
+        call_command("import", str(source), "--now", "2026-03-10T12:00:00+00:00", stderr=err)
+    assert [line.split(":")[0] for line in err.getvalue().splitlines()] == ["3", "4", "5"]
