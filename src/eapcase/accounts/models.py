@@ -56,8 +56,21 @@ class Membership(models.Model):
                     | Q(role="provider", partner__isnull=True, provider__isnull=False)
                 ),
             ),
+            # NULLs are distinct in unique constraints, so each kind of role gets its own.
             models.UniqueConstraint(
-                fields=["user", "role", "partner", "provider"], name="membership_once"
+                fields=["user", "role"],
+                condition=Q(partner__isnull=True, provider__isnull=True),
+                name="membership_wpo_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "partner"],
+                condition=Q(partner__isnull=False),
+                name="membership_partner_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "provider"],
+                condition=Q(provider__isnull=False),
+                name="membership_provider_once",
             ),
         ]
 

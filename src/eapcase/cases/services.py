@@ -31,6 +31,7 @@ from eapcase.cases.models import (
     Session,
 )
 from eapcase.compliance.services import (
+    CLOCK_SKEW,
     case_write_finish,
     escalation_raise,
     event_append,
@@ -134,10 +135,14 @@ def participant_preferences_update(
     at: datetime | None = None,
     historical: bool = False,
     event_id: str | None = None,
+    case: Case | None = None,
 ) -> Participant:
-    """Record changed contact preferences; every open case of the participant gets a
-    participant_updated event so the engine judges later attempts by them."""
+    """Record changed contact preferences; every open case of the participant (or only `case`,
+    for an imported history) gets a participant_updated event so the engine judges later
+    attempts by them."""
     at = at or now
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
     _choice(source, PreferenceSource, "source")
     if not changes:
         raise ServiceError("nothing changed", field="changes")
@@ -158,10 +163,18 @@ def participant_preferences_update(
                 recorded_by=_user(actor),
             )
         participant.save()
-        for case in participant.cases.filter(status=CaseStatus.OPEN).order_by("pk"):
-            case = lock_case(case)
+        audit_record(
+            actor=actor,
+            action="participant.preferences_updated",
+            at=now,
+            obj=participant,
+            data={"fields": sorted(changes), "source": source},
+        )
+        cases = [case] if case is not None else participant.cases.filter(status=CaseStatus.OPEN)
+        for each in sorted(cases, key=lambda c: c.pk):
+            locked = lock_case(each)
             event = event_append(
-                case=case,
+                case=locked,
                 type="participant_updated",
                 at=at,
                 actor=actor,
@@ -170,9 +183,9 @@ def participant_preferences_update(
                 event_id=event_id,
             )
             case_write_finish(
-                case=case,
+                case=locked,
                 actor=actor,
-                action="participant.preferences_updated",
+                action="case.participant_updated",
                 now=now,
                 events=[event],
                 historical=historical,
@@ -204,7 +217,7 @@ def case_open(
     if benefit_sessions is None or int(benefit_sessions) < 0:
         raise ServiceError("must be zero or more", field="benefit_sessions")
     at = at or now
-    if at > now:
+    if at > now + CLOCK_SKEW:
         raise ServiceError("is in the future", field="at")
     prefs = participant.preferences()
     prefs.update(preferences or {})
@@ -387,6 +400,8 @@ def review_complete(
         )
     with transaction.atomic():
         case = lock_case(case)
+        if not historical:
+            _open(case)
         event = event_append(
             case=case,
             type="review_completed",
@@ -601,6 +616,7 @@ def dissatisfaction_record(
                 summary=f"Participant dissatisfied: {aspect}",
                 finish=False,
             )
+            events.append(case.events.get(event_id=escalation.event_id))
         dissatisfaction = Dissatisfaction.objects.create(
             case=case,
             noted_at=at,
@@ -638,7 +654,6 @@ def case_close(
         case = lock_case(case)
         if not historical:
             _open(case)
-        before = {(o.rule, o.trigger) for o in case.obligations.filter(status="breached")}
         event = event_append(
             case=case,
             type="case_closed",
@@ -662,16 +677,4 @@ def case_close(
             historical=historical,
             confirm=confirm,
         )
-        newly = [
-            o
-            for o in case.obligations.filter(status="breached")
-            if (o.rule, o.trigger) not in before
-        ]
-        if newly and not historical and not confirm.strip():
-            raise ServiceError(
-                "closing breaches "
-                + ", ".join(f"{o.rule} ({o.trigger})" for o in newly)
-                + "; confirm with a reason to close anyway",
-                field="confirm",
-            )
     return case

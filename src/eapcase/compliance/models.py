@@ -134,3 +134,24 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"escalation {self.reason} of {self.case_id}"
+
+
+class Override(models.Model):
+    """A clinician went ahead although the engine found that the write breaks or strains a
+    rule: what it found and the reason given, kept with the case."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="overrides")
+    event_ids = models.JSONField(default=list)
+    findings = models.JSONField(default=list, help_text="What the engine found, in words.")
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason")]
+
+    def __str__(self) -> str:
+        return f"override on {self.case_id} at {self.at:%Y-%m-%d %H:%M}"

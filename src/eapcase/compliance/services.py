@@ -12,9 +12,9 @@ from django.db.models import F
 from eapcase.audit.services import audit_record
 from eapcase.compliance import bridge
 from eapcase.compliance.choices import EscalationReason
-from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation
+from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation, Override
 from eapcase.core.errors import Conflict, ServiceError
-from eapcase.policy import events
+from eapcase.policy import events, history
 
 if TYPE_CHECKING:
     from eapcase.cases.models import Case
@@ -22,15 +22,7 @@ if TYPE_CHECKING:
 # A clinician's clock may run a little ahead of the server's; further than this is an error.
 CLOCK_SKEW = timedelta(minutes=5)
 
-# Fields of an event that name another event of the same case, and the types they may name.
-REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
-    "email_acknowledged": {"email": ("email_received",)},
-    "email_actioned": {"email": ("email_received",)},
-    "outreach_closed": {"outreach": ("outreach_requested", "callback_requested")},
-    "participant_query_resolved": {"query": ("participant_query",)},
-    "provider_responded": {"contact": ("provider_contact",)},
-    "case_notes_reviewed": {"notes": ("case_notes_uploaded",)},
-}
+_REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
 
 
 def lock_case(case: Case) -> Case:
@@ -62,18 +54,19 @@ def event_append(
         events.parse_event_fields(type, fields)
     except events.FieldError as exc:
         raise ServiceError(exc.reason, field=exc.field) from exc
-    for field, types in REFERENCES.get(type, {}).items():
-        named = fields.get(field)
-        if not CaseEvent.objects.filter(case=case, event_id=named, type__in=types).exists():
-            raise ServiceError(f"names no earlier {' or '.join(types)} of this case", field=field)
+    if event_id is not None and CaseEvent.objects.filter(case=case, event_id=event_id).exists():
+        raise Conflict(f"event id {event_id} is already used in this case", field="id")
     from eapcase.cases.models import Case
 
     # Counted in the database, not on this instance: nested services may hold other copies.
     Case.objects.filter(pk=case.pk).update(event_seq=F("event_seq") + 1)
     case.event_seq = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
-    event_id = event_id or f"E{case.event_seq}"
-    if CaseEvent.objects.filter(case=case, event_id=event_id).exists():
-        raise Conflict(f"event id {event_id} is already used in this case", field="id")
+    if event_id is None:
+        event_id = f"E{case.event_seq}"
+        # An imported history may already use the name; never reuse one.
+        while CaseEvent.objects.filter(case=case, event_id=event_id).exists():
+            event_id = f"{event_id}x"
+    _check_references(case, event_id=event_id, type=type, at=at, fields=fields)
     return CaseEvent.objects.create(
         case=case,
         seq=case.event_seq,
@@ -84,6 +77,30 @@ def event_append(
         fields=fields,
         recorded_at=now,
     )
+
+
+def _check_references(
+    case: Case, *, event_id: str, type: str, at: datetime, fields: dict[str, Any]
+) -> None:
+    """The reader's own cross-event check (ids named exist, are earlier, of the right type),
+    run over the case's history with the new event in its place."""
+    new = events.make_event(
+        case=case.reference,
+        id=event_id,
+        type=type,
+        at=at,
+        by=None,
+        fields=fields,
+        seq=case.event_seq,
+    )
+    if new.type.value not in _REFERRING_TYPES:
+        return
+    rows = [bridge.engine_event(case, row) for row in case.events.order_by("at", "seq")]
+    ordered = sorted([*rows, new], key=lambda e: (e.at, e.line))
+    for error in history.check_references(ordered):
+        if error.line == new.line:
+            field, _, reason = error.reason.partition(": ")
+            raise ServiceError(reason, field=field)
 
 
 def compliance_refresh(*, case: Case, now: datetime) -> Any:
@@ -132,12 +149,14 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
 
 class NeedsConfirmation(ServiceError):
     """The engine finds that the write breaks or strains a rule; the clinician may go ahead
-    only with a reason. The finding is recorded all the same."""
+    only with a reason (`confirm`). What the engine found is recorded all the same."""
 
-    def __init__(self, findings: list[Any]) -> None:
-        details = "; ".join(f"{f.rule}: {f.detail}" for f in findings)
-        super().__init__(f"confirm with a reason to go ahead ({details})", field="confirm")
-        self.findings = findings
+    def __init__(self, reasons: list[str], findings: list[Any]) -> None:
+        super().__init__(
+            f"confirm with a reason to go ahead: {'; '.join(reasons)}", field="confirm"
+        )
+        self.reasons = reasons
+        self.findings = findings  # the engine's findings on the new events
 
 
 def case_write_finish(
@@ -159,22 +178,40 @@ def case_write_finish(
     A finding whose rule the service lists in `refuse` rolls the write back; any other finding
     on a new event needs `confirm` (a reason). `historical` records events as they happened
     (import, demo): findings are kept, nothing is refused."""
+    breached_before = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
     evaluation = compliance_refresh(case=case, now=now)
+    reasons: list[str] = []
+    confirmed: list[str] = []
     if not historical:
         new_ids = {e.event_id for e in events}
         found = [f for f in evaluation.findings if f.event in new_ids]
         refused = [f for f in found if f.rule in refuse]
         if refused:
             raise ServiceError("; ".join(f"{f.rule}: {f.detail}" for f in refused))
-        if found and not confirm.strip():
-            raise NeedsConfirmation(found)
+        breached = [
+            o
+            for o in evaluation.obligations
+            if str(o.status) == "breached" and (o.rule, o.trigger) not in breached_before
+        ]
+        reasons = [f"{f.rule}: {f.detail}" for f in found]
+        reasons += [f"{o.rule} ({o.trigger}) would be breached" for o in breached]
+        if reasons and not confirm.strip():
+            raise NeedsConfirmation(reasons, found)
+        confirmed = sorted({str(f.rule) for f in found} | {str(o.rule) for o in breached})
     payload = dict(data or {})
-    if confirm.strip():
-        payload["confirmed_findings"] = sorted(
-            {f.rule for f in evaluation.findings if f.event in {e.event_id for e in events}}
-        )
     payload["events"] = [e.event_id for e in events]
+    if confirmed:
+        payload["confirmed_findings"] = confirmed
     audit_record(actor=actor, action=action, at=now, case=case, obj=obj, data=payload)
+    if reasons:
+        Override.objects.create(
+            case=case,
+            event_ids=payload["events"],
+            findings=reasons,
+            reason=confirm.strip(),
+            by=actor if getattr(actor, "pk", None) else None,
+            at=now,
+        )
     return evaluation
 
 
@@ -224,6 +261,16 @@ def escalation_raise(
                 obj=escalation,
                 data={"reason": reason},
             )
+        else:
+            # Part of a larger write (a dissatisfaction) that refreshes the case itself.
+            audit_record(
+                actor=actor,
+                action="escalation.raised",
+                at=now,
+                case=case,
+                obj=escalation,
+                data={"reason": reason, "events": [event.event_id]},
+            )
     return escalation
 
 
@@ -231,6 +278,8 @@ def escalation_acknowledge(
     *, actor: Any, escalation: Escalation, note: str, now: datetime
 ) -> Escalation:
     """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
+    if not getattr(actor, "pk", None):
+        raise ServiceError("an escalation is acknowledged by a WPO user", field="actor")
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if escalation.acknowledged_at is not None:

@@ -68,11 +68,6 @@ class ContactAttempt(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
-    confirmation_reason = models.CharField(
-        max_length=500,
-        blank=True,
-        help_text="Why the clinician went ahead with an attempt the policy warns about.",
-    )
     event_id = models.CharField(max_length=60)
 
     class Meta:

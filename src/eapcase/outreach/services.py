@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from eapcase.compliance.services import case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
@@ -163,7 +163,6 @@ def outreach_close(
         request = OutreachRequest.objects.select_for_update().get(pk=request.pk)
         if request.closed_at is not None:
             raise Conflict("the outreach is already closed", field="outreach")
-        before = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
         event = event_append(
             case=case,
             type="outreach_closed",
@@ -187,12 +186,6 @@ def outreach_close(
             historical=historical,
             confirm=confirm,
         )
-        after = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
-        if after - before and not historical and not confirm.strip():
-            raise ServiceError(
-                "the required attempts are not made yet; confirm with a reason to close",
-                field="confirm",
-            )
     return request
 
 
@@ -218,8 +211,10 @@ def attempt_record(
     _choice(channel, Channel, "channel")
     _choice(outcome, Outcome, "outcome")
     _choice(message, MessageLeft, "message")
-    if not historical and not summary.strip():
-        raise ServiceError("say what was done or agreed", field="summary")
+    if not historical:
+        summary = summary.strip()
+        if not summary:
+            raise ServiceError("say what was done or agreed", field="summary")
     if outcome == Outcome.REACHED and message != MessageLeft.NONE and not historical:
         raise ServiceError(
             "a message is only left when the attempt did not reach them", field="message"
@@ -247,10 +242,9 @@ def attempt_record(
             channel=channel,
             outcome=outcome,
             message=message,
-            summary=summary,
+            summary=summary.strip(),
             attempted_at=event.at,
             by=_user(actor),
-            confirmation_reason=confirm.strip(),
             event_id=event.event_id,
         )
         case_write_finish(
@@ -304,18 +298,23 @@ def email_receive(
             now=now,
             event_id=event_id,
         )
-        email = Email.objects.create(
-            case=case,
-            sender_kind=sender_kind,
-            from_address=from_address,
-            subject=subject,
-            body=body,
-            message_id=message_id,
-            urgent=urgent,
-            needs_contact=needs_contact,
-            received_at=event.at,
-            event_id=event.event_id,
-        )
+        try:
+            with transaction.atomic():
+                email = Email.objects.create(
+                    case=case,
+                    sender_kind=sender_kind,
+                    from_address=from_address,
+                    subject=subject,
+                    body=body,
+                    message_id=message_id,
+                    urgent=urgent,
+                    needs_contact=needs_contact,
+                    received_at=event.at,
+                    event_id=event.event_id,
+                )
+        except IntegrityError as exc:
+            # Another delivery of the same message won the race.
+            raise Conflict("this message was already received", field="message_id") from exc
         case_write_finish(
             case=case,
             actor=actor,
@@ -345,6 +344,7 @@ def email_acknowledge(
         at=at,
         historical=historical,
         event_id=event_id,
+        summary="",
         type="email_acknowledged",
         column="acknowledged_at",
         action="email.acknowledged",
@@ -364,10 +364,10 @@ def email_action(
     """The email was acted on (CM-EMAIL-ACTION)."""
     if not historical and not summary.strip():
         raise ServiceError("say what was done", field="summary")
-    email.action_summary = summary.strip()
     return _email_step(
         actor=actor,
         email=email,
+        summary=summary.strip(),
         now=now,
         at=at,
         historical=historical,
@@ -389,10 +389,10 @@ def _email_step(
     type: str,
     column: str,
     action: str,
+    summary: str,
 ) -> Email:
     if email.case is None:
         raise ServiceError("link the email to a case first", field="email")
-    summary = email.action_summary
     with transaction.atomic():
         case = lock_case(email.case)
         email = Email.objects.select_for_update().get(pk=email.pk)

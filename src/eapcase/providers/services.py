@@ -21,13 +21,16 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
-def _provider_of(case: Any, provider: Any) -> tuple[Any, str]:
+def _provider_of(case: Any, provider: Any, *, historical: bool = False) -> tuple[Any, str]:
     """The provider row and its history id. An imported history may name a provider by an id
     this installation does not know: the id is kept, the row is left empty."""
     from eapcase.organisations.models import Provider
 
     if isinstance(provider, str):
-        return Provider.objects.filter(code=provider).first(), provider
+        row = Provider.objects.filter(code=provider).first()
+        if row is None and not historical:
+            raise ServiceError(f"no provider {provider}", field="provider")
+        return row, provider
     provider = provider or case.provider
     if provider is None:
         raise ServiceError("the case is not referred to a provider", field="provider")
@@ -59,7 +62,7 @@ def provider_contact_record(
         if provider is None and case.provider is None and historical:
             provider_row = None
         else:
-            provider_row, _code = _provider_of(case, provider)
+            provider_row, _code = _provider_of(case, provider, historical=historical)
         event = event_append(
             case=case,
             type="provider_contact",
@@ -148,7 +151,7 @@ def intervention_end(
     """The provider's intervention ended; completed case notes are due (CM-NOTES-UPLOAD)."""
     with transaction.atomic():
         case = lock_case(case)
-        provider_row, code = _provider_of(case, provider)
+        provider_row, code = _provider_of(case, provider, historical=historical)
         event = event_append(
             case=case,
             type="intervention_ended",
@@ -196,7 +199,7 @@ def case_notes_upload(
         raise ServiceError("attach the completed case notes", field="file")
     with transaction.atomic():
         case = lock_case(case)
-        provider_row, code = _provider_of(case, provider)
+        provider_row, code = _provider_of(case, provider, historical=historical)
         event = event_append(
             case=case,
             type="case_notes_uploaded",
