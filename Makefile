@@ -6,7 +6,7 @@ EAPCASE := $(BIN)/eapcase
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck contracts migrations-check pytest bench demo clean
+.PHONY: install run serve test lint typecheck contracts migrations-check pytest bench demo clean vendor vendor-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,10 +44,24 @@ migrations-check: install
 pytest: install
 	$(BIN)/pytest -p no:cacheprovider -n 2
 
-test: lint typecheck contracts migrations-check pytest
+test: lint typecheck contracts migrations-check vendor-check pytest
 
 bench: install
 	$(BIN)/python bench/check_throughput.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Front-end assets come from the npm registry once and are committed (no CDN at run time).
+BOOTSTRAP_VERSION := 5.3.9
+VENDOR := src/eapcase/web/static/vendor
+vendor:
+	rm -rf /tmp/eapcase-vendor && mkdir -p /tmp/eapcase-vendor $(VENDOR)/bootstrap
+	cd /tmp/eapcase-vendor && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) && tar xzf bootstrap-$(BOOTSTRAP_VERSION).tgz
+	cp /tmp/eapcase-vendor/package/dist/css/bootstrap.min.css /tmp/eapcase-vendor/package/dist/js/bootstrap.bundle.min.js /tmp/eapcase-vendor/package/LICENSE $(VENDOR)/bootstrap/
+	sed -i 's|/\*# sourceMappingURL=.*\*/||' $(VENDOR)/bootstrap/bootstrap.min.css
+	sed -i 's|//# sourceMappingURL=.*||' $(VENDOR)/bootstrap/bootstrap.bundle.min.js
+	cd $(VENDOR) && sha256sum bootstrap/bootstrap.min.css bootstrap/bootstrap.bundle.min.js > SHA256SUMS
+
+vendor-check:
+	cd $(VENDOR) && sha256sum --check --quiet SHA256SUMS

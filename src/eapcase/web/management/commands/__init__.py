@@ -1,0 +1,1 @@
+"""`eapcase demo` and other commands of the web app."""
