@@ -967,3 +967,62 @@ def test_historical_closure_needs_no_confirmation() -> None:
     case, actor = _reviewed_case()
     case_close(actor=actor, case=case, reason="imported", now=utc(2, 11), historical=True)
     assert obligations_of(case)[0][-1] == "breached"
+
+
+# --- case_refer --------------------------------------------------------------------------------
+
+
+def test_case_refer_sets_the_provider_and_audits() -> None:
+    from eapcase.cases.services import case_refer
+
+    case = open_case()
+    actor = clinician_of(case)
+    provider = ProviderFactory(partners=[case.partner])
+    case_refer(actor=actor, case=case, provider=provider, now=MONDAY)
+    case.refresh_from_db()
+    assert case.provider_id == provider.pk
+    assert audit_of(case)[-1] == (
+        "case.referred",
+        actor.username,
+        "",
+        {"provider": provider.code},
+    )
+    assert events_of(case) == []
+
+
+def test_case_refer_refuses_a_provider_outside_the_partners_network() -> None:
+    from eapcase.cases.services import case_refer
+
+    case = open_case()
+    provider = ProviderFactory(partners=[])
+    before = db_state()
+    with pytest.raises(ServiceError) as raised:
+        case_refer(actor=clinician_of(case), case=case, provider=provider, now=MONDAY)
+    assert raised.value.field == "provider"
+    assert db_state() == before
+
+
+def test_case_refer_refuses_an_inactive_provider() -> None:
+    from eapcase.cases.services import case_refer
+
+    case = open_case()
+    provider = ProviderFactory(partners=[case.partner], active=False)
+    before = db_state()
+    with pytest.raises(ServiceError) as raised:
+        case_refer(actor=clinician_of(case), case=case, provider=provider, now=MONDAY)
+    assert raised.value.field == "provider"
+    assert db_state() == before
+
+
+def test_case_refer_refuses_a_closed_case() -> None:
+    from eapcase.cases.services import case_close, case_refer
+
+    case = open_case()
+    actor = clinician_of(case)
+    case_close(actor=actor, case=case, reason="finished", now=MONDAY)
+    provider = ProviderFactory(partners=[case.partner])
+    before = db_state()
+    with pytest.raises(Conflict) as raised:
+        case_refer(actor=actor, case=case, provider=provider, now=MONDAY)
+    assert raised.value.field == "case"
+    assert db_state() == before

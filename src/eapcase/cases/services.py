@@ -73,9 +73,14 @@ def participant_create(
     source: str = PreferenceSource.WPO_INTAKE,
     date_of_birth: Any = None,
     preferred_name: str = "",
+    at: datetime | None = None,
 ) -> Participant:
-    """Register a participant with their contact preferences and consents as stated at intake."""
+    """Register a participant with their contact preferences and consents as stated at intake
+    (`at`, default now: when they were stated)."""
     full_name = _require(full_name, "full_name")
+    at = at or now
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
     prefs = {
         "phone": bool(phone),
         "email": bool(email),
@@ -104,7 +109,7 @@ def participant_create(
             email_messages_ok=prefs["email_messages_ok"],
             email_only=prefs["email_only"],
             email_consent=prefs["email_consent"],
-            created_at=now,
+            created_at=at,
         )
         ContactPreference.objects.bulk_create(
             ContactPreference(
@@ -291,6 +296,24 @@ def case_assign(*, actor: Any, case: Case, clinician: Any, now: datetime) -> Cas
             at=now,
             case=case,
             data={"clinician": getattr(clinician, "pk", None)},
+        )
+    return case
+
+
+def case_refer(*, actor: Any, case: Case, provider: Any, now: datetime) -> Case:
+    """Refer the case to a provider of its Partner's network. Not a history event: the policy
+    judges what the provider and the Partner do afterwards, not the referral itself."""
+    if provider is None or not provider.active:
+        raise ServiceError("choose an active provider", field="provider")
+    with transaction.atomic():
+        case = lock_case(case)
+        _open(case)
+        if not provider.partners.filter(pk=case.partner_id).exists():
+            raise ServiceError("is not in this Partner's network", field="provider")
+        case.provider = provider
+        case.save(update_fields=["provider"])
+        audit_record(
+            actor=actor, action="case.referred", at=now, case=case, data={"provider": provider.code}
         )
     return case
 

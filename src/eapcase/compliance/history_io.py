@@ -292,13 +292,7 @@ def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
             outreach_services.email_action(email=email, summary="", **common)
     elif kind == "escalated_to_wpo":
         compliance_services.escalation_raise(
-            case=case,
-            reason=obj["reason"],
-            summary="Escalated (imported history).",
-            actor=common["actor"],
-            now=now,
-            at=common["at"],
-            event_id=obj["id"],
+            case=case, reason=obj["reason"], summary="Escalated (imported history).", **common
         )
     elif kind == "dissatisfaction_noted":
         case_services.dissatisfaction_record(case=case, aspect="", escalate=False, **common)

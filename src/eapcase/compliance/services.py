@@ -225,6 +225,7 @@ def escalation_raise(
     at: datetime | None = None,
     event_id: str | None = None,
     finish: bool = True,
+    historical: bool = False,
 ) -> Escalation:
     """Inform or escalate to WPO (rules CM-EMAIL-INFORM, CM-DISSATISFACTION)."""
     if reason not in EscalationReason.values:
@@ -260,6 +261,7 @@ def escalation_raise(
                 events=[event],
                 obj=escalation,
                 data={"reason": reason},
+                historical=historical,
             )
         else:
             # Part of a larger write (a dissatisfaction) that refreshes the case itself.
@@ -275,16 +277,21 @@ def escalation_raise(
 
 
 def escalation_acknowledge(
-    *, actor: Any, escalation: Escalation, note: str, now: datetime
+    *, actor: Any, escalation: Escalation, note: str, now: datetime, at: datetime | None = None
 ) -> Escalation:
     """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
     if not getattr(actor, "pk", None):
         raise ServiceError("an escalation is acknowledged by a WPO user", field="actor")
+    at = at or now
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if escalation.acknowledged_at is not None:
             raise Conflict("this escalation is already acknowledged", field="escalation")
-        escalation.acknowledged_at = now
+        if at < escalation.raised_at:
+            raise ServiceError("is before the escalation was raised", field="at")
+        escalation.acknowledged_at = at
         escalation.acknowledged_by = actor
         escalation.acknowledgement_note = note.strip()
         escalation.save(
