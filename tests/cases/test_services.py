@@ -994,10 +994,11 @@ def test_case_refer_refuses_a_provider_outside_the_partners_network() -> None:
     from eapcase.cases.services import case_refer
 
     case = open_case()
+    actor = clinician_of(case)
     provider = ProviderFactory(partners=[])
     before = db_state()
     with pytest.raises(ServiceError) as raised:
-        case_refer(actor=clinician_of(case), case=case, provider=provider, now=MONDAY)
+        case_refer(actor=actor, case=case, provider=provider, now=MONDAY)
     assert raised.value.field == "provider"
     assert db_state() == before
 
@@ -1006,10 +1007,11 @@ def test_case_refer_refuses_an_inactive_provider() -> None:
     from eapcase.cases.services import case_refer
 
     case = open_case()
+    actor = clinician_of(case)
     provider = ProviderFactory(partners=[case.partner], active=False)
     before = db_state()
     with pytest.raises(ServiceError) as raised:
-        case_refer(actor=clinician_of(case), case=case, provider=provider, now=MONDAY)
+        case_refer(actor=actor, case=case, provider=provider, now=MONDAY)
     assert raised.value.field == "provider"
     assert db_state() == before
 
