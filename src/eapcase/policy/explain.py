@@ -1,0 +1,133 @@
+"""Plain-language reasons for obligations: how the deadline was reached, how far the work got
+and what settled it, in the acting Partner's local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from eapcase.policy.calendar import explain_due
+from eapcase.policy.types import DueBasis, EventType, Obligation, Rule, Status
+
+__all__ = ["format_instant", "obligation_reason"]
+
+_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+#: What each rule waits for, to say what a breach came before.
+_AWAITED: Final = {
+    Rule.DISSATISFACTION: "an escalation to WPO",
+    Rule.REVIEW: "the first-session review",
+    Rule.NOTES_UPLOAD: "the provider's completed case notes",
+    Rule.NOTES_REVIEW: "the Partner's review of the case notes",
+    Rule.QUERY: "the query's resolution",
+    Rule.OUTREACH: "reaching the target or making the required attempts",
+}
+_BREACHING_EVENT: Final = {
+    EventType.CASE_CLOSED: "the case was closed",
+    EventType.SESSION_HELD: "a second session was held",
+    EventType.OUTREACH_CLOSED: "the outreach was closed",
+}
+
+
+def format_instant(at: datetime, zone: str | None) -> str:
+    """`Tue 29 Dec 2026 15:00 Europe/London` (UTC when no zone is known)."""
+    local = at.astimezone(ZoneInfo(zone)) if zone else at.astimezone(UTC)
+    clock = f"{local:%H:%M}" if local.second == 0 else f"{local:%H:%M:%S}"
+    return (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year} {clock} "
+        f"{zone or 'UTC'}"
+    )
+
+
+def _zone(basis: DueBasis | None) -> str | None:
+    return basis.calendar.timezone if basis is not None and basis.calendar is not None else None
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes or not parts:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)
+
+
+def _hours(amount: float) -> str:
+    whole = int(amount) if amount == int(amount) else amount
+    return f"{whole} clock hour{'' if whole == 1 else 's'}"
+
+
+def _due(ob: Obligation) -> str:
+    basis, due = ob.basis, ob.due_at
+    if due is None or basis is None:
+        return "no deadline"
+    zone = _zone(basis)
+    if basis.kind == "business_days" and basis.calendar is not None:
+        text = explain_due(basis.calendar, basis.start, int(basis.amount), due)
+        if ob.rule is Rule.CALLBACK and basis.start != ob.opened_at:
+            text += " (the time the participant asked to be called from)"
+        return text
+    if basis.kind == "clock_hours":
+        text = f"due {format_instant(due, zone)}: {_hours(basis.amount)} after "
+        if ob.rule is Rule.EMAIL_INFORM:
+            return text + "the participant was still not reached, 24 hours after the email"
+        return text + f"the email arrived ({format_instant(basis.start, zone)})"
+    return f"due {format_instant(due, zone)}: the time the request set"
+
+
+def _progress(ob: Obligation) -> str | None:
+    if ob.attempts_required is None:
+        return None
+    made = ob.attempts_made or 0
+    return (
+        f"{made} of {ob.attempts_required} attempt{'' if ob.attempts_required == 1 else 's'} made"
+    )
+
+
+def _outcome(ob: Obligation) -> str:
+    zone = _zone(ob.basis)
+    if ob.status is Status.BREACHED and ob.breached_at is not None:
+        what = _BREACHING_EVENT.get(ob.breached_on or EventType.CASE_CLOSED, "an event")
+        awaited = _AWAITED.get(Rule(ob.rule), "it was satisfied")
+        return (
+            f"breached: {what} ({ob.breached_by}, {format_instant(ob.breached_at, zone)}) "
+            f"before {awaited}"
+        )
+    if ob.satisfied_at is not None:
+        when = format_instant(ob.satisfied_at, zone)
+        if ob.status is Status.LATE and ob.due_at is not None:
+            late_by = _duration(ob.satisfied_at - ob.due_at)
+            return f"late: {ob.satisfied_by} on {when}, {late_by} after the deadline"
+        return f"met by {ob.satisfied_by} on {when}"
+    if ob.status is Status.OVERDUE:
+        return "overdue: not satisfied by the deadline"
+    return "open"
+
+
+def obligation_reason(ob: Obligation) -> str:
+    """Why the obligation has its status, e.g. "due Tue 29 Dec 15:00 Europe/London: 1 business
+    day after Thu 24 Dec 15:00; 25 and 28 Dec are holidays; met by a1 on ..."."""
+    parts = [_due(ob)]
+    progress = _progress(ob)
+    if progress is not None:
+        parts.append(progress)
+    parts.append(_outcome(ob))
+    return "; ".join(parts)

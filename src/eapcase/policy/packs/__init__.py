@@ -1,0 +1,1 @@
+"""Policy packs shipped with eapcase: one TOML file per policy revision (see ../README.md)."""

@@ -1,0 +1,140 @@
+"""The output of `eapcase check`: the JSON document (as data, and written straight to a
+stream for large histories) and the human-readable text report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TextIO
+
+from eapcase.policy.explain import format_instant
+from eapcase.policy.pack import PackSet, pack_summary
+from eapcase.policy.types import Evaluation
+
+__all__ = ["document", "text_report", "write_json"]
+
+
+def document(pack_set: PackSet, evaluations: list[Evaluation], now: datetime) -> dict[str, Any]:
+    iso: dict[datetime, str] = {}
+
+    def text(at: datetime | None) -> str | None:
+        # Many instants repeat (an event opens several obligations): format each once.
+        if at is None:
+            return None
+        found = iso.get(at)
+        if found is None:
+            found = iso[at] = at.isoformat()
+        return found
+
+    cases = []
+    for evaluation in evaluations:
+        cases.append(
+            {
+                "case": evaluation.case,
+                "in_scope": evaluation.in_scope,
+                "obligations": [
+                    {
+                        "rule": ob.rule,
+                        "trigger": ob.trigger,
+                        "opened_at": text(ob.opened_at),
+                        "due_at": text(ob.due_at),
+                        "satisfied_at": text(ob.satisfied_at),
+                        "status": ob.status,
+                    }
+                    for ob in evaluation.obligations
+                ],
+                "findings": [
+                    {
+                        "rule": fd.rule,
+                        "event": fd.event,
+                        "at": text(fd.at),
+                        "severity": fd.severity,
+                        "detail": fd.detail,
+                    }
+                    for fd in evaluation.findings
+                ],
+            }
+        )
+    return {"policy": pack_summary(pack_set.at(now), now), "now": now.isoformat(), "cases": cases}
+
+
+def text_report(pack_set: PackSet, evaluations: list[Evaluation], now: datetime) -> str:
+    pack = pack_set.at(now)
+    overdue = "; the policy is overdue for review" if pack.review_overdue(now) else ""
+    out = [
+        f"Policy {pack.id} revision {pack.revision} (valid from {pack.valid_from}, next "
+        f"revision {pack.next_revision}{overdue})",
+        f"Judged at {format_instant(now, None)}",
+    ]
+    counts: dict[str, int] = {}
+    for evaluation in evaluations:
+        out.append("")
+        if not evaluation.in_scope:
+            out.append(f"Case {evaluation.case}: out of scope of this policy")
+            continue
+        out.append(f"Case {evaluation.case}")
+        if not evaluation.obligations and not evaluation.findings:
+            out.append("  nothing to judge")
+        for ob in evaluation.obligations:
+            counts[ob.status] = counts.get(ob.status, 0) + 1
+            out.append(f"  {ob.status.upper():<8} {ob.rule} ({ob.trigger}): {ob.reason}")
+        for fd in evaluation.findings:
+            counts[fd.severity] = counts.get(fd.severity, 0) + 1
+            out.append(
+                f"  {fd.severity.upper():<8} {fd.rule} ({fd.event}, "
+                f"{format_instant(fd.at, None)}): {fd.detail}"
+            )
+    summary = ", ".join(f"{n} {name}" for name, n in sorted(counts.items())) or "nothing"
+    out.extend(["", f"{len(evaluations)} case(s): {summary}"])
+    return "\n".join(out) + "\n"
+
+
+class _Literals(dict[Any, str]):
+    """JSON literals of values, each encoded once: most strings and instants of a document
+    repeat (rule ids, statuses, an event's instant in every obligation it opens)."""
+
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        super().__init__({None: "null"})
+        self.encode = encode
+
+    def __missing__(self, value: Any) -> str:
+        literal = self[value] = self.encode(value)
+        return literal
+
+
+def write_json(
+    out: TextIO, pack_set: PackSet, evaluations: list[Evaluation], now: datetime
+) -> None:
+    """Write `document(...)` as JSON text (one line), without building the document first:
+    the same JSON as json.dumps(document(...), ensure_ascii=False), in a third less time
+    for a large history."""
+    text = _Literals(lambda value: json.dumps(value, ensure_ascii=False))
+    instant = _Literals(lambda at: f'"{at.isoformat()}"')
+    head = json.dumps(
+        {"policy": pack_summary(pack_set.at(now), now), "now": now.isoformat()},
+        ensure_ascii=False,
+    )
+    parts = [head[:-1], ', "cases": [']
+    for index, evaluation in enumerate(evaluations):
+        obligations = ", ".join(
+            f'{{"rule": {text[ob.rule]}, "trigger": {text[ob.trigger]}, '
+            f'"opened_at": {instant[ob.opened_at]}, "due_at": {instant[ob.due_at]}, '
+            f'"satisfied_at": {instant[ob.satisfied_at]}, "status": {text[ob.status]}}}'
+            for ob in evaluation.obligations
+        )
+        findings = ", ".join(
+            f'{{"rule": {text[fd.rule]}, "event": {text[fd.event]}, "at": {instant[fd.at]}, '
+            f'"severity": {text[fd.severity]}, "detail": {text[fd.detail]}}}'
+            for fd in evaluation.findings
+        )
+        parts.append(
+            f'{", " if index else ""}{{"case": {text[evaluation.case]}, '
+            f'"in_scope": {"true" if evaluation.in_scope else "false"}, '
+            f'"obligations": [{obligations}], "findings": [{findings}]}}'
+        )
+        if len(parts) > 4096:
+            out.write("".join(parts))
+            parts.clear()
+    parts.append("]}\n")
+    out.write("".join(parts))

@@ -1,0 +1,78 @@
+"""Messages and documentation (policy, Policy section and Clinical Practice): the findings
+CM-MESSAGE-CONSENT, CM-MESSAGE-DETAIL and CM-DOCUMENTATION, judged on single events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from eapcase.policy.events import ContactAttempt, Event, Note
+from eapcase.policy.state import CaseRun, Handler
+from eapcase.policy.types import Channel, EventType, MessageLeft, Outcome, Rule, Severity, Target
+
+RULES: Final = (Rule.MESSAGE_CONSENT, Rule.MESSAGE_DETAIL, Rule.DOCUMENTATION)
+# Enum members bound once: attribute access on an Enum class is slow on Python 3.11.
+_CHANNEL_PHONE: Final = Channel.PHONE
+_MESSAGE_LEFT_DETAILED: Final = MessageLeft.DETAILED
+_OUTCOME_NOT_REACHED: Final = Outcome.NOT_REACHED
+_RULE_DOCUMENTATION: Final = Rule.DOCUMENTATION
+_RULE_MESSAGE_CONSENT: Final = Rule.MESSAGE_CONSENT
+_RULE_MESSAGE_DETAIL: Final = Rule.MESSAGE_DETAIL
+_SEVERITY_BREACH: Final = Severity.BREACH
+_SEVERITY_WARNING: Final = Severity.WARNING
+_TARGET_PROVIDER: Final = Target.PROVIDER
+
+
+def _messages_allowed(run: CaseRun, target: Target, channel: Channel) -> bool:
+    # Providers are taken to accept messages; participants say so per channel.
+    if target is _TARGET_PROVIDER:
+        return True
+    if channel is _CHANNEL_PHONE:
+        return run.prefs.voicemail_ok
+    return run.prefs.email_messages_ok
+
+
+def on_attempt(run: CaseRun, event: Event[ContactAttempt]) -> None:
+    attempt = event.fields
+    allowed = _messages_allowed(run, attempt.target, attempt.channel)
+    if attempt.message is _MESSAGE_LEFT_DETAILED:
+        if not allowed:
+            what = "voicemail" if attempt.channel is _CHANNEL_PHONE else "email message"
+            run.find(
+                _RULE_MESSAGE_CONSENT,
+                event,
+                _SEVERITY_BREACH,
+                f"detailed {what} left although the {attempt.target.value} does not accept "
+                f"{attempt.channel.value} messages",
+            )
+    elif attempt.outcome is _OUTCOME_NOT_REACHED and allowed:
+        run.find(
+            _RULE_MESSAGE_DETAIL,
+            event,
+            _SEVERITY_WARNING,
+            f"no detailed message left by {attempt.channel.value} although the "
+            f"{attempt.target.value} accepts them",
+        )
+    _documented(run, event, attempt.summary)
+
+
+def on_note(run: CaseRun, event: Event[Note]) -> None:
+    _documented(run, event, event.fields.summary)
+
+
+def _documented(
+    run: CaseRun, event: Event[ContactAttempt] | Event[Note], summary: str | None
+) -> None:
+    if summary is None or not summary.strip():
+        run.find(
+            _RULE_DOCUMENTATION,
+            event,
+            _SEVERITY_BREACH,
+            f"{event.type.value} without a summary of what was done or agreed",
+        )
+
+
+HANDLERS: Final[Mapping[EventType, Handler]] = {
+    EventType.CONTACT_ATTEMPT: on_attempt,
+    EventType.NOTE: on_note,
+}
