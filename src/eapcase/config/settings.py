@@ -42,6 +42,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "template_partials",
+    "rest_framework",
+    "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "eapcase.core",
     "eapcase.accounts",
     "eapcase.organisations",
@@ -50,6 +55,10 @@ INSTALLED_APPS = [
     "eapcase.providers",
     "eapcase.compliance",
     "eapcase.audit",
+    "eapcase.intake",
+    "eapcase.api",
+    "eapcase.notifications",
+    "eapcase.perf",
     "eapcase.web",
 ]
 
@@ -78,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "eapcase.web.context.navigation",
             ],
         },
     },
@@ -150,4 +160,22 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+}
+
+# Background jobs: django-tasks with its database backend; `eapcase worker` runs them.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "eapcase API",
+    "DESCRIPTION": "Cases, participants, events, obligations and escalations.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }

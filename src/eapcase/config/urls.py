@@ -1,9 +1,15 @@
-"""URL map of the whole site."""
+"""URL map of the whole site: each app mounts its own pages."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("eapcase.api.urls")),
+    path("cases/", include("eapcase.cases.urls")),
+    path("provider/", include("eapcase.providers.urls")),
+    path("escalations/", include("eapcase.compliance.urls")),
+    path("email/", include("eapcase.intake.urls")),
+    path("notifications/", include("eapcase.notifications.urls")),
     path("", include("eapcase.web.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Reminders before deadlines, automatic escalations, in-app notifications and the worker."""

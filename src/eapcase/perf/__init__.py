@@ -1,0 +1,1 @@
+"""Benchmark data at realistic scale: `eapcase bench generate`."""
