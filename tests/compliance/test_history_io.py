@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -17,18 +16,7 @@ from eapcase.cases.models import Case
 from eapcase.compliance.history_io import ImportFailed, export_history, import_history
 from eapcase.compliance.models import CaseEvent, Obligation
 from eapcase.policy.check import check_history
-
-SHARED = Path(os.environ.get("EAPCASE_SHARED_DIR", Path(__file__).parents[3] / "shared"))
-EXAMPLES = SHARED / "spec" / "examples"
-needs_examples = pytest.mark.skipif(
-    not EXAMPLES.is_dir(), reason=f"the shared spec examples are not at {EXAMPLES}"
-)
-EXAMPLE_NAMES = [
-    "callback-over-christmas",
-    "couples-review",
-    "email-24-hours",
-    "outreach-and-consent",
-]
+from tests.shared_spec import EXAMPLE_NAMES, EXAMPLES, needs_examples
 
 
 def _example(name: str) -> tuple[list[str], datetime]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +32,7 @@ from tests.policy.rulebook import (
     run,
     run_case,
 )
+from tests.shared_spec import EXAMPLE_NAMES, EXAMPLES, needs_examples
 
 NOW = "2027-01-15T12:00:00+00:00"  # after every event below: everything is judged
 
@@ -2126,7 +2126,6 @@ def test_cases_in_case_line_order_and_ids_per_case() -> None:
 
 
 # --- The worked examples of shared/spec/examples (every field but `detail`) ----------------
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "examples"
 
 
 def comparable(doc: dict[str, Any]) -> dict[str, Any]:
@@ -2146,10 +2145,8 @@ def comparable(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["callback-over-christmas", "couples-review", "email-24-hours", "outreach-and-consent"],
-)
+@needs_examples
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_spec_example(name: str) -> None:
     expected = json.loads((EXAMPLES / f"{name}.expected.json").read_text(encoding="utf-8"))
     lines = (EXAMPLES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
