@@ -23,7 +23,7 @@ admin.site.site_header = "eapcase reference data"
 admin.site.site_title = "eapcase admin"
 
 
-class WpoAdminModelAdmin(admin.ModelAdmin[Any]):
+class WpoAdminPermissions:
     """Every permission follows from being a WPO admin, not from Django's per-model flags."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -42,14 +42,21 @@ class WpoAdminModelAdmin(admin.ModelAdmin[Any]):
         return _wpo_admin_only(request)
 
 
-class MembershipInline(admin.TabularInline[Membership, User]):
+class WpoAdminModelAdmin(WpoAdminPermissions, admin.ModelAdmin[Any]):
+    pass
+
+
+class WpoAdminTabularInline(WpoAdminPermissions, admin.TabularInline[Any, Any]):
+    pass
+
+
+class WpoAdminStackedInline(WpoAdminPermissions, admin.StackedInline[Any, Any]):
+    pass
+
+
+class MembershipInline(WpoAdminTabularInline):
     model = Membership
     extra = 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _wpo_admin_only(request)
-
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
 @admin.register(User)

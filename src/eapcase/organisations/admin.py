@@ -1,30 +1,32 @@
 """Admin for the reference data: organisations, calendars, client organisations, access
 lines and procedures."""
 
-from typing import Any
-
 from django.contrib import admin
 
-from eapcase.accounts.admin import WpoAdminModelAdmin
+from eapcase.accounts.admin import (
+    WpoAdminModelAdmin,
+    WpoAdminStackedInline,
+    WpoAdminTabularInline,
+)
 from eapcase.organisations import models
 
 
-class ClosedDateInline(admin.TabularInline[Any, Any]):
+class ClosedDateInline(WpoAdminTabularInline):
     model = models.PartnerClosedDate
     extra = 0
 
 
-class BenefitInline(admin.TabularInline[Any, Any]):
+class BenefitInline(WpoAdminTabularInline):
     model = models.Benefit
     extra = 0
 
 
-class AccessLineInline(admin.TabularInline[Any, Any]):
+class AccessLineInline(WpoAdminTabularInline):
     model = models.AccessLine
     extra = 0
 
 
-class ProcedureInline(admin.StackedInline[Any, Any]):
+class ProcedureInline(WpoAdminStackedInline):
     model = models.ClientProcedure
     extra = 0
 
