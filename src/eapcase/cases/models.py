@@ -128,12 +128,21 @@ class Case(models.Model):
     event_seq = models.PositiveIntegerField(default=0)
     next_step = models.CharField(max_length=500, blank=True)
     last_summary = models.CharField(max_length=1000, blank=True)
+    # When time alone next changes the engine's verdict (a deadline passing, an email's 24
+    # hours running out): the worker refreshes the case then, so no obligation waits for an
+    # unrelated write to appear.
+    reevaluate_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["partner", "status"]),
             models.Index(fields=["assigned_clinician", "status"]),
             models.Index(fields=["provider", "status"]),
+            models.Index(
+                fields=["reevaluate_at"],
+                name="case_reevaluate_due",
+                condition=Q(reevaluate_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -131,6 +131,10 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         )
         for i, o in enumerate(evaluation.obligations)
     )
+    from eapcase.cases.models import Case
+
+    Case.objects.filter(pk=case.pk).update(reevaluate_at=evaluation.next_change_at)
+    case.reevaluate_at = evaluation.next_change_at
     Finding.objects.bulk_create(
         Finding(
             case=case,
@@ -157,6 +161,30 @@ class NeedsConfirmation(ServiceError):
         )
         self.reasons = reasons
         self.findings = findings  # the engine's findings on the new events
+
+
+def compliance_refresh_due(*, now: datetime, limit: int = 500) -> int:
+    """Refresh the cases whose verdict time alone has changed by `now` (Case.reevaluate_at),
+    each in its own transaction, so stored obligations fall overdue and CM-EMAIL-INFORM opens
+    without waiting for a write to the case. Returns how many cases were refreshed. Safe to run
+    from several workers: a case locked by another is skipped."""
+    from eapcase.cases.models import Case
+
+    refreshed = 0
+    due = Case.objects.filter(reevaluate_at__lte=now).order_by("reevaluate_at")
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            case = (
+                Case.objects.select_for_update(skip_locked=True)
+                .select_related("partner")
+                .filter(pk=pk, reevaluate_at__lte=now)
+                .first()
+            )
+            if case is None:
+                continue
+            compliance_refresh(case=case, now=now)
+            refreshed += 1
+    return refreshed
 
 
 def case_write_finish(
@@ -273,6 +301,10 @@ def escalation_raise(
                 obj=escalation,
                 data={"reason": reason, "events": [event.event_id]},
             )
+        if not historical:
+            from eapcase.outreach.messages import escalation_queue
+
+            escalation_queue(escalation=escalation, now=now)  # WPO is told once this commits
     return escalation
 
 

@@ -82,13 +82,32 @@ def evaluate(
             applied.append(event)
     run.finish()
     in_scope = case.referral in run.pack.referrals
+    next_change_at: datetime | None = None
     if in_scope:
         run.obligations.sort(key=_OPENED)
         obligations = tuple(_freeze(obligation, now) for obligation in run.obligations)
         findings = tuple(run.findings)
+        next_change_at = _next_change(run, obligations)
     else:
         obligations, findings = (), ()
-    return Evaluation(case.case, in_scope, obligations, findings, _state(run), run.pack.revision)
+    return Evaluation(
+        case.case,
+        in_scope,
+        obligations,
+        findings,
+        _state(run),
+        run.pack.revision,
+        next_change_at,
+    )
+
+
+def _next_change(run: CaseRun, obligations: tuple[Obligation, ...]) -> datetime | None:
+    """The earliest future instant at which time alone changes the verdict: the next pending
+    timer (all timers at or before `now` have run) or an open obligation's deadline."""
+    changes = [ob.due_at for ob in obligations if ob.status is Status.OPEN and ob.due_at]
+    if run.timers:
+        changes.append(run.timers[0][0])
+    return min(changes, default=None)
 
 
 def obligation_status(

@@ -337,6 +337,10 @@ class Evaluation:
     findings: tuple[Finding, ...]
     state: CaseState
     revision: int
+    # The earliest instant after `now` at which the verdict can change with no new event (an
+    # open obligation falling due, a clock such as CM-EMAIL-INFORM's 24 hours running out):
+    # the shell re-evaluates the case then. None when only a new event can change it.
+    next_change_at: datetime | None = None
 
     @property
     def failing(self) -> bool:
