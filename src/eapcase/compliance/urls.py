@@ -1,6 +1,11 @@
-"""URLs of the compliance app (mounted in config/urls.py)."""
+"""URLs of the compliance app (mounted at /escalations/ in config/urls.py)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from eapcase.compliance import views
 
 app_name = "compliance"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.escalations, name="escalations"),
+    path("<int:pk>/acknowledge/", views.escalation_acknowledge, name="acknowledge"),
+]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from eapcase.policy.calendar import explain_due
 from eapcase.policy.types import DueBasis, EventType, Obligation, Rule, Status
 
-__all__ = ["format_instant", "obligation_reason"]
+__all__ = ["RULE_FAMILIES", "RULE_TITLES", "format_instant", "obligation_reason"]
 
 _DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS: Final = (
@@ -27,6 +27,49 @@ _MONTHS: Final = (
     "Nov",
     "Dec",
 )
+
+#: Each rule in a few words, for lists and headings (the rule id stays beside it).
+RULE_TITLES: Final[dict[str, str]] = {
+    Rule.CALLBACK: "Call back",
+    Rule.EMAIL_ACK: "Acknowledge the email",
+    Rule.EMAIL_ACTION: "Action the email",
+    Rule.EMAIL_INFORM: "Inform WPO: participant not reached",
+    Rule.DISSATISFACTION: "Escalate the dissatisfaction to WPO",
+    Rule.REVIEW: "First-session review",
+    Rule.PROVIDER_RESPONSE: "Answer the provider",
+    Rule.NOTES_UPLOAD: "Case notes from the provider",
+    Rule.NOTES_REVIEW: "Review the case notes",
+    Rule.QUERY: "Resolve the participant's query",
+    Rule.CHECKIN: "Clinical check-in",
+    Rule.OUTREACH: "Outreach",
+    Rule.DOCUMENTATION: "Say what was done or agreed",
+    Rule.MESSAGE_CONSENT: "Message left against the participant's wishes",
+    Rule.MESSAGE_DETAIL: "No detailed message left",
+    Rule.OUTREACH_PHONE: "No attempt by phone",
+    Rule.OUTREACH_EXCESS: "Attempts beyond the required count",
+    Rule.CHECKIN_SINGLE: "A second check-in attempt",
+    Rule.CHECKIN_CHANNEL: "Check-in channel",
+    Rule.REVIEW_DECISION: "Review decision outside the benefit",
+    Rule.SESSION_UNAUTHORISED: "Session not authorised",
+}
+
+#: The family of each obligation rule (the module of `rules/` that holds it), to group and
+#: filter work: call backs, emails, outreach, reviews, case notes, provider contacts, queries
+#: and escalations.
+RULE_FAMILIES: Final[dict[str, str]] = {
+    Rule.CALLBACK: "callback",
+    Rule.EMAIL_ACK: "email",
+    Rule.EMAIL_ACTION: "email",
+    Rule.EMAIL_INFORM: "email",
+    Rule.DISSATISFACTION: "escalation",
+    Rule.REVIEW: "review",
+    Rule.PROVIDER_RESPONSE: "provider",
+    Rule.NOTES_UPLOAD: "notes",
+    Rule.NOTES_REVIEW: "notes",
+    Rule.QUERY: "query",
+    Rule.CHECKIN: "outreach",
+    Rule.OUTREACH: "outreach",
+}
 
 #: What each rule waits for, to say what a breach came before.
 _AWAITED: Final = {

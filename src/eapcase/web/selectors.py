@@ -1,31 +1,316 @@
-"""Reads for the pages, always starting from the access predicate."""
+"""Reads for the pages, always starting from the access predicate.
+
+The work queue ("My work") lists the engine's unsatisfied obligations (stored `open` or
+`overdue`) of the cases a clinician may manage and that are theirs; a Partner clinical lead
+also sees the whole team's list (`scope="team"`). Everything a row shows comes from one SQL
+query, whatever the size of the list."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Exists, OuterRef, Subquery
 
-from eapcase.accounts.access import cases_visible_to
-from eapcase.compliance.models import Obligation
+from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
+from eapcase.accounts.choices import Role
+from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.outreach.models import ContactAttempt
+from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
+
+UNSATISFIED = ("open", "overdue")
+EMAIL_FAMILY = "email"
+#: The families of the filter, in the order the issue lists the work.
+FAMILIES: tuple[tuple[str, str], ...] = (
+    ("email", "Emails"),
+    ("callback", "Call backs"),
+    ("outreach", "Outreach and check-ins"),
+    ("review", "Reviews"),
+    ("notes", "Case notes"),
+    ("provider", "Provider contacts"),
+    ("query", "Queries"),
+    ("escalation", "Escalations"),
+)
+FAMILY_NAMES = dict(FAMILIES)
+#: Rows shown at most; the filters narrow a longer list.
+ROW_LIMIT = 300
+
+
+# --- time in words -----------------------------------------------------------------------------
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def countdown(due_at: datetime, now: datetime) -> str:
+    """`in 3 h`, `2 h late`, `due now` (within a minute either side)."""
+    delta = due_at - now
+    if abs(delta) < timedelta(minutes=1):
+        return "due now"
+    return f"in {_span(delta)}" if delta > timedelta(0) else f"{_span(-delta)} late"
+
+
+def local_time(at: datetime, zone: str) -> str:
+    """`Mon 23 Nov 2026 14:05 GMT` in the Partner's zone."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+
+
+# --- the work queue ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class HomeSummary:
-    open_cases: int
-    overdue: int
-    due_soon: list[Any]
+class WorkItem:
+    """One row of the work queue: an unsatisfied obligation and what to show about it."""
+
+    obligation: Any
+    case: Any
+    rule: str
+    title: str
+    family: str
+    overdue: bool
+    due_at: datetime | None
+    due_local: str
+    opened_local: str
+    countdown: str
+    reason: str
+    urgent: bool
+    received_at: datetime | None
+    attempts: str  # "1 of 2 attempts made", or ""
+    last_attempt: str  # "Mon 23 Nov 2026 14:05 GMT, phone, not reached", or ""
+    assignee: Any
+
+    @property
+    def zone(self) -> str:
+        return str(self.case.partner.timezone)
 
 
-def home_summary(*, user: Any, now: datetime, limit: int = 20) -> HomeSummary:
-    """Counts and the most pressing obligations of the cases the user may see."""
-    cases = cases_visible_to(user)
-    open_cases = cases.filter(status="open").count()
-    unsatisfied = Obligation.objects.filter(
-        case__in=cases, status__in=["open", "overdue"], due_at__isnull=False
+@dataclass
+class WorkQueue:
+    items: list[WorkItem]  # after the filters, at most ROW_LIMIT
+    total: int  # rows after the filters
+    overdue: int  # overdue rows of the whole queue (before the filters)
+    all_count: int  # rows of the whole queue
+    cases: list[str]  # references of the whole queue, for the case filter
+    families: list[tuple[str, str, int]]  # (family, name, rows) present in the whole queue
+    scope: str
+    can_team: bool
+    workload: list[tuple[Any, int, int]] = field(default_factory=list)  # (clinician, rows, late)
+
+
+def lead_partner_ids(user: Any) -> list[int]:
+    """The Partners whose team the user leads (the team scope of the work queue)."""
+    standing = standing_of(user)
+    return sorted(
+        pid for pid, roles in standing.partner_roles.items() if Role.PARTNER_LEAD in roles
     )
-    overdue = unsatisfied.aggregate(n=Count("id", filter=Q(due_at__lte=now)))["n"]
-    due_soon = list(unsatisfied.select_related("case", "case__partner").order_by("due_at")[:limit])
-    return HomeSummary(open_cases=open_cases, overdue=overdue, due_soon=due_soon)
+
+
+def _annotated(queryset: Any) -> Any:
+    """The obligations with what the rows show from other tables, as subqueries of one query:
+    whether the trigger event is marked urgent, when it happened, and the last contact attempt
+    to the target since the obligation opened (for outreach and check-ins)."""
+    trigger = CaseEvent.objects.filter(case_id=OuterRef("case_id"), event_id=OuterRef("trigger"))
+    last = ContactAttempt.objects.filter(
+        case_id=OuterRef("case_id"),
+        target=OuterRef("target"),
+        attempted_at__gte=OuterRef("opened_at"),
+    ).order_by("-attempted_at", "-id")
+    return queryset.select_related(
+        "case", "case__partner", "case__participant", "case__assigned_clinician"
+    ).annotate(
+        trigger_urgent=Exists(trigger.filter(fields__urgent=True)),
+        trigger_at=Subquery(trigger.values("at")[:1]),
+        last_attempt_at=Subquery(last.values("attempted_at")[:1]),
+        last_attempt_channel=Subquery(last.values("channel")[:1]),
+        last_attempt_outcome=Subquery(last.values("outcome")[:1]),
+    )
+
+
+def _item(ob: Any, now: datetime) -> WorkItem:
+    zone = ob.case.partner.timezone
+    family = RULE_FAMILIES.get(ob.rule, "other")
+    attempts = last_attempt = ""
+    if ob.attempts_required is not None:
+        made = ob.attempts_made or 0
+        plural = "" if ob.attempts_required == 1 else "s"
+        attempts = f"{made} of {ob.attempts_required} attempt{plural} made"
+        if ob.last_attempt_at is not None:
+            outcome = str(ob.last_attempt_outcome).replace("_", " ")
+            last_attempt = (
+                f"{local_time(ob.last_attempt_at, zone)}, {ob.last_attempt_channel}, {outcome}"
+            )
+    overdue = ob.due_at is not None and ob.due_at <= now
+    return WorkItem(
+        obligation=ob,
+        case=ob.case,
+        rule=ob.rule,
+        title=RULE_TITLES.get(ob.rule, ob.rule),
+        family=family,
+        overdue=overdue,
+        due_at=ob.due_at,
+        due_local=local_time(ob.due_at, zone) if ob.due_at is not None else "",
+        opened_local=local_time(ob.opened_at, zone),
+        countdown=countdown(ob.due_at, now) if ob.due_at is not None else "",
+        reason=ob.reason,
+        urgent=bool(ob.trigger_urgent),
+        received_at=ob.trigger_at if family == EMAIL_FAMILY else None,
+        attempts=attempts,
+        last_attempt=last_attempt,
+        assignee=ob.case.assigned_clinician,
+    )
+
+
+def _band(item: WorkItem) -> int:
+    if item.due_at is None:
+        return 2
+    return 0 if item.overdue else 1
+
+
+def work_order(items: list[WorkItem]) -> list[WorkItem]:
+    """The queue's order: overdue first, most late first; then by due time; then the work
+    without a deadline, oldest first. Among the emails of each of these groups, urgent ones
+    come first, then by time received, oldest first (rules.md, "Email order"); the emails
+    take the places emails have in the group, so other work keeps its place."""
+
+    def by_due(i: WorkItem) -> tuple[Any, ...]:
+        ob = i.obligation
+        return (_band(i), i.due_at or ob.opened_at, ob.opened_at, i.case.reference, ob.position)
+
+    def by_email_order(i: WorkItem) -> tuple[Any, ...]:
+        ob = i.obligation
+        return (not i.urgent, i.received_at or ob.opened_at, *by_due(i))
+
+    ordered = sorted(items, key=by_due)
+    for band in (0, 1, 2):
+        slots = [n for n, i in enumerate(ordered) if _band(i) == band and i.family == EMAIL_FAMILY]
+        emails = sorted((ordered[n] for n in slots), key=by_email_order)
+        for n, email in zip(slots, emails, strict=True):
+            ordered[n] = email
+    return ordered
+
+
+def work_queue(
+    *,
+    user: Any,
+    now: datetime,
+    scope: str = "mine",
+    family: str = "",
+    case_ref: str = "",
+) -> WorkQueue:
+    """The user's work queue as of `now`. `scope="team"` (a Partner clinical lead) lists the
+    work of every case of the Partners they lead, each row with its clinician. The filters
+    (`family`, `case_ref`) narrow the rows; the counts are of the whole queue."""
+    leads = lead_partner_ids(user)
+    can_team = bool(leads)
+    if scope != "team" or not can_team:
+        scope = "mine"
+    cases = cases_visible_to(user)
+    if scope == "team":
+        cases = cases.filter(partner_id__in=leads)
+        action = Action.ASSIGN
+    else:
+        cases = cases.filter(assigned_clinician=user)
+        action = Action.MANAGE
+    rows = _annotated(Obligation.objects.filter(case__in=cases, status__in=UNSATISFIED))
+    # The gate decides, row by row, from what the query already read (no further queries).
+    everything = work_order([_item(ob, now) for ob in rows if may(user, ob.case, action)])
+    families = Counter(i.family for i in everything)
+    shown = [
+        i
+        for i in everything
+        if (not family or i.family == family) and (not case_ref or i.case.reference == case_ref)
+    ]
+    queue = WorkQueue(
+        items=shown[:ROW_LIMIT],
+        total=len(shown),
+        overdue=sum(1 for i in everything if i.overdue),
+        all_count=len(everything),
+        cases=sorted({i.case.reference for i in everything}),
+        families=[(key, name, families[key]) for key, name in FAMILIES if families[key]],
+        scope=scope,
+        can_team=can_team,
+    )
+    if scope == "team":
+        per: dict[Any, list[int]] = {}
+        for i in everything:
+            counts = per.setdefault(i.assignee, [0, 0])
+            counts[0] += 1
+            counts[1] += int(i.overdue)
+        queue.workload = sorted(
+            ((who, n, late) for who, (n, late) in per.items()),
+            key=lambda w: (w[0] is None, _person(w[0])),
+        )
+    return queue
+
+
+def _person(user: Any) -> str:
+    if user is None:
+        return ""
+    return str(user.get_full_name() or user.username)
+
+
+# --- the team ----------------------------------------------------------------------------------
+
+
+def clinician_list_for_partners(*, partner_ids: list[int]) -> dict[int, list[Any]]:
+    """Active Partner clinicians and clinical leads of each Partner, by name: whom a case of
+    that Partner may be given to. One query."""
+    from eapcase.accounts.models import Membership
+
+    memberships = (
+        Membership.objects.filter(
+            active=True,
+            user__is_active=True,
+            role__in=[Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD],
+            partner_id__in=partner_ids,
+        )
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username", "id")
+    )
+    found: dict[int, list[Any]] = {pid: [] for pid in partner_ids}
+    for m in memberships:
+        people = found.setdefault(int(m.partner_id or 0), [])
+        if all(u.pk != m.user_id for u in people):
+            people.append(m.user)
+    return found
+
+
+def work_queue_allowed(user: Any) -> bool:
+    """Whether the user has a work queue: Partner clinicians and leads, and WPO clinicians
+    (for the cases given to them)."""
+    standing = standing_of(user)
+    partner_roles: set[str] = set().union(*standing.partner_roles.values())
+    return bool(partner_roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}) or (
+        Role.WPO_CLINICIAN in standing.wpo_roles
+    )
+
+
+# --- home --------------------------------------------------------------------------------------
+
+
+def home_path(user: Any) -> str | None:
+    """Each role's starting page: Partner clinicians and leads their work, WPO the
+    escalations, providers their referrals, Partner admins the cases; None for a user without
+    an active role."""
+    standing = standing_of(user)
+    partner_roles: set[str] = set().union(*standing.partner_roles.values())
+    if partner_roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}:
+        return "/work/"
+    if standing.is_wpo:
+        return "/escalations/"
+    if standing.provider_ids:
+        return "/provider/"
+    if partner_roles:
+        return "/cases/"
+    return None

@@ -1,4 +1,4 @@
-"""Pages of the web application."""
+"""Pages of the web application: log in and out, each role's home, the work queue."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -9,9 +9,13 @@ app_name = "web"
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("work/", views.work, name="work"),
+    path("work/assign/<str:ref>/", views.work_assign, name="work_assign"),
     path("", views.home, name="home"),
 ]

@@ -235,18 +235,23 @@ class Executor:
         reason: str,
         summary: str,
     ) -> None:
-        # escalation_raise has no `historical` flag; no rule finds fault with an escalation,
-        # so it is never asked for a confirmation.
+        # Historical: recorded as it happened, and WPO is not notified again by email.
         ctx[key] = compliance.escalation_raise(
-            actor=actor, case=case, reason=reason, summary=summary, now=self.now, at=step.at
+            actor=actor,
+            case=case,
+            reason=reason,
+            summary=summary,
+            now=self.now,
+            at=step.at,
+            historical=True,
         )
 
     def _escalation_ack(
         self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, note: str
     ) -> None:
-        # Not a case event and the service takes no `at`: WPO's acknowledgement is recorded
-        # at the time it happened by passing that time as `now`.
-        compliance.escalation_acknowledge(actor=actor, escalation=ctx[key], note=note, now=step.at)
+        compliance.escalation_acknowledge(
+            actor=actor, escalation=ctx[key], note=note, now=self.now, at=step.at
+        )
 
     def _dissatisfaction(
         self,

@@ -1,0 +1,89 @@
+"""Reads of the compliance app for WPO: escalations, every Partner's overdue work, and whether
+the policy is due for revision. Every query about cases starts from the access predicate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+
+from eapcase.accounts.access import cases_visible_to
+from eapcase.compliance import bridge
+from eapcase.compliance.choices import UNSATISFIED
+from eapcase.compliance.models import Escalation, Obligation
+from eapcase.core.errors import NotFound
+from eapcase.policy.explain import RULE_TITLES
+from eapcase.policy.pack import PolicyPack
+
+ACKNOWLEDGED_PER_PAGE = 50
+
+
+def _escalations(user: Any) -> Any:
+    return Escalation.objects.filter(case__in=cases_visible_to(user)).select_related(
+        "case", "case__partner", "case__assigned_clinician", "raised_by", "acknowledged_by"
+    )
+
+
+def escalation_list_unacknowledged(*, user: Any) -> list[Escalation]:
+    """Escalations waiting for WPO, the longest waiting first."""
+    return list(_escalations(user).filter(acknowledged_at__isnull=True).order_by("raised_at", "id"))
+
+
+def escalation_list_acknowledged(*, user: Any, page: int | str | None = 1) -> Page[Any]:
+    """Acknowledged escalations, the latest acknowledged first, a page at a time."""
+    rows = _escalations(user).filter(acknowledged_at__isnull=False)
+    paginator = Paginator(rows.order_by("-acknowledged_at", "-id"), ACKNOWLEDGED_PER_PAGE)
+    return paginator.get_page(page)
+
+
+def escalation_get(*, user: Any, escalation_id: int) -> Escalation:
+    """An escalation of a case the user sees; NotFound otherwise (missing and invisible alike)."""
+    found: Escalation | None = _escalations(user).filter(pk=escalation_id).first()
+    if found is None:
+        raise NotFound("No such escalation.", field="escalation")
+    return found
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    obligation: Any
+    case: Any
+    title: str
+
+
+@dataclass(frozen=True)
+class PartnerOverdue:
+    partner: Any
+    items: list[OverdueItem]
+
+
+def overdue_list_by_partner(*, user: Any, now: datetime) -> list[PartnerOverdue]:
+    """Every Partner's overdue work (unsatisfied obligations whose deadline has passed), most
+    late first, grouped by Partner in name order. Two queries whatever the size."""
+    from eapcase.organisations.models import Partner
+
+    rows = (
+        Obligation.objects.filter(
+            case__in=cases_visible_to(user), status__in=UNSATISFIED, due_at__lte=now
+        )
+        .select_related("case", "case__partner", "case__assigned_clinician")
+        .order_by("due_at", "case__reference", "position")
+    )
+    grouped: dict[int, list[OverdueItem]] = {}
+    for ob in rows:
+        grouped.setdefault(ob.case.partner_id, []).append(
+            OverdueItem(obligation=ob, case=ob.case, title=RULE_TITLES.get(ob.rule, ob.rule))
+        )
+    partners = Partner.objects.filter(active=True) | Partner.objects.filter(pk__in=list(grouped))
+    return [
+        PartnerOverdue(partner=p, items=grouped.get(p.pk, []))
+        for p in partners.distinct().order_by("name")
+    ]
+
+
+def policy_revision_overdue(*, now: datetime) -> PolicyPack | None:
+    """The latest revision of the policy when its next-revision date has passed, else None."""
+    latest = bridge.policy_packs().packs[-1]
+    return latest if latest.review_overdue(now) else None

@@ -1,0 +1,255 @@
+"""cases/selectors.py: the case page's state as the engine has it, the timeline, the contact
+summary, what closing would breach, the access line and the scoped, searchable list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from eapcase.accounts.choices import Role
+from eapcase.cases import selectors
+from eapcase.cases.services import (
+    note_add,
+    participant_preferences_update,
+    review_complete,
+    risk_set,
+    session_record,
+)
+from eapcase.outreach.services import attempt_record, callback_request, outreach_close
+from tests.factories import (
+    MONDAY,
+    AccessLineFactory,
+    ClientOrganisationFactory,
+    ClientProcedureFactory,
+    ParticipantFactory,
+    PartnerFactory,
+    clinician_of,
+    open_case,
+    user_with_role,
+    utc,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(case: Any, actor: Any, now: Any, **kwargs: Any) -> Any:
+    fields = {
+        "target": "participant",
+        "channel": "phone",
+        "outcome": "not_reached",
+        "message": "detailed",
+        "summary": "Called, left the access line number",
+        **kwargs,
+    }
+    return attempt_record(actor=actor, case=case, now=now, **fields)
+
+
+def test_ledger_comes_from_the_engine_after_a_review() -> None:
+    case = open_case(case_type="couples", benefit_sessions=6)
+    actor = clinician_of(case)
+    session_record(actor=actor, case=case, now=utc(2, 10))
+    review_complete(
+        actor=actor, case=case, decision="authorise_remaining", sessions=3, resources=[],
+        now=utc(2, 11),
+    )  # fmt: skip
+    page = selectors.case_page_get(case=case, now=utc(2, 12))
+    assert (page.ledger.benefit, page.ledger.authorised, page.ledger.held) == (6, 4, 1)
+    assert (page.ledger.available, page.ledger.remaining) == (2, 5)
+    assert page.evaluation.state.review_pending is False
+
+
+def test_ledger_available_is_never_below_zero() -> None:
+    assert selectors.Ledger(benefit=2, authorised=3, held=3).available == 0
+
+
+def test_review_case_before_its_review_shows_one_session_and_the_review_pending() -> None:
+    case = open_case(case_type="minor", benefit_sessions=6)
+    session_record(actor=clinician_of(case), case=case, now=utc(2, 10))
+    page = selectors.case_page_get(case=case, now=utc(2, 12))
+    assert (page.ledger.authorised, page.ledger.held, page.ledger.available) == (1, 1, 5)
+    assert page.evaluation.state.review_pending is True
+    assert [(o.row.rule, o.row.trigger, o.trigger_what) for o in page.obligations] == [
+        ("CM-REVIEW", "E1", "Session held")
+    ]
+
+
+def test_consent_badges_follow_the_engine_not_the_opening_preferences() -> None:
+    case = open_case()
+    participant_preferences_update(
+        actor=clinician_of(case),
+        participant=case.participant,
+        changes={"voicemail_ok": False, "email_only": True},
+        source="participant",
+        now=utc(2, 10),
+    )
+    page = selectors.case_page_get(case=case, now=utc(2, 11))
+    assert page.consent_badges == ["Email only", "No voicemail"]
+    assert case.opening_preferences["voicemail_ok"] is True
+
+
+def test_timeline_is_newest_first_with_who_what_summary_next_step_and_findings() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    actor.first_name, actor.last_name = "Ada", "Lovelace"
+    actor.save()
+    callback_request(actor=actor, case=case, now=utc(2, 9, 40), reason="Asked at intake")
+    attempt(case, actor, utc(2, 10), message="none", confirm="Line was busy, no voicemail")
+    note_add(actor=actor, case=case, summary="Agreed a call", next_step="Call Tue", now=utc(2, 11))
+    page = selectors.case_page_get(case=case, now=utc(2, 12))
+    rows = [(t.event.event_id, t.who, t.what, t.summary, t.next_step) for t in page.timeline]
+    assert rows == [
+        ("E3", "Ada Lovelace", "Note", "Agreed a call", "Call Tue"),
+        (
+            "E2",
+            "Ada Lovelace",
+            "Contact attempt",
+            "phone to the participant, not reached, no message: "
+            "Called, left the access line number",
+            "",
+        ),
+        ("E1", "Ada Lovelace", "Call back requested", "Asked at intake", ""),
+    ]
+    assert [(f.rule, f.severity) for f in page.timeline[1].findings] == [
+        ("CM-MESSAGE-DETAIL", "warning")
+    ]
+    assert [o.reason for o in page.timeline[1].overrides] == ["Line was busy, no voicemail"]
+
+
+def test_last_successful_contact_and_attempts_since() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    attempt(case, actor, utc(2, 10))
+    attempt(case, actor, utc(2, 11), outcome="reached", message="none")
+    attempt(case, actor, utc(2, 12))
+    attempt(case, actor, utc(2, 13), channel="email")
+    page = selectors.case_page_get(case=case, now=utc(2, 14))
+    assert page.last_contact is not None and page.last_contact.event_id == "E2"
+    assert page.attempts_since == 2
+    assert [t.event.event_id for t in page.recent_contacts] == ["E4", "E3", "E2", "E1"]
+
+
+def test_no_successful_contact_counts_every_attempt() -> None:
+    case = open_case()
+    attempt(case, clinician_of(case), utc(2, 10))
+    page = selectors.case_page_get(case=case, now=utc(2, 11))
+    assert (page.last_contact, page.attempts_since) == (None, 1)
+
+
+def test_open_outreach_with_progress_and_overdue_obligation() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    callback_request(actor=actor, case=case, now=utc(2, 9, 40))
+    attempt(case, actor, utc(2, 10))
+    page = selectors.case_page_get(case=case, now=utc(4, 10))
+    assert [
+        (o.progress.id, o.label, o.progress.attempts_made, o.progress.attempts_required, o.short)
+        for o in page.open_outreach
+    ] == [("E1", "call back", 1, 2, True)]
+    assert page.open_outreach[0].request is not None
+    assert [(o.row.rule, o.overdue) for o in page.obligations] == [("CM-OUTREACH", False)]
+    assert [o.row.rule for o in page.settled] == ["CM-CALLBACK"]
+
+
+def test_stored_open_obligation_past_its_deadline_is_overdue() -> None:
+    case = open_case()
+    callback_request(actor=clinician_of(case), case=case, now=utc(2, 9, 40))
+    # Stored at 09:40 as open, due Tue 09:40; read on Wednesday.
+    page = selectors.case_page_get(case=case, now=utc(4, 10))
+    callback = next(o for o in page.obligations if o.row.rule == "CM-CALLBACK")
+    assert (callback.row.status, callback.overdue) == ("open", True)
+    assert page.overdue_count == 1
+    assert [o.row.rule for o in page.deadlines] == ["CM-CALLBACK"]
+
+
+def test_closing_would_breach_lists_what_the_engine_breaches_on_a_closure_now() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    callback_request(actor=actor, case=case, now=utc(2, 9, 40))
+    events = selectors.case_events(case)
+    breaches = selectors.closing_would_breach(case, events, utc(2, 12))
+    assert [(o.rule, o.trigger, str(o.status)) for o in breaches] == [
+        ("CM-OUTREACH", "E1", "breached")
+    ]
+    assert "the case was closed (this closure" in breaches[0].reason
+    # Nothing stored changes.
+    assert list(case.obligations.values_list("status", flat=True)) == ["open", "open"]
+
+
+def test_closing_would_breach_nothing_once_the_work_is_done() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    callback_request(actor=actor, case=case, now=utc(2, 9, 40))
+    attempt(case, actor, utc(2, 10), outcome="reached", message="none")
+    assert selectors.closing_would_breach(case, selectors.case_events(case), utc(2, 12)) == []
+
+
+def test_closing_would_breach_leaves_out_what_is_already_breached() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    request = callback_request(actor=actor, case=case, now=utc(2, 9, 40))
+    outreach_close(actor=actor, request=request, reason="Stop", now=utc(2, 10), confirm="Asked")
+    assert selectors.closing_would_breach(case, selectors.case_events(case), utc(2, 12)) == []
+
+
+def test_access_line_for_the_participants_country_else_the_partners() -> None:
+    client = ClientOrganisationFactory()
+    AccessLineFactory(client=client, country="GB", number="0800 111")
+    AccessLineFactory(client=client, country="IE", number="1800 222")
+    irish = open_case(participant=ParticipantFactory(client=client, country="IE"))
+    french = open_case(participant=ParticipantFactory(client=client, country="FR"))
+    assert selectors.access_line_for(irish).number == "1800 222"  # type: ignore[union-attr]
+    assert selectors.access_line_for(french).number == "0800 111"  # type: ignore[union-attr]
+
+
+def test_procedure_in_force_is_the_latest_effective_version() -> None:
+    client = ClientOrganisationFactory()
+    ClientProcedureFactory(client=client, version=1, instructions="old")
+    ClientProcedureFactory(client=client, version=2, instructions="new")
+    ClientProcedureFactory(
+        client=client, version=3, instructions="future", effective_from=MONDAY.date() + timedelta(1)
+    )
+    case = open_case(participant=ParticipantFactory(client=client))
+    assert selectors.procedure_for(case, MONDAY).instructions == "new"  # type: ignore[union-attr]
+
+
+def test_case_page_runs_a_fixed_number_of_queries(django_assert_num_queries: Any) -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40))
+    callback_request(actor=actor, case=case, now=utc(2, 9, 45))
+    with django_assert_num_queries(16):
+        selectors.case_page_get(case=case, now=utc(2, 12))
+
+
+def test_case_list_is_scoped_searched_and_filtered() -> None:
+    partner = PartnerFactory()
+    mine = open_case(partner=partner, participant=ParticipantFactory(full_name="Jane Smith"))
+    other = open_case(partner=partner, participant=ParticipantFactory(full_name="Tom Brown"))
+    elsewhere = open_case(participant=ParticipantFactory(full_name="Jane Elsewhere"))
+    user = user_with_role(Role.PARTNER_CLINICIAN, partner=partner)
+    now = utc(2, 12)
+
+    def refs(**filters: Any) -> list[str]:
+        return sorted(c.reference for c in selectors.case_list(user=user, now=now, **filters))
+
+    assert refs() == sorted([mine.reference, other.reference])
+    assert refs(query="jane") == [mine.reference]
+    assert refs(query=other.reference.lower()) == [other.reference]
+    assert refs(query=elsewhere.reference) == []
+    assert refs(status="closed") == []
+    assert refs(case_type="couples") == []
+    assert selectors.case_list_partners(user=user) == [partner]
+
+
+def test_case_list_counts_passed_deadlines_and_orders_the_most_overdue_first() -> None:
+    partner = PartnerFactory()
+    quiet = open_case(partner=partner)
+    late = open_case(partner=partner)
+    callback_request(actor=clinician_of(late), case=late, now=utc(2, 9, 40))
+    user = user_with_role(Role.PARTNER_CLINICIAN, partner=partner)
+    rows = [
+        (c.reference, c.overdue, c.next_due) for c in selectors.case_list(user=user, now=utc(4, 10))
+    ]
+    assert rows == [(late.reference, 1, utc(3, 9, 40)), (quiet.reference, 0, None)]
