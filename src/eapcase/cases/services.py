@@ -327,13 +327,20 @@ def risk_set(
     at: datetime | None = None,
     summary: str = "",
     historical: bool = False,
+    event_id: str | None = None,
 ) -> Case:
     """Record the risk or urgency identified on the case (or that it is cleared)."""
     _choice(level, RiskLevel, "level")
     with transaction.atomic():
         case = lock_case(case)
         event = event_append(
-            case=case, type="risk_set", at=at or now, actor=actor, fields={"level": level}, now=now
+            case=case,
+            type="risk_set",
+            at=at or now,
+            actor=actor,
+            fields={"level": level},
+            now=now,
+            event_id=event_id,
         )
         case.risk_level = level
         case.save(update_fields=["risk_level"])
@@ -638,6 +645,7 @@ def dissatisfaction_record(
                 now=now,
                 summary=f"Participant dissatisfied: {aspect}",
                 finish=False,
+                historical=historical,
             )
             events.append(case.events.get(event_id=escalation.event_id))
         dissatisfaction = Dissatisfaction.objects.create(

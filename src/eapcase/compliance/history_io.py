@@ -6,7 +6,7 @@ event is written by the same service a clinician's action uses, inside one trans
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -224,119 +224,229 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _event_write(case: Case, obj: dict[str, Any], *, now: datetime) -> None:
-    """Write one event through the service that records that kind of event."""
+    """Write one imported event as it happened (see `event_record`)."""
+    event_record(
+        case, obj, actor=HistoricalActor(obj.get("by", "") or ""), now=now, historical=True
+    )
+
+
+#: Inputs a service takes beyond the history format's fields (free texts, a file), by event
+#: type: the pages ask for them, the API takes them as `details`. Imported events do without.
+EVENT_DETAILS: dict[str, frozenset[str]] = {
+    "participant_updated": frozenset({"source"}),
+    "risk_set": frozenset(),
+    "callback_requested": frozenset({"reason"}),
+    "outreach_requested": frozenset({"reason"}),
+    "outreach_closed": frozenset(),
+    "contact_attempt": frozenset({"send_email"}),
+    "email_received": frozenset({"subject", "body", "from_address", "message_id"}),
+    "email_acknowledged": frozenset(),
+    "email_actioned": frozenset({"summary"}),
+    "escalated_to_wpo": frozenset({"summary"}),
+    "dissatisfaction_noted": frozenset({"aspect", "description"}),
+    "participant_query": frozenset({"text", "channel"}),
+    "participant_query_resolved": frozenset({"resolution"}),
+    "provider_contact": frozenset({"text"}),
+    "provider_responded": frozenset({"response"}),
+    "session_held": frozenset(),
+    "review_completed": frozenset({"transition_destination", "rationale"}),
+    "intervention_ended": frozenset(),
+    "case_notes_uploaded": frozenset({"file", "original_name", "content_type"}),
+    "case_notes_reviewed": frozenset({"note", "issues_found"}),
+    "note": frozenset(),
+    "case_closed": frozenset(),
+}
+
+
+def _named(model: Any, case: Case, obj: Mapping[str, Any], field: str) -> Any:
+    """The row an event names by its event id (`email`, `outreach`, `query`...)."""
+    row = model.objects.filter(case=case, event_id=obj.get(field)).first()
+    if row is None:
+        raise ServiceError(f"no event {obj.get(field)} of the right type in this case", field=field)
+    return row
+
+
+def event_record(
+    case: Case,
+    obj: Mapping[str, Any],
+    *,
+    actor: Any,
+    now: datetime,
+    historical: bool = False,
+    confirm: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> Any:
+    """Write one history-format event (`type`, `at`, optional `id`, the type's fields) through
+    the service that records that kind of event; returns what the service returns.
+
+    The import (`historical=True`, as it happened) and the API (an authenticated `actor`,
+    judged like a page's write, `confirm` a reason for what the engine asks about, `details`
+    the texts a page would ask for, see EVENT_DETAILS) both come through here."""
     kind = obj["type"]
+    extra: Mapping[str, Any] = details or {}
     common: dict[str, Any] = {
-        "actor": HistoricalActor(obj.get("by", "") or ""),
+        "actor": actor,
         "now": now,
         "at": events.parse_instant(obj["at"]),
-        "historical": True,
-        "event_id": obj["id"],
+        "historical": historical,
+        "event_id": obj.get("id"),
     }
+    with_confirm = {**common, "confirm": confirm}
+
+    def text(name: str, imported: str = "") -> str:
+        return str(extra.get(name) or (imported if historical else ""))
+
     case.refresh_from_db()
     if kind == "participant_updated":
-        # Only this case's history changes: other cases of an imported participant are other
-        # histories, which carry their own participant_updated lines.
+        # Imported: only this case's history changes (other cases of the participant are other
+        # histories, with their own lines). Live: every open case of the participant.
         case_services.participant_preferences_update(
-            actor=common["actor"],
+            actor=actor,
             participant=case.participant,
             changes=obj["participant"],
-            source=PreferenceSource.IMPORT,
+            source=PreferenceSource.IMPORT
+            if historical
+            else str(extra.get("source") or PreferenceSource.PARTNER),
             now=now,
             at=common["at"],
-            historical=True,
-            event_id=obj["id"],
+            historical=historical,
+            event_id=common["event_id"],
+            case=case if historical else None,
         )
-    elif kind == "risk_set":
-        case_services.risk_set(case=case, level=obj["level"], **common)
-    elif kind == "callback_requested":
-        outreach_services.callback_request(
-            case=case, not_before=_instant(obj.get("not_before")), **common
+        return case.participant
+    if kind == "risk_set":
+        return case_services.risk_set(case=case, level=obj["level"], **common)
+    if kind == "callback_requested":
+        return outreach_services.callback_request(
+            case=case, not_before=_instant(obj.get("not_before")), reason=text("reason"), **common
         )
-    elif kind == "outreach_requested":
-        outreach_services.outreach_request(
+    if kind == "outreach_requested":
+        return outreach_services.outreach_request(
             case=case,
             purpose=obj.get("purpose", "general"),
             target=obj.get("target", "participant"),
             due=_instant(obj.get("due")),
+            reason=text("reason"),
             **common,
         )
-    elif kind == "outreach_closed":
-        request = OutreachRequest.objects.get(case=case, event_id=obj["outreach"])
-        outreach_services.outreach_close(
-            request=request, reason=obj.get("reason") or "closed", **common
+    if kind == "outreach_closed":
+        request = _named(OutreachRequest, case, obj, "outreach")
+        return outreach_services.outreach_close(
+            request=request, reason=obj.get("reason") or "closed", **with_confirm
         )
-    elif kind == "contact_attempt":
-        outreach_services.attempt_record(
-            case=case,
-            target=obj.get("target", "participant"),
-            channel=obj["channel"],
-            outcome=obj["outcome"],
-            message=obj.get("message", "none"),
-            summary=obj.get("summary", ""),
-            **common,
-        )
-    elif kind == "email_received":
-        outreach_services.email_receive(
+    if kind == "contact_attempt":
+        attempt = {
+            "target": obj.get("target", "participant"),
+            "channel": obj["channel"],
+            "outcome": obj["outcome"],
+            "message": obj.get("message", "none"),
+            "summary": obj.get("summary", ""),
+        }
+        if extra.get("send_email") and not historical:
+            return outreach_services.detailed_email_send(
+                case=case,
+                actor=actor,
+                now=now,
+                at=common["at"],
+                event_id=common["event_id"],
+                confirm=confirm,
+                **attempt,
+            )
+        return outreach_services.attempt_record(case=case, **attempt, **with_confirm)
+    if kind == "email_received":
+        return outreach_services.email_receive(
             case=case,
             sender_kind=obj["from"],
             urgent=bool(obj.get("urgent", False)),
             needs_contact=bool(obj.get("needs_contact", True)),
+            subject=text("subject"),
+            body=text("body"),
+            from_address=text("from_address"),
+            message_id=text("message_id"),
             **common,
         )
-    elif kind in ("email_acknowledged", "email_actioned"):
-        email = Email.objects.get(case=case, event_id=obj["email"])
-        if kind == "email_acknowledged":
-            outreach_services.email_acknowledge(email=email, **common)
-        else:
-            outreach_services.email_action(email=email, summary="", **common)
-    elif kind == "escalated_to_wpo":
-        compliance_services.escalation_raise(
-            case=case, reason=obj["reason"], summary="Escalated (imported history).", **common
+    if kind == "email_acknowledged":
+        email = _named(Email, case, obj, "email")
+        return outreach_services.email_acknowledge(email=email, **common)
+    if kind == "email_actioned":
+        email = _named(Email, case, obj, "email")
+        return outreach_services.email_action(email=email, summary=text("summary"), **common)
+    if kind == "escalated_to_wpo":
+        return compliance_services.escalation_raise(
+            case=case,
+            reason=obj["reason"],
+            summary=text("summary", "Escalated (imported history)."),
+            **common,
         )
-    elif kind == "dissatisfaction_noted":
-        case_services.dissatisfaction_record(case=case, aspect="", escalate=False, **common)
-    elif kind == "participant_query":
-        case_services.query_record(case=case, text="", **common)
-    elif kind == "participant_query_resolved":
-        query = ParticipantQuery.objects.get(case=case, event_id=obj["query"])
-        case_services.query_resolve(query=query, resolution="", **common)
-    elif kind == "provider_contact":
-        provider_services.provider_contact_record(
+    if kind == "dissatisfaction_noted":
+        return case_services.dissatisfaction_record(
+            case=case,
+            aspect=text("aspect"),
+            description=text("description"),
+            escalate=not historical,
+            **common,
+        )
+    if kind == "participant_query":
+        return case_services.query_record(
+            case=case, text=text("text"), channel=str(extra.get("channel") or "phone"), **common
+        )
+    if kind == "participant_query_resolved":
+        query = _named(ParticipantQuery, case, obj, "query")
+        return case_services.query_resolve(query=query, resolution=text("resolution"), **common)
+    if kind == "provider_contact":
+        return provider_services.provider_contact_record(
             case=case,
             topic=obj.get("topic", "query"),
-            text="",
+            text=text("text"),
             urgent=bool(obj.get("urgent", False)),
             **common,
         )
-    elif kind == "provider_responded":
-        contact = ProviderContact.objects.get(case=case, event_id=obj["contact"])
-        provider_services.provider_contact_respond(contact=contact, response="", **common)
-    elif kind == "session_held":
-        case_services.session_record(case=case, **common)
-    elif kind == "review_completed":
-        case_services.review_complete(
+    if kind == "provider_responded":
+        contact = _named(ProviderContact, case, obj, "contact")
+        return provider_services.provider_contact_respond(
+            contact=contact, response=text("response"), **common
+        )
+    if kind == "session_held":
+        return case_services.session_record(case=case, **with_confirm)
+    if kind == "review_completed":
+        return case_services.review_complete(
             case=case,
             decision=obj["decision"],
             sessions=int(obj.get("sessions", 0)),
             resources=list(obj.get("resources", [])),
+            transition_destination=text("transition_destination"),
+            rationale=text("rationale"),
             **common,
         )
-    elif kind == "intervention_ended":
-        provider_services.intervention_end(case=case, provider=obj["provider"], **common)
-    elif kind == "case_notes_uploaded":
-        provider_services.case_notes_upload(case=case, provider=obj["provider"], **common)
-    elif kind == "case_notes_reviewed":
-        upload = CaseNotesUpload.objects.get(case=case, event_id=obj["notes"])
-        provider_services.case_notes_review(upload=upload, note="", **common)
-    elif kind == "note":
-        case_services.note_add(
+    if kind == "intervention_ended":
+        return provider_services.intervention_end(case=case, provider=obj["provider"], **common)
+    if kind == "case_notes_uploaded":
+        return provider_services.case_notes_upload(
+            case=case,
+            provider=obj["provider"],
+            file=extra.get("file"),
+            original_name=text("original_name"),
+            content_type=text("content_type"),
+            **common,
+        )
+    if kind == "case_notes_reviewed":
+        upload = _named(CaseNotesUpload, case, obj, "notes")
+        return provider_services.case_notes_review(
+            upload=upload,
+            note=text("note"),
+            issues_found=bool(extra.get("issues_found", False)),
+            **common,
+        )
+    if kind == "note":
+        return case_services.note_add(
             case=case, summary=obj.get("summary", ""), next_step=obj.get("next_step", ""), **common
         )
-    elif kind == "case_closed":
-        case_services.case_close(case=case, reason=obj.get("reason") or "closed", **common)
-    else:  # the reader has already refused unknown types
-        raise ServiceError(f"unknown event type {kind}", field="type")
+    if kind == "case_closed":
+        return case_services.case_close(
+            case=case, reason=obj.get("reason") or "closed", **with_confirm
+        )
+    # The reader (or the API) has already refused unknown types.
+    raise ServiceError(f"unknown event type {kind}", field="type")
 
 
 def export_history(out: TextIO, *, cases: Iterable[Case]) -> int:

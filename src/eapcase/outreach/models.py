@@ -107,3 +107,34 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"email {self.event_id or self.pk}"
+
+
+class OutboundMessage(models.Model):
+    """An email the system sent (or failed to send): written in the transaction of the write
+    that causes it, sent after that commits (outreach/messages.py). Holds no message body."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", "acknowledgement of a participant's email"
+        DETAILED = "detailed", "detailed message after an unsuccessful attempt"
+        ESCALATION = "escalation", "escalation notification to WPO"
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="outbound_messages"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=500)
+    message_id = models.CharField(max_length=500, unique=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    event_id = models.CharField(
+        max_length=60, blank=True, help_text="The case event the message belongs to."
+    )
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id}"

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from eapcase.compliance.services import case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.outreach import messages
 from eapcase.outreach.choices import (
     Channel,
     EmailFrom,
@@ -262,6 +263,59 @@ def attempt_record(
     return attempt
 
 
+DETAILED_EMAIL_SUMMARY = "Detailed email sent asking the participant to call the access line."
+
+
+def detailed_email_send(
+    *,
+    actor: Any,
+    case: Any,
+    now: datetime,
+    summary: str = "",
+    at: datetime | None = None,
+    confirm: str = "",
+    event_id: str | None = None,
+    target: str = Target.PARTICIPANT,
+    channel: str = Channel.EMAIL,
+    outcome: str = Outcome.NOT_REACHED,
+    message: str = MessageLeft.DETAILED,
+) -> ContactAttempt:
+    """Record an unsuccessful attempt by email with a detailed message, and send that message
+    (the client's access line for the participant's country) once the write commits.
+
+    Refused like attempt_record (the engine's CM-MESSAGE-CONSENT: the participant refused email
+    messages), and when the participant has no email address or no access line is known. The
+    other parameters exist for callers that pass a whole attempt; they must be the defaults."""
+    if (target, channel, outcome, message) != (
+        Target.PARTICIPANT,
+        Channel.EMAIL,
+        Outcome.NOT_REACHED,
+        MessageLeft.DETAILED,
+    ):
+        raise ServiceError(
+            "a detailed email is an unsuccessful email attempt to the participant with a "
+            "detailed message",
+            field="send_email",
+        )
+    messages.detailed_message_check(case)
+    with transaction.atomic():
+        attempt = attempt_record(
+            actor=actor,
+            case=case,
+            target=target,
+            channel=channel,
+            outcome=outcome,
+            message=message,
+            summary=summary.strip() or DETAILED_EMAIL_SUMMARY,
+            now=now,
+            at=at,
+            confirm=confirm,
+            event_id=event_id,
+        )
+        messages.detailed_message_queue(case=attempt.case, attempt=attempt, now=now)
+    return attempt
+
+
 def email_receive(
     *,
     actor: Any,
@@ -336,19 +390,24 @@ def email_acknowledge(
     historical: bool = False,
     event_id: str | None = None,
 ) -> Email:
-    """Receipt of the email acknowledged (CM-EMAIL-ACK)."""
-    return _email_step(
-        actor=actor,
-        email=email,
-        now=now,
-        at=at,
-        historical=historical,
-        event_id=event_id,
-        summary="",
-        type="email_acknowledged",
-        column="acknowledged_at",
-        action="email.acknowledged",
-    )
+    """Receipt of the email acknowledged (CM-EMAIL-ACK). A participant's email with a sender's
+    address is answered with an acknowledgement, sent once the write commits."""
+    with transaction.atomic():
+        email = _email_step(
+            actor=actor,
+            email=email,
+            now=now,
+            at=at,
+            historical=historical,
+            event_id=event_id,
+            summary="",
+            type="email_acknowledged",
+            column="acknowledged_at",
+            action="email.acknowledged",
+        )
+        if not historical:
+            messages.acknowledgement_queue(email=email, now=now)
+    return email
 
 
 def email_action(

@@ -1,0 +1,78 @@
+"""Every API error as JSON: `{"errors": [{"field": ..., "message": ...}]}`.
+
+The services' errors map to statuses: ServiceError 400, NotFound 404 (a missing case and one
+the user may not see give the same body), PermissionDenied 403, Conflict 409,
+NeedsConfirmation 409 (with the engine's `reasons`: send the request again with a `confirm`
+field giving the reason to go ahead). DRF's own errors (401, 403, 404, 405, 406, 415, 429) are
+put in the same shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from eapcase.compliance.services import NeedsConfirmation
+from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+
+
+class IdempotencyKeyReused(ServiceError):
+    """The key was used before for a different request (422)."""
+
+
+def error_body(field: str | None, message: str) -> dict[str, Any]:
+    return {"errors": [{"field": field, "message": message}]}
+
+
+def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
+    """DRF's nested error details as a flat list of {field, message}."""
+    if isinstance(detail, dict):
+        found: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "detail") else str(key)
+            field = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            found += _flatten(value, field)
+        return found
+    if isinstance(detail, list):
+        found = []
+        for item in detail:
+            found += _flatten(item, prefix)
+        return found
+    return [{"field": prefix, "message": str(detail)}]
+
+
+def _service_response(exc: ServiceError) -> Response:
+    body = error_body(exc.field, exc.message)
+    if isinstance(exc, NeedsConfirmation):
+        body["reasons"] = exc.reasons
+        body["confirm"] = "send the same request again with a `confirm` field giving your reason"
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotFound):
+        return Response(body, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        return Response(body, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, Conflict):
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IdempotencyKeyReused):
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER for the API views (set on the views, see views.ApiView)."""
+    if isinstance(exc, ServiceError):
+        return _service_response(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: Django's 500 handling
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
+    response.data = {"errors": _flatten(detail)}
+    return response

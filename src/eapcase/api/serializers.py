@@ -1,0 +1,227 @@
+"""Serializers of the API: read-only views of rows, and the schema of an event to POST.
+No business logic here: writes go through the services (see views.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from eapcase.cases.models import Case, Participant
+from eapcase.compliance.choices import ObligationStatus
+from eapcase.compliance.history_io import EVENT_DETAILS
+from eapcase.compliance.models import Escalation, Finding, Obligation
+
+
+def effective_status(obligation: Obligation, now: datetime) -> str:
+    """A stored `open` obligation whose due time has passed is overdue (docs/architecture.md)."""
+    if (
+        obligation.status == ObligationStatus.OPEN
+        and obligation.due_at is not None
+        and obligation.due_at <= now
+    ):
+        return str(ObligationStatus.OVERDUE)
+    return obligation.status
+
+
+class ObligationSerializer(serializers.ModelSerializer[Obligation]):
+    case = serializers.CharField(source="case.reference", read_only=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "case",
+            "rule",
+            "trigger",
+            "opened_at",
+            "due_at",
+            "satisfied_at",
+            "satisfied_by",
+            "status",
+            "target",
+            "attempts_made",
+            "attempts_required",
+            "reason",
+            "evaluated_at",
+        ]
+
+    def get_status(self, obj: Obligation) -> str:
+        return effective_status(obj, self.context["now"])
+
+
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    event = serializers.CharField(source="event_id", read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = ["rule", "event", "at", "severity", "detail"]
+
+
+class CaseSerializer(serializers.ModelSerializer[Case]):
+    partner = serializers.CharField(source="partner.code", read_only=True)
+    client = serializers.CharField(source="client.code", read_only=True, allow_null=True)
+    provider = serializers.CharField(source="provider.code", read_only=True, allow_null=True)
+    assigned_clinician = serializers.CharField(
+        source="assigned_clinician.username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "status",
+            "partner",
+            "client",
+            "provider",
+            "assigned_clinician",
+            "participant",
+            "referral",
+            "case_type",
+            "risk_level",
+            "benefit_sessions",
+            "opened_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """A case with the engine's state as stored by its last write."""
+
+    obligations = serializers.SerializerMethodField()
+    findings = FindingSerializer(many=True, read_only=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "closure_reason",
+            "next_step",
+            "obligations",
+            "findings",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ObligationSerializer(many=True))
+    def get_obligations(self, obj: Case) -> list[dict[str, Any]]:
+        rows = sorted(obj.obligations.all(), key=lambda o: o.position)
+        return list(ObligationSerializer(rows, many=True, context=self.context).data)
+
+
+class ParticipantSerializer(serializers.ModelSerializer[Participant]):
+    client = serializers.CharField(source="client.code", read_only=True, allow_null=True)
+    preferences = serializers.SerializerMethodField()
+    cases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Participant
+        fields = [
+            "id",
+            "full_name",
+            "preferred_name",
+            "client",
+            "country",
+            "phone",
+            "email",
+            "preferences",
+            "cases",
+        ]
+        read_only_fields = fields
+
+    def get_preferences(self, obj: Participant) -> dict[str, bool]:
+        return obj.preferences()
+
+    def get_cases(self, obj: Participant) -> list[str]:
+        """References of the participant's cases that the user may see."""
+        return sorted(c.reference for c in getattr(obj, "visible_cases", []))
+
+
+class EscalationSerializer(serializers.ModelSerializer[Escalation]):
+    case = serializers.CharField(source="case.reference", read_only=True)
+    raised_by = serializers.CharField(source="raised_by.username", read_only=True, allow_null=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", read_only=True, allow_null=True
+    )
+    event = serializers.CharField(source="event_id", read_only=True)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "case",
+            "event",
+            "reason",
+            "summary",
+            "raised_at",
+            "raised_by",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledgement_note",
+        ]
+        read_only_fields = fields
+
+
+class EscalationAcknowledgeSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class EventsCreatedSerializer(serializers.Serializer[Any]):
+    events = serializers.ListField(
+        child=serializers.DictField(), help_text="The history lines the write appended."
+    )
+
+
+_DETAIL_TYPES: dict[str, dict[str, Any]] = {
+    "send_email": {"type": "boolean"},
+    "issues_found": {"type": "boolean"},
+    "file": {"type": "string", "format": "byte", "description": "the file, base64"},
+    "from_address": {"type": "string", "format": "email"},
+    "source": {"type": "string", "enum": ["participant", "wpo_intake", "partner"]},
+}
+
+
+def event_request_schema() -> dict[str, Any]:
+    """OpenAPI schema of one event to POST: a history-format line plus `confirm` and
+    `details`. The type's own fields are validated by the engine's history reader."""
+    detail_names = sorted({name for names in EVENT_DETAILS.values() for name in names})
+    return {
+        "type": "object",
+        "required": ["type", "at"],
+        "properties": {
+            "type": {"type": "string", "enum": sorted(EVENT_DETAILS)},
+            "at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When it happened (ISO 8601 with an offset).",
+            },
+            "id": {
+                "type": "string",
+                "maxLength": 60,
+                "description": "Event id, unique in the case (default: the next E<n>).",
+            },
+            "case": {"type": "string", "description": "If given, the case of the URL."},
+            "by": {"type": "string", "description": "Ignored: the authenticated user is."},
+            "confirm": {
+                "type": "string",
+                "description": "A reason to go ahead when the engine asks (409).",
+            },
+            "details": {
+                "type": "object",
+                "description": "What a page asks for beyond the history's fields, by type: "
+                + "; ".join(
+                    f"{kind}: {', '.join(sorted(names))}"
+                    for kind, names in sorted(EVENT_DETAILS.items())
+                    if names
+                ),
+                "properties": {
+                    name: _DETAIL_TYPES.get(name, {"type": "string"}) for name in detail_names
+                },
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": True,
+        "description": "One event of shared/spec/history-format.md: the type's own fields "
+        "sit next to `type` and `at` (for example `level` of `risk_set`).",
+    }

@@ -1,0 +1,544 @@
+"""The JSON API (`/api/v1/`): cases, participants, case events, the work queue of obligations,
+escalations. Reads start from `accounts.access.cases_visible_to`; writes go through the same
+services as the pages (an event through `compliance.history_io.event_record`). Token
+authentication for integrations, session authentication for the pages; errors in errors.py;
+`Idempotency-Key` in idempotency.py."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
+from django.db.models import F, Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eapcase.accounts.access import Action, access_case, cases_visible_to, may
+from eapcase.accounts.models import User
+from eapcase.api import serializers as s
+from eapcase.api.errors import api_exception_handler
+from eapcase.api.idempotency import idempotent
+from eapcase.cases.choices import CaseStatus, PreferenceSource
+from eapcase.cases.models import Case, Participant
+from eapcase.compliance import services as compliance_services
+from eapcase.compliance.choices import UNSATISFIED
+from eapcase.compliance.history_io import EVENT_DETAILS, event_line, event_record, export_history
+from eapcase.compliance.models import CaseEvent, Escalation, Obligation
+from eapcase.core import clock
+from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.policy import events as policy_events
+
+# --- common ------------------------------------------------------------------------------------
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+class ApiMixin:
+    """Authentication, permission, rendering and errors of every API view."""
+
+    authentication_classes: Sequence[type[BaseAuthentication]] = (
+        TokenAuthentication,
+        SessionAuthentication,
+    )
+    permission_classes: Sequence[Any] = (IsAuthenticated,)
+    renderer_classes: Sequence[type[BaseRenderer]] = (JSONRenderer, BrowsableAPIRenderer)
+    parser_classes: Sequence[type[BaseParser]] = (JSONParser,)
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # No text column takes a NUL character (PostgreSQL refuses them): refuse it up front.
+        for name, value in [*kwargs.items(), *request.query_params.lists()]:
+            _refuse_nul(value, name)
+        if request.method == "POST":
+            _refuse_nul(request.data, None)
+
+
+def _refuse_nul(value: Any, field: str | None) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ServiceError("must not contain NUL characters", field=field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(str(key), field)
+            _refuse_nul(item, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item, field)
+
+
+def _user(request: Request) -> User:
+    """The authenticated user (every API view requires one)."""
+    return cast(User, request.user)
+
+
+def _flag(request: Request, name: str) -> bool | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise ServiceError("must be true or false", field=name)
+
+
+def _instant(request: Request, name: str) -> datetime | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return policy_events.parse_instant(value)
+    except (ValueError, OverflowError) as exc:
+        raise ServiceError("must be an ISO 8601 instant with an offset", field=name) from exc
+
+
+def _visible_ids(request: Request) -> QuerySet[Case, Any]:
+    return cases_visible_to(request.user).values("pk")
+
+
+# --- cases -------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    summary="Cases the user may see",
+    parameters=[
+        OpenApiParameter("status", str, enum=CaseStatus.values, description="open or closed"),
+        OpenApiParameter("partner", str, description="a Partner's code"),
+        OpenApiParameter("assigned", str, enum=["me"], description="only cases assigned to me"),
+    ],
+)
+class CaseList(ApiMixin, generics.ListAPIView[Case]):
+    serializer_class = s.CaseSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Case]:
+        rows = cases_visible_to(self.request.user).select_related(
+            "partner", "client", "provider", "assigned_clinician"
+        )
+        params = self.request.query_params
+        if params.get("status"):
+            if params["status"] not in CaseStatus.values:
+                raise ServiceError("must be open or closed", field="status")
+            rows = rows.filter(status=params["status"])
+        if params.get("partner"):
+            rows = rows.filter(partner__code=params["partner"])
+        if params.get("assigned"):
+            if params["assigned"] != "me":
+                raise ServiceError("must be me", field="assigned")
+            rows = rows.filter(assigned_clinician=_user(self.request))
+        return rows.order_by("-opened_at", "-pk")
+
+
+@extend_schema(summary="One case, with the engine's obligations and findings")
+class CaseDetail(ApiMixin, generics.GenericAPIView[Case]):
+    serializer_class = s.CaseDetailSerializer
+
+    def get(self, request: Request, reference: str) -> Response:
+        case = access_case(user=request.user, case_ref=reference)
+        case = (
+            Case.objects.select_related("partner", "client", "provider", "assigned_clinician")
+            .prefetch_related("obligations", "findings")
+            .get(pk=case.pk)
+        )
+        data = s.CaseDetailSerializer(case, context={"now": clock.now()}).data
+        return Response(data)
+
+
+# --- case events -------------------------------------------------------------------------------
+
+
+class JSONLinesRenderer(BaseRenderer):
+    """The history as JSON Lines, byte for byte what `eapcase export --case REF` writes."""
+
+    media_type = "application/jsonl"
+    format = "jsonl"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        items = data if isinstance(data, list) else [data]
+        return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
+
+
+# Events a provider records on a case referred to them; every other event is the Partner's.
+PROVIDER_EVENTS = frozenset(
+    {"session_held", "provider_contact", "intervention_ended", "case_notes_uploaded"}
+)
+
+# Length limits of the database columns the services write the texts to.
+_FIELD_LIMITS = {
+    ("case_closed", "reason"): 200,
+    ("outreach_closed", "reason"): 500,
+    ("note", "next_step"): 500,
+    ("intervention_ended", "provider"): 40,
+    ("case_notes_uploaded", "provider"): 40,
+}
+_REFERENCE_FIELDS = frozenset({"email", "outreach", "query", "contact", "notes"})
+_TEXT_MAX = 20000
+_INT_MAX = 32767
+_DETAIL_LIMITS = {
+    "reason": 500,
+    "subject": 500,
+    "from_address": 254,
+    "message_id": 500,
+    "aspect": 200,
+    "channel": 20,
+    "transition_destination": 200,
+    "original_name": 255,
+}
+_BOOLEAN_DETAILS = frozenset({"send_email", "issues_found"})
+_SOURCES = [v for v in PreferenceSource.values if v != PreferenceSource.IMPORT]
+_ENVELOPE = frozenset({"type", "at", "id", "by", "case"})
+_API_KEYS = frozenset({"confirm", "details"})
+
+
+def _check_field_sizes(kind: str, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if isinstance(value, str):
+            limit = _FIELD_LIMITS.get((kind, name), 60 if name in _REFERENCE_FIELDS else _TEXT_MAX)
+            if len(value) > limit:
+                raise ServiceError(f"must be at most {limit} characters", field=name)
+        elif isinstance(value, int) and not isinstance(value, bool) and value > _INT_MAX:
+            raise ServiceError(f"must be at most {_INT_MAX}", field=name)
+        elif isinstance(value, list) and sum(len(str(v)) for v in value) > _TEXT_MAX:
+            raise ServiceError("is too long", field=name)
+
+
+def _details(kind: str, raw: Any) -> dict[str, Any]:
+    """The `details` of a posted event, checked: the inputs a page asks for (EVENT_DETAILS)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ServiceError("must be an object", field="details")
+    allowed = EVENT_DETAILS[kind]
+    found: dict[str, Any] = {}
+    for name, value in raw.items():
+        field = f"details.{name}"
+        if name not in allowed:
+            raise ServiceError(f"is not taken by {kind}", field=field)
+        if name in _BOOLEAN_DETAILS:
+            if not isinstance(value, bool):
+                raise ServiceError("must be true or false", field=field)
+            found[name] = value
+            continue
+        if not isinstance(value, str):
+            raise ServiceError("must be a string", field=field)
+        if len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX if name != "file" else 14_000_000):
+            raise ServiceError("is too long", field=field)
+        found[name] = value
+    if found.get("from_address"):
+        try:
+            validate_email(found["from_address"])
+        except ValidationError as exc:
+            raise ServiceError("is not an email address", field="details.from_address") from exc
+    if "source" in found and found["source"] not in _SOURCES:
+        raise ServiceError(f"must be one of {', '.join(_SOURCES)}", field="details.source")
+    if "file" in found:
+        found.update(_notes_file(found.pop("file"), found.get("original_name", "")))
+    return found
+
+
+def _notes_file(encoded: str, name: str) -> dict[str, Any]:
+    """Case notes sent as base64: checked like the upload page's (PDF, DOCX or text, 10 MB)."""
+    from eapcase.providers.uploads import case_notes_content_type
+
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ServiceError("must be base64", field="details.file") from exc
+    file = SimpleUploadedFile(name or "case-notes", data)
+    try:
+        content_type = case_notes_content_type(file)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), field="details.file") from exc
+    return {"file": file, "content_type": content_type, "original_name": name or "case-notes"}
+
+
+def parse_event_body(body: Any, case: Case) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """A posted event checked as the history reader checks a line: (the line, confirm,
+    details). ServiceError names the field at fault."""
+    if not isinstance(body, dict):
+        raise ServiceError("send one event as a JSON object")
+    try:
+        kind = policy_events.parse_event_type(body.get("type")).value
+    except policy_events.FieldError as exc:
+        raise ServiceError(exc.reason, field="type") from exc
+    if "case" in body and body["case"] != case.reference:
+        raise ServiceError("is not the case of the URL", field="case")
+    try:
+        policy_events.parse_instant(body.get("at"))
+    except (ValueError, OverflowError) as exc:
+        raise ServiceError(str(exc), field="at") from exc
+    event_id = body.get("id")
+    if event_id is not None and (
+        not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 60
+    ):
+        raise ServiceError("must be a non-empty string of at most 60 characters", field="id")
+    confirm = body.get("confirm", "")
+    if not isinstance(confirm, str) or len(confirm) > _TEXT_MAX:
+        raise ServiceError("must be a string", field="confirm")
+    fields = {k: v for k, v in body.items() if k not in _ENVELOPE | _API_KEYS}
+    try:
+        policy_events.parse_event_fields(kind, fields)
+    except policy_events.FieldError as exc:
+        raise ServiceError(exc.reason, field=exc.field) from exc
+    except (ValueError, OverflowError) as exc:
+        raise ServiceError(f"has an instant out of range: {exc}") from exc
+    _check_field_sizes(kind, fields)
+    line = {"type": kind, "at": body["at"], **fields}
+    if event_id is not None:
+        line["id"] = event_id
+    return line, confirm, _details(kind, body.get("details"))
+
+
+def _may_record(user: Any, case: Case, kind: str) -> None:
+    if may(user, case, Action.MANAGE):
+        return
+    if kind in PROVIDER_EVENTS and may(user, case, Action.PROVIDE):
+        return
+    raise PermissionDenied(f"You may not record {kind} on this case.", field="case")
+
+
+class CaseEvents(ApiMixin, APIView):
+    renderer_classes = (JSONRenderer, JSONLinesRenderer, BrowsableAPIRenderer)
+
+    @extend_schema(
+        summary="The case's history, as `eapcase export --case REF` writes it",
+        description="A JSON array of the history's lines (the partner line, the case line, "
+        "then the events in time order); `?format=jsonl` or `Accept: application/jsonl` gives "
+        "the JSON Lines text itself.",
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = access_case(user=request.user, case_ref=reference)
+        out = io.StringIO()
+        export_history(out, cases=[case])
+        return Response([json.loads(line) for line in out.getvalue().splitlines()])
+
+    @extend_schema(
+        summary="Record one event on the case",
+        description="One history-format event, written by the service that records that kind "
+        "of event (the same checks as the pages). `by` is ignored: the event is the "
+        "authenticated user's. 409 with `reasons` when the engine asks for confirmation: send "
+        "it again with `confirm`. `details.send_email` on an unsuccessful email attempt with a "
+        "detailed message also sends that message. An `Idempotency-Key` header makes a retry "
+        "safe (422 when the key was used for another request).",
+        request={"application/json": s.event_request_schema()},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False
+            )
+        ],
+        responses={201: s.EventsCreatedSerializer},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return idempotent(request, lambda: self._record(request, reference))
+
+    def _record(self, request: Request, reference: str) -> Response:
+        case = access_case(user=request.user, case_ref=reference)
+        line, confirm, details = parse_event_body(request.data, case)
+        _may_record(request.user, case, line["type"])
+        now = clock.now()
+        before = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
+        event_record(case, line, actor=request.user, now=now, confirm=confirm, details=details)
+        rows = CaseEvent.objects.filter(case=case, seq__gt=before, recorded_at=now).order_by("seq")
+        data = {"events": [event_line(case, row) for row in rows]}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+# --- participants ------------------------------------------------------------------------------
+
+
+def _participants(request: Request) -> QuerySet[Participant]:
+    visible = cases_visible_to(request.user).order_by("reference")
+    return (
+        Participant.objects.filter(cases__in=_visible_ids(request))
+        .distinct()
+        .select_related("client")
+        .prefetch_related(Prefetch("cases", queryset=visible, to_attr="visible_cases"))
+    )
+
+
+@extend_schema(
+    summary="Participants of the cases the user may see",
+    parameters=[OpenApiParameter("case", str, description="a case reference")],
+)
+class ParticipantList(ApiMixin, generics.ListAPIView[Participant]):
+    serializer_class = s.ParticipantSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Participant]:
+        rows = _participants(self.request)
+        if self.request.query_params.get("case"):
+            rows = rows.filter(cases__reference=self.request.query_params["case"])
+        return rows.order_by("pk")
+
+
+@extend_schema(summary="One participant of a case the user may see")
+class ParticipantDetail(ApiMixin, generics.GenericAPIView[Participant]):
+    serializer_class = s.ParticipantSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        participant = _participants(request).filter(pk=pk).first()
+        if participant is None:
+            raise NotFound("No such participant.", field="participant")
+        return Response(s.ParticipantSerializer(participant).data)
+
+
+# --- obligations (the work queue) --------------------------------------------------------------
+
+
+@extend_schema(
+    summary="The work queue: unsatisfied obligations of the cases the user may see",
+    description="Open and overdue obligations, soonest due first (those without a deadline "
+    "last). `status` is `overdue` once `due_at` has passed.",
+    parameters=[
+        OpenApiParameter("case", str, description="a case reference"),
+        OpenApiParameter("rule", str, description="a rule id, e.g. CM-CALLBACK"),
+        OpenApiParameter("partner", str, description="a Partner's code"),
+        OpenApiParameter("overdue", bool, description="only overdue (true) or not yet (false)"),
+        OpenApiParameter("assigned", str, enum=["me"], description="cases assigned to me"),
+        OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="due before this"),
+    ],
+)
+class ObligationList(ApiMixin, generics.ListAPIView[Obligation]):
+    serializer_class = s.ObligationSerializer
+    pagination_class = Pagination
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["now"] = self.now
+        return context
+
+    def get_queryset(self) -> QuerySet[Obligation]:
+        self.now = clock.now()
+        params = self.request.query_params
+        rows = Obligation.objects.filter(
+            case__in=_visible_ids(self.request), status__in=UNSATISFIED
+        ).select_related("case")
+        if params.get("case"):
+            rows = rows.filter(case__reference=params["case"])
+        if params.get("rule"):
+            rows = rows.filter(rule=params["rule"])
+        if params.get("partner"):
+            rows = rows.filter(partner__code=params["partner"])
+        if params.get("assigned"):
+            if params["assigned"] != "me":
+                raise ServiceError("must be me", field="assigned")
+            rows = rows.filter(case__assigned_clinician=_user(self.request))
+        overdue = _flag(self.request, "overdue")
+        if overdue is True:
+            rows = rows.filter(due_at__lte=self.now)
+        elif overdue is False:
+            rows = rows.exclude(due_at__lte=self.now)
+        due_before = _instant(self.request, "due_before")
+        if due_before is not None:
+            rows = rows.filter(due_at__lt=due_before)
+        return rows.order_by(F("due_at").asc(nulls_last=True), "opened_at", "pk")
+
+
+# --- escalations -------------------------------------------------------------------------------
+
+
+def _escalations(request: Request) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(case__in=_visible_ids(request)).select_related(
+        "case", "raised_by", "acknowledged_by"
+    )
+
+
+def _escalation(request: Request, pk: int) -> Escalation:
+    escalation = _escalations(request).filter(pk=pk).first()
+    if escalation is None:
+        raise NotFound("No such escalation.", field="escalation")
+    return escalation
+
+
+@extend_schema(
+    summary="Escalations to WPO on the cases the user may see",
+    parameters=[
+        OpenApiParameter("acknowledged", bool, description="acknowledged by WPO or not"),
+        OpenApiParameter("case", str, description="a case reference"),
+    ],
+)
+class EscalationList(ApiMixin, generics.ListAPIView[Escalation]):
+    serializer_class = s.EscalationSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Escalation]:
+        rows = _escalations(self.request)
+        acknowledged = _flag(self.request, "acknowledged")
+        if acknowledged is not None:
+            rows = rows.filter(acknowledged_at__isnull=not acknowledged)
+        if self.request.query_params.get("case"):
+            rows = rows.filter(case__reference=self.request.query_params["case"])
+        return rows.order_by("-raised_at", "-pk")
+
+
+@extend_schema(summary="One escalation")
+class EscalationDetail(ApiMixin, generics.GenericAPIView[Escalation]):
+    serializer_class = s.EscalationSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.EscalationSerializer(_escalation(request, pk)).data)
+
+
+class EscalationAcknowledge(ApiMixin, generics.GenericAPIView[Escalation]):
+    serializer_class = s.EscalationAcknowledgeSerializer
+
+    @extend_schema(
+        summary="WPO acknowledges an escalation",
+        request=s.EscalationAcknowledgeSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False
+            )
+        ],
+        responses={200: s.EscalationSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return idempotent(request, lambda: self._acknowledge(request, pk))
+
+    def _acknowledge(self, request: Request, pk: int) -> Response:
+        escalation = _escalation(request, pk)
+        if not may(request.user, escalation.case, Action.ACKNOWLEDGE):
+            raise PermissionDenied("Only WPO acknowledges an escalation.", field="escalation")
+        form = s.EscalationAcknowledgeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        escalation = compliance_services.escalation_acknowledge(
+            actor=request.user,
+            escalation=escalation,
+            note=form.validated_data["note"],
+            now=clock.now(),
+        )
+        return Response(s.EscalationSerializer(_escalation(request, escalation.pk)).data)

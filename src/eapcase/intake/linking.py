@@ -1,0 +1,130 @@
+"""Who sent an inbound message, which Partner's mailbox received it, and which case it is on.
+
+Mailbox: the first recipient (envelope recipients first, then Delivered-To, X-Original-To,
+To and Cc) whose address, without a `+tag`, is a Partner's case mailbox (`Partner.email`,
+case-insensitive). `cases+EAP-10001@partner.example` is the mailbox `cases@partner.example`.
+
+Sender, in this order: WPO staff (the domain is one of an Operator's `staff_email_domains`),
+a participant (a known `Participant.email`), a provider (`Provider.email`), else unknown.
+
+Case, in this order:
+1. a case reference in the subject, `[EAP-10001]`;
+2. a case reference in a recipient's plus-address, `cases+EAP-10001@...`;
+3. for a participant, their one open case (at the mailbox's Partner when it is known).
+A referenced case must exist and, when the mailbox is known, belong to its Partner. Anything
+else (no reference, several open cases, a case of another Partner) goes to triage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models.functions import Lower
+
+from eapcase.intake.choices import LinkedBy, SenderKind
+
+_SUBJECT_TOKEN = re.compile(r"\[\s*(EAP-\d+)\s*\]", re.IGNORECASE)
+_PLUS_TOKEN = re.compile(r"^[^@+]+\+(EAP-\d+)@", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Link:
+    """What linking decided: the sender's kind, the case (None: triage) and why."""
+
+    sender_kind: str
+    case: Any
+    linked_by: str
+    reason: str = ""  # why the message was not linked
+
+
+def reference_in_subject(subject: str) -> str:
+    found = _SUBJECT_TOKEN.search(subject)
+    return found.group(1).upper() if found else ""
+
+
+def reference_in_addresses(addresses: Iterable[str]) -> str:
+    for address in addresses:
+        found = _PLUS_TOKEN.match(address.strip())
+        if found:
+            return found.group(1).upper()
+    return ""
+
+
+def without_tag(address: str) -> str:
+    """`local+tag@domain` -> `local@domain`, lower-cased."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    return f"{local.split('+')[0]}@{domain}"
+
+
+def mailbox_partner(recipients: Sequence[str]) -> Any:
+    """The Partner whose case mailbox is the first matching recipient, or None."""
+    from eapcase.organisations.models import Partner
+
+    candidates = [without_tag(r) for r in recipients if "@" in r]
+    if not candidates:
+        return None
+    partners = {
+        p.mailbox: p
+        for p in Partner.objects.annotate(mailbox=Lower("email")).filter(mailbox__in=candidates)
+    }
+    for address in candidates:
+        if address in partners:
+            return partners[address]
+    return None
+
+
+def sender_kind_of(address: str) -> str:
+    """WPO staff, participant, provider or unknown (see the module's docstring)."""
+    from eapcase.cases.models import Participant
+    from eapcase.organisations.models import Operator, Provider
+
+    address = address.strip().lower()
+    if "@" not in address:
+        return SenderKind.UNKNOWN
+    domain = address.rsplit("@", 1)[1]
+    for domains in Operator.objects.values_list("staff_email_domains", flat=True):
+        if domain in {d.strip().lower() for d in domains.split(",") if d.strip()}:
+            return SenderKind.WPO
+    if Participant.objects.filter(email__iexact=address).exists():
+        return SenderKind.PARTICIPANT
+    if Provider.objects.filter(email__iexact=address).exists():
+        return SenderKind.PROVIDER
+    return SenderKind.UNKNOWN
+
+
+def link_message(
+    *, from_address: str, subject: str, recipients: Sequence[str], partner: Any
+) -> Link:
+    """Classify the sender and find the message's case (module docstring)."""
+    from eapcase.cases.models import Case
+
+    kind = sender_kind_of(from_address)
+    for reference, how in (
+        (reference_in_subject(subject), LinkedBy.SUBJECT_TOKEN),
+        (reference_in_addresses(recipients), LinkedBy.PLUS_ADDRESS),
+    ):
+        if not reference:
+            continue
+        case = Case.objects.select_related("partner").filter(reference=reference).first()
+        if case is None:
+            return Link(kind, None, LinkedBy.NONE, f"no case {reference}")
+        if partner is not None and case.partner_id != partner.pk:
+            return Link(kind, None, LinkedBy.NONE, f"{reference} is not a case of this mailbox")
+        return Link(kind, case, how)
+    if kind != SenderKind.PARTICIPANT:
+        return Link(kind, None, LinkedBy.NONE, "no case reference")
+    open_cases = Case.objects.select_related("partner").filter(
+        participant__email__iexact=from_address.strip(), status="open"
+    )
+    if partner is not None:
+        open_cases = open_cases.filter(partner=partner)
+    found = list(open_cases.order_by("pk")[:2])
+    if len(found) == 1:
+        return Link(kind, found[0], LinkedBy.SENDER_CASE)
+    if found:
+        return Link(kind, None, LinkedBy.NONE, "the sender has several open cases")
+    return Link(kind, None, LinkedBy.NONE, "the sender has no open case")

@@ -1,0 +1,174 @@
+"""Reads of the email pages, always starting from the access predicate.
+
+The email queue: every email of the cases the user may see, at the Partners they work for (or
+all, for WPO staff), that is not yet both acknowledged and actioned; urgent first, then oldest
+first (rules.md, "Email order"). Its deadlines are the engine's stored CM-EMAIL-ACK and
+CM-EMAIL-ACTION obligations of the email's event.
+
+Triage: messages not on a case yet. WPO staff see them all; Partner staff see those that came
+to their Partner's mailbox (`InboundMessage.partner`, see intake.linking)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
+from eapcase.compliance.models import Obligation
+from eapcase.core.errors import NotFound
+from eapcase.intake.choices import Status
+from eapcase.intake.models import Attachment, InboundMessage
+from eapcase.outreach.models import Email
+
+ACK_RULE = "CM-EMAIL-ACK"
+ACTION_RULE = "CM-EMAIL-ACTION"
+QUEUE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime | None
+    done_at: datetime | None
+    now: datetime
+
+    @property
+    def overdue(self) -> bool:
+        return self.done_at is None and self.due_at is not None and self.due_at <= self.now
+
+    @property
+    def countdown(self) -> str:
+        """`5 h 12 min left`, `overdue by 2 h 3 min`, or `done`."""
+        if self.done_at is not None:
+            return "done"
+        if self.due_at is None:
+            return ""
+        left = self.due_at - self.now
+        if left > timedelta(0):
+            return f"{_span(left)} left"
+        return f"overdue by {_span(-left)}"
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        return f"{hours // 24} days {hours % 24} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    email: Email
+    ack: Deadline
+    action: Deadline
+    may_manage: bool
+
+
+def _managed_cases(user: Any) -> QuerySet[Any]:
+    """The visible cases the user works on as WPO or Partner staff (a provider's referrals
+    are visible to them, but the Partner's mail is not theirs)."""
+    standing = standing_of(user)
+    cases = cases_visible_to(user)
+    if not standing.is_wpo:
+        cases = cases.filter(partner_id__in=list(standing.partner_roles))
+    return cases
+
+
+def email_list_queue(*, user: Any, now: datetime, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+    """The email queue, in the order of rules.md "Email order"."""
+    due = Obligation.objects.filter(case_id=OuterRef("case_id"), trigger=OuterRef("event_id"))
+    emails = (
+        Email.objects.filter(case__in=_managed_cases(user))
+        .filter(Q(acknowledged_at__isnull=True) | Q(actioned_at__isnull=True))
+        .select_related("case", "case__partner")
+        .annotate(
+            ack_due=Subquery(due.filter(rule=ACK_RULE).values("due_at")[:1]),
+            action_due=Subquery(due.filter(rule=ACTION_RULE).values("due_at")[:1]),
+        )
+        .order_by("-urgent", "received_at", "id")[:limit]
+    )
+    return [
+        QueueRow(
+            email=e,
+            ack=Deadline(e.ack_due, e.acknowledged_at, now),
+            action=Deadline(e.action_due, e.actioned_at, now),
+            may_manage=e.case is not None and may(user, e.case, Action.MANAGE),
+        )
+        for e in emails
+    ]
+
+
+def email_get(*, user: Any, email_id: int) -> Email:
+    """An email of a case the user works on; NotFound otherwise."""
+    email = (
+        Email.objects.filter(pk=email_id, case__in=_managed_cases(user))
+        .select_related("case", "case__partner")
+        .first()
+    )
+    if email is None:
+        raise NotFound("No such email.", field="email")
+    return email
+
+
+def _messages_visible_to(user: Any) -> QuerySet[InboundMessage]:
+    standing = standing_of(user)
+    messages = InboundMessage.objects.all()
+    if standing.is_wpo:
+        return messages
+    partners = list(standing.partner_roles)
+    if not partners:
+        return messages.none()
+    return messages.filter(Q(partner_id__in=partners) | Q(case__partner_id__in=partners))
+
+
+def inbound_list_triage(*, user: Any, limit: int = QUEUE_LIMIT) -> list[InboundMessage]:
+    """Messages waiting for a case, urgent first, then oldest first."""
+    return list(
+        _messages_visible_to(user)
+        .filter(status=Status.TRIAGE)
+        .select_related("partner")
+        .defer("raw")
+        .order_by("-urgent", "received_at", "id")[:limit]
+    )
+
+
+def inbound_list_automatic(*, user: Any, limit: int = 50) -> list[InboundMessage]:
+    """The latest auto-replies and bounces: shown, answered by nobody."""
+    return list(
+        _messages_visible_to(user)
+        .filter(status=Status.AUTOMATIC)
+        .select_related("partner", "case")
+        .defer("raw")
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+def inbound_get(*, user: Any, message_id: int) -> InboundMessage:
+    message = (
+        _messages_visible_to(user)
+        .filter(pk=message_id)
+        .select_related("partner", "case")
+        .defer("raw")
+        .first()
+    )
+    if message is None:
+        raise NotFound("No such message.", field="message")
+    return message
+
+
+def attachment_get(*, user: Any, attachment_id: int) -> Attachment:
+    """An attachment of a message the user may see (in triage, or of a case they work on)."""
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id)
+        .filter(
+            Q(message__in=_messages_visible_to(user).values("pk"))
+            | Q(case__in=_managed_cases(user))
+        )
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("No such attachment.", field="attachment")
+    return attachment

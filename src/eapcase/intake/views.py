@@ -1,0 +1,160 @@
+"""The email queue and triage pages: read through selectors, write through services. Every form
+is a plain POST that redirects back with a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from eapcase.accounts.access import Action, access_case, may, standing_of
+from eapcase.core import clock
+from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.intake import selectors
+from eapcase.intake.forms import ActionForm, LinkForm
+from eapcase.intake.services import triage_link
+from eapcase.outreach.services import email_acknowledge, email_action
+
+
+def _staff_only(request: HttpRequest) -> None:
+    standing = standing_of(request.user)
+    if not (standing.is_wpo or standing.partner_roles):
+        raise Forbidden("The email queue is for WPO and Partner staff.")
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """Emails waiting to be acknowledged or actioned: urgent first, then oldest first."""
+    _staff_only(request)
+    now = clock.now()
+    context = {
+        "rows": selectors.email_list_queue(user=request.user, now=now),
+        "limit": selectors.QUEUE_LIMIT,
+        "now": now,
+        "action_form": ActionForm(),
+    }
+    return render(request, "intake/queue.html", context)
+
+
+def _email_for(request: HttpRequest, email_id: int) -> Any:
+    try:
+        email = selectors.email_get(user=request.user, email_id=email_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if email.case is None or not may(request.user, email.case, Action.MANAGE):
+        raise Forbidden("You may not manage this case.")
+    return email
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, email_id: int) -> HttpResponse:
+    email = _email_for(request, email_id)
+    try:
+        email_acknowledge(actor=request.user, email=email, now=clock.now())
+    except ServiceError as exc:
+        messages.error(request, f"Not acknowledged: {exc.message}")
+    else:
+        messages.success(request, f"Acknowledged the email on {email.case.reference}.")
+    return redirect("intake:queue")
+
+
+@login_required
+@require_POST
+def action(request: HttpRequest, email_id: int) -> HttpResponse:
+    email = _email_for(request, email_id)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not actioned: say what was done.")
+        return redirect("intake:queue")
+    try:
+        email_action(
+            actor=request.user,
+            email=email,
+            summary=form.cleaned_data["summary"],
+            now=clock.now(),
+        )
+    except ServiceError as exc:
+        messages.error(request, f"Not actioned: {exc.message}")
+    else:
+        messages.success(request, f"Actioned the email on {email.case.reference}.")
+    return redirect("intake:queue")
+
+
+@login_required
+@require_GET
+def triage(request: HttpRequest) -> HttpResponse:
+    """Mail that is not on a case yet, and the latest auto-replies and bounces."""
+    _staff_only(request)
+    context = {
+        "messages_waiting": selectors.inbound_list_triage(user=request.user),
+        "automatic": selectors.inbound_list_automatic(user=request.user),
+        "link_form": LinkForm(),
+    }
+    return render(request, "intake/triage.html", context)
+
+
+def _message_for(request: HttpRequest, message_id: int) -> Any:
+    _staff_only(request)
+    try:
+        return selectors.inbound_get(user=request.user, message_id=message_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+@require_GET
+def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _message_for(request, message_id)
+    context = {
+        "message": message,
+        "attachments": list(message.attachments.order_by("id")),
+        "link_form": LinkForm(),
+    }
+    return render(request, "intake/message.html", context)
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _message_for(request, message_id)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not linked: give a case reference.")
+        return redirect("intake:triage")
+    reference = form.cleaned_data["case_reference"]
+    try:
+        case = access_case(user=request.user, case_ref=reference, action=Action.MANAGE)
+        triage_link(actor=request.user, message=message, case=case, now=clock.now())
+    except NotFound:
+        messages.error(request, f"Not linked: no case {reference}.")
+    except PermissionDenied as exc:
+        messages.error(request, f"Not linked: {exc.message}")
+    except ServiceError as exc:
+        messages.error(request, f"Not linked: {exc.message}")
+    else:
+        messages.success(request, f"Filed the message on {reference}.")
+    return redirect("intake:triage")
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """An attachment, downloaded (never shown inline) after the access check."""
+    _staff_only(request)
+    try:
+        item = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return FileResponse(
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=item.filename,
+        content_type=item.content_type or "application/octet-stream",
+    )
