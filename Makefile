@@ -25,8 +25,11 @@ run: install
 	$(EAPCASE) demo --if-empty
 	$(EAPCASE) collectstatic --noinput --verbosity 0
 	$(EAPCASE) demo --logins
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
-	$(EAPCASE) runserver --insecure $(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both)"
+	@$(EAPCASE) worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  $(EAPCASE) runserver --insecure $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -46,8 +49,10 @@ pytest: install
 
 test: lint typecheck contracts migrations-check vendor-check pytest
 
+# Generates the data it needs (or reuses it), measures, prints the table (docs/performance.md).
+# BENCH_ARGS="--pg" adds PostgreSQL, "--cases 1000000" the target size, "--quick" for CI.
 bench: install
-	$(BIN)/python bench/check_throughput.py
+	nice -n 10 $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,9 @@ def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock: writes to one case queue behind each other."""
     from eapcase.cases.models import Case
 
-    return Case.objects.select_for_update().select_related("partner").get(pk=case.pk)
+    # `of=("self",)`: lock the case row only, not the Partner row the join reads, or every
+    # write to one Partner's cases would queue behind the others on PostgreSQL.
+    return Case.objects.select_for_update(of=("self",)).select_related("partner").get(pk=case.pk)
 
 
 def event_append(

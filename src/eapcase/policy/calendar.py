@@ -19,6 +19,8 @@ __all__ = [
     "BusinessCalendar",
     "CalendarError",
     "add_business_days",
+    "add_business_time",
+    "business_time_between",
     "closed_reason",
     "explain_due",
     "is_business_day",
@@ -178,6 +180,39 @@ def add_business_days(cal: BusinessCalendar, start: datetime, days: int) -> date
     schedule = _schedule(cal)
     cursor, day, closes = schedule.locate(_utc(start, "start"))
     remaining = schedule.day_length * days
+    while True:
+        available = closes - cursor
+        if remaining <= available:
+            return cursor + remaining
+        remaining -= available
+        day, cursor, closes = schedule.first_window_from_day(day + _ONE_DAY)
+
+
+def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
+    """The business time that elapses from `start` to `end` (zero when `end` is not later).
+    Used by the reminders: a share of the business time an obligation allows."""
+    start_utc, end_utc = _utc(start, "start"), _utc(end, "end")
+    total = timedelta(0)
+    if end_utc <= start_utc:
+        return total
+    schedule = _schedule(cal)
+    cursor, day, closes = schedule.locate(start_utc)
+    while cursor < end_utc:
+        total += min(closes, end_utc) - cursor
+        if closes >= end_utc:
+            break
+        day, cursor, closes = schedule.first_window_from_day(day + _ONE_DAY)
+    return total
+
+
+def add_business_time(cal: BusinessCalendar, start: datetime, amount: timedelta) -> datetime:
+    """The instant at which `amount` of business time has elapsed after `start`, counted as
+    `add_business_days` counts (from S; an end exactly at a closing is that closing)."""
+    if amount < timedelta(0):
+        raise ValueError(f"amount must be 0 or more, not {amount}")
+    schedule = _schedule(cal)
+    cursor, day, closes = schedule.locate(_utc(start, "start"))
+    remaining = amount
     while True:
         available = closes - cursor
         if remaining <= available:

@@ -1,0 +1,89 @@
+"""Reads of the notifications app: the house settings that apply to a case, the house target
+of an obligation (for the work queue's order), and a user's notifications."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from eapcase.compliance import bridge
+from eapcase.notifications import timing
+from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
+
+if TYPE_CHECKING:
+    from eapcase.compliance.models import Obligation
+
+_OVERRIDABLE = (
+    "reminder_share",
+    "review_days",
+    "notes_upload_days",
+    "notes_review_days",
+    "query_days",
+    "outreach_spacing_days",
+)
+
+
+def house_targets_get(
+    *,
+    partner_settings: HouseSettings | None,
+    client_settings: ClientHouseSettings | None = None,
+) -> timing.HouseTargets:
+    """The Partner's house settings (defaults when it has none) with the client's overrides."""
+    values: dict[str, Any] = {}
+    if partner_settings is not None:
+        values = {name: getattr(partner_settings, name) for name in _OVERRIDABLE}
+        values["escalation_reminder_hours"] = partner_settings.escalation_reminder_hours
+    if client_settings is not None:
+        for name in _OVERRIDABLE:
+            value = getattr(client_settings, name)
+            if value is not None:
+                values[name] = value
+    if "reminder_share" in values:
+        values["reminder_share"] = float(values["reminder_share"])
+    return timing.HouseTargets(**values)
+
+
+def house_targets_for_case(case: Any) -> timing.HouseTargets:
+    """The house settings that apply to one case."""
+    partner_settings = HouseSettings.objects.filter(partner_id=case.partner_id).first()
+    client_settings = (
+        ClientHouseSettings.objects.filter(client_id=case.client_id).first()
+        if case.client_id
+        else None
+    )
+    return house_targets_get(partner_settings=partner_settings, client_settings=client_settings)
+
+
+def target_due_at(obligation: Obligation, targets: timing.HouseTargets | None = None) -> Any:
+    """When the work of an obligation should be done: its deadline, else the house target
+    (None for rules with neither). For ordering the work queue and reminders only: the
+    compliance status is the engine's."""
+    if obligation.due_at is not None:
+        return obligation.due_at
+    case = obligation.case
+    return timing.target_due_at(
+        targets or house_targets_for_case(case),
+        bridge.partner_calendar(case.partner),
+        rule=obligation.rule,
+        opened_at=obligation.opened_at,
+        attempts_required=obligation.attempts_required,
+    )
+
+
+def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's own notifications, newest first, with their case."""
+    rows = Notification.objects.filter(recipient_id=user.pk).select_related("case")
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    return rows
+
+
+def notification_unread_count(*, user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+
+def notification_get(*, user: Any, notification_id: int) -> Notification | None:
+    return Notification.objects.filter(recipient_id=user.pk, pk=notification_id).first()

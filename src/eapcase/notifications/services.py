@@ -1,0 +1,189 @@
+"""Writes of the notifications app: claiming a delivery key with its in-app notifications,
+sending a claimed delivery's mail exactly once (at most one duplicate after a crash), and
+marking notifications read."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from eapcase.core.errors import NotFound
+from eapcase.notifications.models import Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+# A sender holds a delivery this long; a delivery still unsent after it is sent again.
+LEASE = timedelta(minutes=2)
+# A delivery whose mail failed this many times is left for a person to look at.
+MAX_ATTEMPTS = 8
+KEY_HEADER = "X-Eapcase-Key"
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a delivery says, to whom: in-app recipients (users) and mail addresses."""
+
+    subject: str
+    body: str
+    text: str  # the one-line in-app text
+    users: list[Any] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    due_at: datetime | None = None
+
+
+def delivery_key(*, case: Any, rule: str, trigger: str, level: str) -> str:
+    return f"{case.reference}/{rule}/{trigger}/{level}"
+
+
+def delivery_claim(
+    *,
+    case: Any,
+    rule: str,
+    trigger: str,
+    level: str,
+    due_at: datetime,
+    urgent: bool,
+    message: Message,
+    now: datetime,
+    escalation: Any = None,
+) -> Delivery | None:
+    """Insert the delivery's key (None when another sweep or worker holds it already) and the
+    in-app notifications, and queue the mail. Runs inside the caller's transaction, so the
+    claim, the notifications and the queued job commit together or not at all."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("delivery_claim must run inside the sweep's transaction")
+    key = delivery_key(case=case, rule=rule, trigger=trigger, level=level)
+    emails = sorted({e for e in message.emails if e})
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                case=case,
+                rule=rule,
+                trigger=trigger,
+                level=level,
+                key=key,
+                due_at=due_at,
+                claimed_at=now,
+                urgent=urgent,
+                escalation=escalation,
+                recipients=emails,
+                subject=message.subject[:200],
+                body=message.body,
+                enqueued_at=now if emails else None,
+                sent_at=None if emails else now,
+            )
+    except IntegrityError:
+        return None
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            case=case,
+            delivery=delivery,
+            key=key,
+            level=level,
+            text=message.text[:500],
+            due_at=message.due_at,
+            urgent=urgent,
+            created_at=now,
+        )
+        for user in {u.pk: u for u in message.users}.values()
+    )
+    if emails:
+        _enqueue(delivery)
+    return delivery
+
+
+def _enqueue(delivery: Delivery) -> None:
+    from eapcase.notifications.tasks import delivery_send
+
+    delivery_send.enqueue(delivery.pk)
+
+
+def deliveries_requeue(*, now: datetime, lease: timedelta = LEASE) -> int:
+    """Queue again every claimed delivery still unsent a lease after it was last queued and
+    held by no sender: a worker killed between the claim and the send, or between the send
+    and recording it (then the mail goes twice, with the same key header)."""
+    stale = list(
+        Delivery.objects.filter(
+            sent_at__isnull=True,
+            attempts__lt=MAX_ATTEMPTS,
+            enqueued_at__lte=now - lease,
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in stale:
+        with transaction.atomic():
+            taken = (
+                Delivery.objects.filter(pk=pk, sent_at__isnull=True, enqueued_at__lte=now - lease)
+                .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+                .update(enqueued_at=now)
+            )
+            if taken:
+                _enqueue(Delivery(pk=pk))
+    return len(stale)
+
+
+def _message_id(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@eapcase>"
+
+
+def delivery_send(*, delivery_id: int, now: datetime, lease: timedelta = LEASE) -> bool:
+    """Send a claimed delivery's mail unless it was sent or another sender holds it. The lease
+    is taken by a conditional UPDATE (one winner on either database) and no transaction is
+    held while the mail goes out."""
+    taken = (
+        Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(lease_until=now + lease, attempts=F("attempts") + 1)
+    )
+    if not taken:
+        return False
+    delivery = Delivery.objects.get(pk=delivery_id)
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
+    message = EmailMessage(
+        connection=get_connection(fail_silently=False, timeout=timeout),
+        subject=delivery.subject,
+        body=delivery.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(delivery.recipients),
+        headers={KEY_HEADER: delivery.key, "Message-ID": _message_id(delivery.key)},
+    )
+    message.send()
+    delivery_record_sent(delivery_id=delivery_id, now=now)
+    return True
+
+
+def delivery_record_sent(*, delivery_id: int, now: datetime) -> None:
+    Delivery.objects.filter(pk=delivery_id).update(sent_at=now, lease_until=None)
+
+
+def notification_mark_read(*, actor: Any, notification_id: int, now: datetime) -> Notification:
+    """Mark one of the actor's own notifications read (reading twice changes nothing)."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(recipient_id=actor.pk, pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            raise NotFound("No such notification.", field="notification")
+        if notification.read_at is None:
+            notification.read_at = now
+            notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, actor: Any, now: datetime) -> int:
+    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
+        read_at=now
+    )

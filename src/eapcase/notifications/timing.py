@@ -1,0 +1,138 @@
+"""When reminders are due: pure decisions (no Django, no clock), business time only through
+`eapcase.policy.calendar`.
+
+- The allowance of an obligation runs from `opened_at` to its deadline (`due_at`, or the house
+  target for work the policy gives no deadline). The clinician is reminded when the house
+  share of it has elapsed, counted in the recipient Partner's business time for ordinary work
+  (so the reminder falls inside business hours) and in clock time for urgent work.
+- At the deadline the Partner's clinical lead is told.
+- Ordinary work is delivered in the recipient's business hours: an instant outside them waits
+  for the next opening. Urgent work is delivered at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from eapcase.policy import calendar
+
+# The house target (a field of HouseTargets) of each rule the policy gives no deadline.
+TARGET_FIELDS: Final[Mapping[str, str]] = {
+    "CM-REVIEW": "review_days",
+    "CM-NOTES-UPLOAD": "notes_upload_days",
+    "CM-NOTES-REVIEW": "notes_review_days",
+    "CM-QUERY": "query_days",
+    "CM-OUTREACH": "outreach_spacing_days",
+}
+
+
+@dataclass(frozen=True)
+class HouseTargets:
+    """The house settings that apply to one case (Partner's, with the client's overrides)."""
+
+    reminder_share: float = 0.75
+    review_days: int = 2
+    notes_upload_days: int = 5
+    notes_review_days: int = 2
+    query_days: int = 2
+    outreach_spacing_days: int = 1
+    escalation_reminder_hours: int = 4
+
+
+@dataclass(frozen=True)
+class Plan:
+    """When the reminder and the deadline notice of one obligation are delivered."""
+
+    deadline: datetime  # the obligation's due_at, or the house target
+    from_target: bool  # True when `deadline` is a house target, not a policy deadline
+    reminder_at: datetime
+    deadline_at: datetime
+
+
+def target_due_at(
+    targets: HouseTargets,
+    cal: calendar.BusinessCalendar,
+    *,
+    rule: str,
+    opened_at: datetime,
+    attempts_required: int | None = None,
+) -> datetime | None:
+    """The house target of a rule without a policy deadline; None for rules that have none
+    (CM-DISSATISFACTION is escalated as it is recorded)."""
+    field = TARGET_FIELDS.get(rule)
+    if field is None:
+        return None
+    days = int(getattr(targets, field))
+    if rule == "CM-OUTREACH":
+        days *= max(attempts_required or 1, 1)
+    return calendar.add_business_days(cal, opened_at, days)
+
+
+def deliver_at(cal: calendar.BusinessCalendar, at: datetime, *, urgent: bool) -> datetime:
+    """`at` for urgent work or inside business hours; else the next opening."""
+    if urgent or calendar.is_business_instant(cal, at):
+        return at
+    return calendar.next_opening(cal, at)
+
+
+def reminder_due(
+    cal: calendar.BusinessCalendar,
+    *,
+    opened_at: datetime,
+    deadline: datetime,
+    share: float,
+    urgent: bool,
+) -> datetime:
+    """The instant the share of the allowance has elapsed (before delivery hours apply)."""
+    if deadline <= opened_at:
+        return opened_at
+    if urgent:
+        return opened_at + (deadline - opened_at) * share
+    allowed = calendar.business_time_between(cal, opened_at, deadline)
+    if allowed <= timedelta(0):
+        # No business time at all before the deadline (a 24-hour email over a weekend).
+        return opened_at
+    return calendar.add_business_time(cal, opened_at, allowed * share)
+
+
+def plan(
+    cal: calendar.BusinessCalendar,
+    targets: HouseTargets,
+    *,
+    rule: str,
+    opened_at: datetime,
+    due_at: datetime | None,
+    urgent: bool,
+    attempts_required: int | None = None,
+) -> Plan | None:
+    """The reminder plan of an obligation; None when it has neither deadline nor target."""
+    deadline = due_at
+    from_target = False
+    if deadline is None:
+        deadline = target_due_at(
+            targets, cal, rule=rule, opened_at=opened_at, attempts_required=attempts_required
+        )
+        from_target = True
+    if deadline is None:
+        return None
+    share = targets.reminder_share
+    reminder = reminder_due(cal, opened_at=opened_at, deadline=deadline, share=share, urgent=urgent)
+    return Plan(
+        deadline=deadline,
+        from_target=from_target,
+        reminder_at=deliver_at(cal, reminder, urgent=urgent),
+        deadline_at=deliver_at(cal, deadline, urgent=urgent),
+    )
+
+
+def level_due(p: Plan, now: datetime) -> str | None:
+    """What is due now: "deadline" once the deadline's delivery time has come (the reminder
+    is then moot and is never sent), else "reminder" once its time has come, else nothing."""
+    if now >= p.deadline_at:
+        return "deadline"
+    if now >= p.reminder_at:
+        return "reminder"
+    return None

@@ -1,0 +1,55 @@
+"""Pages of the notifications app: the user's notifications, marking them read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from eapcase.core import clock
+from eapcase.core.errors import NotFound
+from eapcase.notifications import selectors, services
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    rows = selectors.notification_list(user=request.user, unread_only=unread_only)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "unread_only": unread_only,
+        "unread": selectors.notification_unread_count(user=request.user),
+    }
+    return render(request, "notifications/list.html", context)
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    try:
+        notification = services.notification_mark_read(
+            actor=request.user, notification_id=notification_id, now=clock.now()
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "notifications/partials/row.html", {"n": notification})
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notification_mark_all_read(actor=request.user, now=clock.now())
+    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    return redirect("notifications:list")
