@@ -63,6 +63,8 @@ class Obligation(models.Model):
         ]
         indexes = [
             models.Index(fields=["partner", "status", "due_at"], name="obligation_queue"),
+            # The work queue: a clinician's cases, then their unsatisfied obligations.
+            models.Index(fields=["case", "status"], name="obligation_case_status"),
             models.Index(
                 fields=["status", "due_at"],
                 name="obligation_unsatisfied",

@@ -1,0 +1,52 @@
+"""`eapcase bench generate --cases N [--seed S] [--database-url URL]`: benchmark data in the
+benchmark's own database (var/bench.sqlite3 unless a URL is given), recreated each time."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from eapcase.perf import database
+
+
+class Command(BaseCommand):
+    help = "Benchmark data: `bench generate --cases N` (see docs/performance.md)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        gen = sub.add_parser("generate", help="recreate the benchmark database with N cases")
+        gen.add_argument("--cases", type=int, default=1_000_000)
+        gen.add_argument("--seed", type=int, default=7)
+        gen.add_argument(
+            "--database-url",
+            default=os.environ.get("BENCH_DATABASE_URL") or "",
+            help="the benchmark's database (default: sqlite var/bench.sqlite3); it is recreated",
+        )
+        gen.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "generate":
+            self.generate(options)
+
+    def generate(self, options: dict[str, Any]) -> None:
+        from eapcase.perf.generator import generate
+
+        url = options["database_url"] or database.default_url()
+        database.refuse_application_database(url)
+        database.manifest_clear(url)
+        database.recreate(url)
+        database.use(url)
+        call_command("migrate", verbosity=0, interactive=False)
+        self.stdout.write(f"generating {options['cases']:,} cases into {url}")
+        result = generate(
+            cases=options["cases"], seed=options["seed"], progress=not options["no_progress"]
+        )
+        data = result.as_json()
+        data["url"] = url
+        path = database.manifest_write(url, data)
+        rows = ", ".join(f"{name} {count:,}" for name, count in sorted(result.rows.items()))
+        self.stdout.write(f"done in {result.seconds:.0f} s: {rows}")
+        self.stdout.write(f"recorded in {path}")
