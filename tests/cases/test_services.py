@@ -1028,3 +1028,16 @@ def test_case_refer_refuses_a_closed_case() -> None:
         case_refer(actor=actor, case=case, provider=provider, now=MONDAY)
     assert raised.value.field == "case"
     assert db_state() == before
+
+
+def test_case_assign_moves_the_obligations_to_the_new_clinicians_queue() -> None:
+    from eapcase.cases.services import case_assign
+    from eapcase.compliance.models import Obligation
+
+    case = open_case()
+    first, second = clinician_of(case), clinician_of(case)
+    case_assign(actor=first, case=case, clinician=first, now=MONDAY)
+    callback_request(actor=first, case=case, now=MONDAY)
+    assert set(Obligation.objects.values_list("assigned_clinician", flat=True)) == {first.pk}
+    case_assign(actor=first, case=case, clinician=second, now=MONDAY)
+    assert set(Obligation.objects.values_list("assigned_clinician", flat=True)) == {second.pk}

@@ -30,6 +30,7 @@ from eapcase.cases.models import (
     Review,
     Session,
 )
+from eapcase.compliance.models import Obligation
 from eapcase.compliance.services import (
     CLOCK_SKEW,
     case_write_finish,
@@ -290,6 +291,8 @@ def case_assign(*, actor: Any, case: Case, clinician: Any, now: datetime) -> Cas
             raise ServiceError("is not a clinician who may manage this case", field="clinician")
         case.assigned_clinician = clinician
         case.save(update_fields=["assigned_clinician"])
+        # The work queues read the clinician from the obligations themselves.
+        Obligation.objects.filter(case=case).update(assigned_clinician=clinician)
         audit_record(
             actor=actor,
             action="case.assigned",

@@ -42,6 +42,14 @@ class Obligation(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="obligations")
     # Denormalised from the case so the queues filter without a join.
     partner = models.ForeignKey("organisations.Partner", on_delete=models.CASCADE)
+    assigned_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The case's clinician, kept in step by the services.",
+    )
     rule = models.CharField(max_length=40)
     trigger = models.CharField(max_length=60)
     opened_at = models.DateTimeField()
@@ -63,6 +71,9 @@ class Obligation(models.Model):
         ]
         indexes = [
             models.Index(fields=["partner", "status", "due_at"], name="obligation_queue"),
+            models.Index(
+                fields=["assigned_clinician", "status", "due_at"], name="obligation_my_queue"
+            ),
             # The work queue: a clinician's cases, then their unsatisfied obligations.
             models.Index(fields=["case", "status"], name="obligation_case_status"),
             models.Index(

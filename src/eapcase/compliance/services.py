@@ -116,6 +116,7 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         Obligation(
             case=case,
             partner_id=case.partner_id,
+            assigned_clinician_id=case.assigned_clinician_id,
             rule=o.rule,
             trigger=o.trigger,
             opened_at=o.opened_at,

@@ -339,7 +339,8 @@ class Builder:
             "id", "case", "received_at", "channel", "text", "resolved_at", "resolution",
             "event_id", "resolution_event_id"))  # fmt: skip
         self.obligations = sink.table(Obligation, (
-            "id", "case", "partner", "rule", "trigger", "opened_at", "due_at", "satisfied_at",
+            "id", "case", "partner", "assigned_clinician", "rule", "trigger", "opened_at",
+            "due_at", "satisfied_at",
             "satisfied_by", "status", "target", "attempts_made", "attempts_required", "reason",
             "revision", "position", "evaluated_at"))  # fmt: skip
         self.findings = sink.table(Finding, (
@@ -487,7 +488,7 @@ class Builder:
         evaluated = t(now)
         for i, o in enumerate(evaluation.obligations):
             self.obligations.append((
-                self.next_id("obligation"), case_id, partner_id, o.rule, o.trigger,
+                self.next_id("obligation"), case_id, partner_id, clinician_id, o.rule, o.trigger,
                 t(o.opened_at), t(o.due_at), t(o.satisfied_at), o.satisfied_by or "",
                 str(o.status), str(o.target or ""), o.attempts_made, o.attempts_required,
                 bridge.reason(o)[:500], o.revision, i, evaluated,

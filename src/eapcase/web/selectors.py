@@ -219,10 +219,13 @@ def work_queue(
     if scope == "team":
         cases = cases.filter(partner_id__in=leads)
         action = Action.ASSIGN
+        obligations = Obligation.objects.filter(partner_id__in=leads)
     else:
-        cases = cases.filter(assigned_clinician=user)
         action = Action.MANAGE
-    rows = _annotated(Obligation.objects.filter(case__in=cases, status__in=UNSATISFIED))
+        # The clinician is denormalised on the obligation (index obligation_my_queue), so the
+        # queue does not walk every case the clinician ever had.
+        obligations = Obligation.objects.filter(assigned_clinician=user)
+    rows = _annotated(obligations.filter(case__in=cases, status__in=UNSATISFIED))
     # The gate decides, row by row, from what the query already read (no further queries).
     everything = work_order([_item(ob, now) for ob in rows if may(user, ob.case, action)])
     families = Counter(i.family for i in everything)
