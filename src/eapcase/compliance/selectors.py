@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 
-from eapcase.accounts.access import cases_visible_to
+from eapcase.accounts.access import visible_cases_q
 from eapcase.compliance import bridge
 from eapcase.compliance.choices import UNSATISFIED
 from eapcase.compliance.models import Escalation, Obligation
@@ -21,7 +21,7 @@ ACKNOWLEDGED_PER_PAGE = 50
 
 
 def _escalations(user: Any) -> Any:
-    return Escalation.objects.filter(case__in=cases_visible_to(user)).select_related(
+    return Escalation.objects.filter(visible_cases_q(user, "case__")).select_related(
         "case", "case__partner", "case__assigned_clinician", "raised_by", "acknowledged_by"
     )
 
@@ -66,7 +66,7 @@ def overdue_list_by_partner(*, user: Any, now: datetime) -> list[PartnerOverdue]
 
     rows = (
         Obligation.objects.filter(
-            case__in=cases_visible_to(user), status__in=UNSATISFIED, due_at__lte=now
+            visible_cases_q(user, "case__"), status__in=UNSATISFIED, due_at__lte=now
         )
         .select_related("case", "case__partner", "case__assigned_clinician")
         .order_by("due_at", "case__reference", "position")

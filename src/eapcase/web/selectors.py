@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
+from eapcase.accounts.access import Action, may, standing_of, visible_cases_q
 from eapcase.accounts.choices import Role
 from eapcase.compliance.models import CaseEvent, Obligation
 from eapcase.outreach.models import ContactAttempt
@@ -215,9 +215,7 @@ def work_queue(
     can_team = bool(leads)
     if scope != "team" or not can_team:
         scope = "mine"
-    cases = cases_visible_to(user)
     if scope == "team":
-        cases = cases.filter(partner_id__in=leads)
         action = Action.ASSIGN
         obligations = Obligation.objects.filter(partner_id__in=leads)
     else:
@@ -225,7 +223,7 @@ def work_queue(
         # The clinician is denormalised on the obligation (index obligation_my_queue), so the
         # queue does not walk every case the clinician ever had.
         obligations = Obligation.objects.filter(assigned_clinician=user)
-    rows = _annotated(obligations.filter(case__in=cases, status__in=UNSATISFIED))
+    rows = _annotated(obligations.filter(visible_cases_q(user, "case__"), status__in=UNSATISFIED))
     # The gate decides, row by row, from what the query already read (no further queries).
     everything = work_order([_item(ob, now) for ob in rows if may(user, ob.case, action)])
     families = Counter(i.family for i in everything)
