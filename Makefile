@@ -20,12 +20,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Without EMAIL_HOST, `make run` writes outgoing mail to var/mail/ (one file per message)
+# instead of trying an SMTP server that a fresh machine does not have.
+run: export EMAIL_BACKEND ?= $(if $(EMAIL_HOST),django.core.mail.backends.smtp.EmailBackend,django.core.mail.backends.filebased.EmailBackend)
 run: install
 	$(EAPCASE) migrate --noinput
 	$(EAPCASE) demo --if-empty
 	$(EAPCASE) collectstatic --noinput --verbosity 0
 	$(EAPCASE) demo --logins
 	@echo "Serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both)"
+	@echo "Outgoing mail: $(if $(EMAIL_HOST),SMTP $(EMAIL_HOST),files in var/mail/)"
 	@$(EAPCASE) worker & worker=$$!; \
 	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	  trap 'exit 130' INT TERM; \

@@ -151,6 +151,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# With the file backend (what `make run` uses when no EMAIL_HOST is given) every message is a
+# file here: the local stand-in for the inboxes.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="eapcase@localhost")
 
 # The policy pack the application judges cases by; None means the built-in revision 1.
