@@ -14,7 +14,6 @@ from eapcase.cases.services import dissatisfaction_record
 from eapcase.compliance.models import Escalation
 from eapcase.compliance.services import escalation_acknowledge, escalation_raise
 from eapcase.notifications.models import Delivery, Notification
-from eapcase.outreach.models import OutboundMessage
 from eapcase.outreach.services import attempt_record, email_receive
 from tests.factories import audit_of, obligation, obligations_of, utc
 from tests.notifications.conftest import Inbox
@@ -57,9 +56,11 @@ def test_an_unanswered_email_is_escalated_once_by_the_sweep(
     assert list(
         Delivery.objects.filter(rule="CM-EMAIL-INFORM").values_list("key", "escalation")
     ) == [(f"{w.case.reference}/CM-EMAIL-INFORM/E1/escalation", escalation.pk)]
-    # The WPO inbox is mailed by escalation_raise itself (outreach.messages), once.
+    # escalation_raise claims the keyed delivery that mails the WPO inbox; the worker sent it.
+    notice = f"{w.case.reference}/WPO-ESCALATION/{escalation.event_id}/escalation"
     assert wpo_mails(smtp) == [f"{WPO_SUBJECT} [{w.case.reference}]"]
-    assert OutboundMessage.objects.filter(kind="escalation").count() == 1
+    assert [k for k in smtp.key_headers() if "WPO-ESCALATION" in k] == [notice]
+    assert Delivery.objects.get(key=notice).sent_at is not None
     assert ("escalation.raised", "", "Escalation") in [a[:3] for a in audit_of(w.case)]
 
 
@@ -92,9 +93,12 @@ def test_dissatisfaction_is_escalated_in_its_own_transaction_by_the_same_mechani
     assert recorded.escalation_id == escalation.pk
     assert (escalation.reason, escalation.raised_by_id) == ("dissatisfaction", w.clinician.pk)
     assert obligation(w.case, "CM-DISSATISFACTION", recorded.event_id).status == "met"
-    assert len(wpo_mails(smtp)) == 1
+    # The WPO notice is a keyed delivery, claimed in the same transaction, sent by the worker.
+    assert wpo_mails(smtp) == []
     with django_capture_on_commit_callbacks(execute=True):
         report, _ = run_worker(utc(2, 11, 5))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_worker(utc(2, 11, 6))
     assert (report.escalated, Escalation.objects.count(), len(wpo_mails(smtp))) == (0, 1, 1)
 
 
@@ -107,11 +111,14 @@ def test_an_unacknowledged_escalation_is_reminded_once(smtp: Inbox) -> None:
         actor=w.clinician, case=w.case, reason="other", summary="FYI.", now=utc(2, 10, 5)
     )
     escalation_acknowledge(actor=w.wpo, escalation=done, note="seen", now=utc(2, 11))
+    notices = [f"{w.case.reference}/WPO-ESCALATION/{e.event_id}/escalation" for e in (raised, done)]
     run_worker(utc(2, 13, 59))
-    assert smtp.key_headers() == []
+    assert sorted(smtp.key_headers()) == sorted(notices)  # the two escalations' own notices
     run_worker(utc(2, 14))  # 4 hours (the house default) unacknowledged
     run_worker(utc(2, 15))
     reminder = f"{w.case.reference}/WPO-ESCALATION/{raised.event_id}/escalation-reminder"
-    assert smtp.key_headers() == [reminder]
-    assert smtp.received[0][0] == ["escalations@wpo.example.test"]
-    assert list(Notification.objects.values_list("recipient", "key")) == [(w.wpo.pk, reminder)]
+    assert smtp.key_headers()[2:] == [reminder]
+    assert smtp.received[2][0] == ["escalations@wpo.example.test"]
+    assert list(
+        Notification.objects.filter(level="escalation-reminder").values_list("recipient", "key")
+    ) == [(w.wpo.pk, reminder)]

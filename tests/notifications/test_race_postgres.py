@@ -14,7 +14,6 @@ from django.db import connection
 from eapcase.compliance.models import Escalation
 from eapcase.notifications.models import Delivery
 from eapcase.notifications.worker import Worker
-from eapcase.outreach.models import OutboundMessage
 from eapcase.outreach.services import email_receive
 from tests.factories import utc
 from tests.notifications.conftest import Inbox
@@ -61,15 +60,17 @@ def test_two_workers_racing_raise_one_escalation_and_send_one_mail(smtp: Inbox) 
     run_worker(utc(3, 10, 2))  # a calm sweep after the race finds nothing left to do
     assert Escalation.objects.filter(reason="no_contact").count() == 1
     assert Delivery.objects.filter(rule="CM-EMAIL-INFORM").count() == 1
-    assert OutboundMessage.objects.filter(kind="escalation").count() == 1
+    escalation = Escalation.objects.get()
     wpo = [s for s in smtp.subjects() if s.startswith("Case escalated to WPO")]
     assert wpo == [f"Case escalated to WPO [{w.case.reference}]"]
-    # The deadline notices of the same email, claimed by whichever worker got there first.
+    # The WPO notice and the deadline notices of the same email, each sent once, claimed by
+    # whichever worker got there first.
     keys = smtp.key_headers()
     assert sorted(keys) == sorted(set(keys))
     assert sorted(keys) == [
         f"{w.case.reference}/CM-EMAIL-ACK/E1/deadline",
         f"{w.case.reference}/CM-EMAIL-ACTION/E1/deadline",
+        f"{w.case.reference}/WPO-ESCALATION/{escalation.event_id}/escalation",
     ]
 
 

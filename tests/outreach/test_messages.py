@@ -246,19 +246,21 @@ def test_access_line_of_the_participants_country_else_the_partners() -> None:
 # --- escalation to WPO -------------------------------------------------------------------------
 
 
-def test_escalation_notifies_wpo_with_the_case_reference_only(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_escalation_notifies_wpo_with_the_case_reference_only(smtp: Inbox) -> None:
+    from eapcase.notifications.services import delivery_send
+
     OperatorFactory(escalation_email="escalations@wpo.example.test")
     case = _case()
-    with django_capture_on_commit_callbacks(execute=True):
-        escalation_raise(
-            actor=clinician_of(case), case=case, reason="risk", summary=CLINICAL, now=MONDAY
-        )
+    escalation = escalation_raise(
+        actor=clinician_of(case), case=case, reason="risk", summary=CLINICAL, now=MONDAY
+    )
+    delivery = escalation.deliveries.get()  # claimed in the escalating transaction
+    assert delivery_send(delivery_id=delivery.pk, now=MONDAY) is True
     [(recipients, message)] = smtp.received
     body = _body(message)
     assert recipients == ["escalations@wpo.example.test"]
     assert message["Subject"] == f"Case escalated to WPO [{case.reference}]"
+    assert message["X-Eapcase-Key"] == f"{case.reference}/WPO-ESCALATION/E1/escalation"
     assert case.reference in body
     assert CLINICAL not in body
     assert case.participant.full_name not in body
@@ -266,25 +268,17 @@ def test_escalation_notifies_wpo_with_the_case_reference_only(
     assert "risk" not in body.lower()
 
 
-def test_escalation_without_an_operator_is_recorded_as_not_sent(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_escalation_without_an_operator_sends_no_mail(smtp: Inbox) -> None:
     case = _case()
-    with django_capture_on_commit_callbacks(execute=True):
-        escalation_raise(
-            actor=user_with_role(Role.WPO_CLINICIAN),
-            case=case,
-            reason="other",
-            summary="FYI",
-            now=utc(2, 10),
-        )
-    row = OutboundMessage.objects.get()
-    assert (row.kind, row.to, row.error, row.sent_at) == (
-        "escalation",
-        "",
-        "no WPO escalation address is configured",
-        None,
+    escalation = escalation_raise(
+        actor=user_with_role(Role.WPO_CLINICIAN),
+        case=case,
+        reason="other",
+        summary="FYI",
+        now=utc(2, 10),
     )
+    delivery = escalation.deliveries.get()
+    assert (delivery.recipients, delivery.sent_at) == ([], utc(2, 10))
     assert smtp.received == []
 
 

@@ -305,9 +305,10 @@ def escalation_raise(
                 data={"reason": reason, "events": [event.event_id]},
             )
         if not historical:
-            from eapcase.outreach.messages import escalation_queue
+            from eapcase.notifications.services import escalation_notify
 
-            escalation_queue(escalation=escalation, now=now)  # WPO is told once this commits
+            # A keyed delivery, sent by the worker once this commits (exactly once).
+            escalation_notify(escalation=escalation, now=now)
     return escalation
 
 

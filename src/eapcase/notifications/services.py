@@ -187,3 +187,42 @@ def notification_mark_all_read(*, actor: Any, now: datetime) -> int:
     return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
         read_at=now
     )
+
+
+def escalation_notify(*, escalation: Any, now: datetime) -> Delivery | None:
+    """Tell WPO that a case was escalated, whoever raised it (a clinician, a dissatisfaction,
+    the sweep's automatic CM-EMAIL-INFORM escalation): one keyed delivery per escalation, so
+    it is mailed exactly once, retried if a worker dies, and carries its key in the headers.
+    The message names the case only, no clinical detail. Runs in the escalating transaction."""
+    from django.template.loader import render_to_string
+
+    from eapcase.accounts.choices import Role
+    from eapcase.accounts.models import User
+    from eapcase.notifications.choices import ESCALATION_RULE, Level
+    from eapcase.organisations.models import Operator
+    from eapcase.outreach.messages import subject_tag
+
+    case = escalation.case
+    operator = Operator.objects.order_by("pk").first()
+    inbox = [operator.escalation_email] if operator and operator.escalation_email else []
+    wpo = User.objects.filter(
+        is_active=True, memberships__active=True, memberships__role=Role.WPO_CLINICIAN
+    ).distinct()
+    message = Message(
+        subject=f"Case escalated to WPO {subject_tag(case.reference)}",
+        body=render_to_string("outreach/email/escalation.txt", {"reference": case.reference}),
+        text=f"Case {case.reference} was escalated to WPO.",
+        users=list(wpo),
+        emails=inbox,
+    )
+    return delivery_claim(
+        case=case,
+        rule=ESCALATION_RULE,
+        trigger=escalation.event_id,
+        level=Level.ESCALATION,
+        due_at=now,
+        urgent=True,
+        message=message,
+        now=now,
+        escalation=escalation,
+    )

@@ -2,14 +2,15 @@
 policy says WPO must be informed the system informs WPO itself.
 
 One sweep, at `now`:
-1. Re-judges the cases whose stored obligations predate the end of an email's 24-hour window
-   (CM-EMAIL-INFORM opens by the passing of time, not by an event, so no write refreshed it).
+1. Re-judges the cases whose verdict time alone has changed (`Case.reevaluate_at`, from the
+   engine's `next_change_at`): deadlines fall overdue, and CM-EMAIL-INFORM opens when an
+   email's 24 hours run out although no write touched the case.
 2. Raises the escalation to WPO (reason `no_contact`) for every unsatisfied CM-EMAIL-INFORM
    obligation, through `compliance.services.escalation_raise`, exactly once (its key is
    claimed in the same transaction); the engine then finds CM-EMAIL-INFORM met.
-   `escalation_raise` itself has the WPO inbox mailed (`outreach.messages.escalation_queue`,
-   once the transaction commits), as it does for every escalation a clinician raises or a
-   recorded dissatisfaction raises: one mechanism, no second mail from here.
+   `escalation_raise` itself claims the keyed delivery that mails the WPO inbox
+   (`services.escalation_notify`), as it does for every escalation a clinician raises or a
+   recorded dissatisfaction raises: one mechanism, one mail per escalation.
 3. Reminds WPO (inbox and WPO clinicians in the app) of escalations left unacknowledged.
 4. Reminds the clinician when the house share of an obligation's allowance has passed, and
    tells the Partner's clinical lead at the deadline (or the house target, for work the policy

@@ -25,14 +25,13 @@ from django.template.loader import render_to_string
 
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
-from eapcase.organisations.models import AccessLine, Operator
+from eapcase.organisations.models import AccessLine
 from eapcase.outreach.models import OutboundMessage
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from eapcase.cases.models import Case
-    from eapcase.compliance.models import Escalation
     from eapcase.outreach.models import ContactAttempt, Email
 
 logger = logging.getLogger(__name__)
@@ -228,22 +227,4 @@ def detailed_message_queue(
             "access_line_text": _access_line_text(case, line),
         },
         event_id=attempt.event_id,
-    )
-
-
-def escalation_queue(*, escalation: Escalation, now: datetime) -> OutboundMessage:
-    """Tell WPO's escalation inbox that a case was escalated: the case reference only."""
-    case = escalation.case
-    operator = Operator.objects.order_by("pk").first()
-    to = operator.escalation_email if operator is not None else ""
-    return _queue(
-        case=case,
-        kind=Kind.ESCALATION,
-        to=to,
-        subject=f"Case escalated to WPO {subject_tag(case.reference)}",
-        now=now,
-        template="escalation",
-        context={"reference": case.reference},
-        event_id=escalation.event_id,
-        error="" if to else "no WPO escalation address is configured",
     )
