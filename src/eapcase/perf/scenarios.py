@@ -225,7 +225,7 @@ def _work_queue_floor(s: Subjects) -> Callable[[], list[tuple[Any, ...]]]:
           JOIN cases_case c ON c.id = o.case_id
           JOIN organisations_partner p ON p.id = c.partner_id
           JOIN cases_participant pa ON pa.id = c.participant_id
-         WHERE c.assigned_clinician_id = %s AND o.status IN ('open', 'overdue')
+         WHERE o.assigned_clinician_id = %s AND o.status IN ('open', 'overdue')
          ORDER BY o.due_at, o.opened_at
     """  # noqa: S608 (a constant chosen by the vendor)
     return _raw(sql, [s.clinician.pk])
