@@ -3,20 +3,27 @@ summary, what closing would breach, the access line and the scoped, searchable l
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from eapcase.accounts.choices import Role
 from eapcase.cases import selectors
+from eapcase.cases.models import Case
 from eapcase.cases.services import (
+    case_close,
     note_add,
     participant_preferences_update,
     review_complete,
     risk_set,
     session_record,
 )
+from eapcase.compliance import bridge
 from eapcase.outreach.services import attempt_record, callback_request, outreach_close
 from tests.factories import (
     MONDAY,
@@ -221,6 +228,110 @@ def test_case_page_runs_a_fixed_number_of_queries(django_assert_num_queries: Any
     callback_request(actor=actor, case=case, now=utc(2, 9, 45))
     with django_assert_num_queries(16):
         selectors.case_page_get(case=case, now=utc(2, 12))
+
+
+# --- the engine's state kept on the case row ------------------------------------------------------
+
+
+def test_stored_state_matches_a_fresh_engine_evaluation_after_several_writes() -> None:
+    case = open_case(case_type="minor", benefit_sessions=6)
+    actor = clinician_of(case)
+    participant_preferences_update(
+        actor=actor,
+        participant=case.participant,
+        changes={"voicemail_ok": False},
+        source="participant",
+        now=utc(2, 9, 30),
+    )
+    risk_set(actor=actor, case=case, level="medium", now=utc(2, 9, 35))
+    callback_request(actor=actor, case=case, now=utc(2, 9, 40))
+    attempt(case, actor, utc(2, 10), message="none")
+    session_record(actor=actor, case=case, now=utc(2, 11))
+    case.refresh_from_db()
+    fresh = bridge.evaluate_case(case, selectors.case_events(case), utc(2, 11))
+    assert case.engine_state == bridge.engine_state_json(fresh)
+    stored = bridge.stored_evaluation(case.engine_state)
+    assert stored == bridge.stored_from_evaluation(fresh)
+    assert stored is not None
+    state = stored.state
+    assert (state.sessions_held, state.sessions_authorised, state.review_pending) == (1, 1, True)
+    assert (str(state.risk), state.closed_at) == ("medium", None)
+    assert state.participant.voicemail_ok is False
+    assert [(p.id, p.purpose, str(p.target), p.attempts_made) for p in state.open_outreach] == [
+        ("E3", "callback", "participant", 1)
+    ]
+
+
+def test_stored_state_of_a_closed_case_round_trips_through_json() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    callback_request(actor=actor, case=case, now=utc(2, 9, 40))
+    case_close(actor=actor, case=case, reason="Moved away", now=utc(2, 10), confirm="Gone")
+    case.refresh_from_db()
+    fresh = bridge.evaluate_case(case, selectors.case_events(case), utc(2, 10))
+    assert fresh.state.closed_at == utc(2, 10)
+    assert bridge.state_from_json(bridge.state_to_json(fresh.state)) == fresh.state
+    assert bridge.stored_evaluation(case.engine_state) == bridge.stored_from_evaluation(fresh)
+
+
+def test_case_page_reads_the_stored_state_without_running_the_engine(monkeypatch: Any) -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    risk_set(actor=actor, case=case, level="high", now=utc(2, 9, 40))
+    session_record(actor=actor, case=case, now=utc(2, 10))
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the case page ran the engine")
+
+    monkeypatch.setattr(bridge, "evaluate_case", refuse)
+    monkeypatch.setattr(selectors, "evaluate", refuse)
+    page = selectors.case_page_get(case=case, now=utc(2, 12))
+    assert (page.risk, page.ledger.held, page.evaluation.in_scope) == ("high", 1, True)
+
+
+def test_case_page_asks_the_engine_when_the_case_holds_no_state() -> None:
+    case = open_case()
+    risk_set(actor=clinician_of(case), case=case, level="high", now=utc(2, 9, 40))
+    Case.objects.filter(pk=case.pk).update(engine_state={})
+    page = selectors.case_page_get(case=case, now=utc(2, 12))
+    assert page.risk == "high"
+
+
+def test_the_data_migration_fills_the_state_a_refresh_stores() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40))
+    callback_request(actor=actor, case=case, now=utc(2, 9, 45))
+    case.refresh_from_db()
+    expected = case.engine_state
+    Case.objects.filter(pk=case.pk).update(engine_state={})
+    migration = importlib.import_module("eapcase.cases.migrations.0005_case_engine_state_fill")
+    state = MigrationExecutor(connection).loader.project_state(
+        ("cases", "0005_case_engine_state_fill")
+    )
+    migration.fill(state.apps, SimpleNamespace(connection=connection))
+    assert Case.objects.get(pk=case.pk).engine_state == expected
+
+
+# --- the timeline --------------------------------------------------------------------------------
+
+
+def test_timeline_shows_the_latest_events_unless_asked_for_all() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    for minute in range(6):
+        attempt(case, actor, utc(2, 9, minute), confirm="Trying again")
+    for minute in range(54):
+        note_add(actor=actor, case=case, summary="Note", next_step="Call", now=utc(2, 10, minute))
+    page = selectors.case_page_get(case=case, now=utc(2, 12))
+    assert len(page.events) == 60
+    assert [t.event.event_id for t in page.timeline] == [f"E{n}" for n in range(60, 10, -1)]
+    assert page.timeline_truncated is True
+    # The last five attempts to contact the participant, though older than the timeline shown.
+    assert [t.event.event_id for t in page.recent_contacts] == ["E6", "E5", "E4", "E3", "E2"]
+    whole = selectors.case_page_get(case=case, now=utc(2, 12), timeline_limit=None)
+    assert [t.event.event_id for t in whole.timeline] == [f"E{n}" for n in range(60, 0, -1)]
+    assert whole.timeline_truncated is False
 
 
 def test_case_list_is_scoped_searched_and_filtered() -> None:

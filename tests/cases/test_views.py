@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from eapcase.accounts.choices import Role
+from eapcase.cases import selectors
 from eapcase.cases.forms import message_choices
 from eapcase.cases.models import Case, Dissatisfaction, Note, ParticipantQuery, Review, Session
 from eapcase.cases.services import (
@@ -27,6 +28,7 @@ from eapcase.cases.services import (
     risk_set,
     session_record,
 )
+from eapcase.compliance import bridge
 from eapcase.compliance.models import Escalation, Override
 from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
 from eapcase.outreach.services import (
@@ -296,9 +298,9 @@ def _grow(world: World, events: int) -> None:
 def test_case_page_query_count_does_not_grow_with_the_history(
     partner_client: Any, world: World
 ) -> None:
-    def count() -> int:
+    def count(query: str = "") -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert partner_client.get(world.url("detail")).status_code == 200
+            assert partner_client.get(world.url("detail") + query).status_code == 200
         return len(queries)
 
     other = World()
@@ -309,6 +311,53 @@ def test_case_page_query_count_does_not_grow_with_the_history(
     partner_client.force_login(other.clinician)
     _grow(other, 60)
     assert count() == small
+    assert count("?timeline=all") == small
+
+
+def test_case_page_shows_the_latest_50_events_and_links_to_the_whole_history(
+    partner_client: Any, world: World
+) -> None:
+    _grow(world, 60)
+    body = partner_client.get(world.url("detail")).content.decode()
+    assert body.count('<tr id="event-') == 50
+    assert "the latest 50 of 60 events" in body
+    assert '<a href="?timeline=all#timeline-title">Show the whole history (60 events)</a>' in body
+    whole = partner_client.get(world.url("detail") + "?timeline=all").content.decode()
+    assert whole.count('<tr id="event-') == 60
+    assert "Show the whole history" not in whole
+
+
+def test_case_page_of_a_short_history_shows_all_of_it_without_the_link(
+    partner_client: Any, world: World
+) -> None:
+    _grow(world, 3)
+    body = partner_client.get(world.url("detail")).content.decode()
+    assert body.count('<tr id="event-') == 3
+    assert "Show the whole history" not in body
+
+
+def test_case_page_runs_no_engine_and_the_close_form_still_lists_what_closing_breaches(
+    partner_client: Any, world: World, monkeypatch: Any
+) -> None:
+    callback_request(actor=world.clinician, case=world.case, now=utc(2, 9, 40))
+    query_record(actor=world.clinician, case=world.case, text="When?", now=utc(2, 9, 50))
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the case page ran the engine")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bridge, "evaluate_case", refuse)
+        patch.setattr(selectors, "evaluate", refuse)
+        body = partner_client.get(world.url("detail")).content.decode()
+    # Without JavaScript the close form is its own page, linked from the case page.
+    assert f'href="{world.url("close")}"' in body
+    assert "What closing now would breach" not in body
+    page = partner_client.get(world.url("close"))
+    assert [(b["rule"], b["trigger"]) for b in page.context["breaches"]] == [
+        ("CM-OUTREACH", "E1"),
+        ("CM-QUERY", "E2"),
+    ]
+    assert "What closing now would breach" in page.content.decode()
 
 
 def test_handover_page_shows_state_next_step_deadlines_contacts_and_risk(

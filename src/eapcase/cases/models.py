@@ -132,6 +132,9 @@ class Case(models.Model):
     # hours running out): the worker refreshes the case then, so no obligation waits for an
     # unrelated write to appear.
     reevaluate_at = models.DateTimeField(null=True, blank=True)
+    # The engine's derived state at the last refresh (compliance.bridge.engine_state_json):
+    # the case page reads it instead of replaying the history.
+    engine_state = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

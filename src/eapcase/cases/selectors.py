@@ -1,8 +1,10 @@
 """Reads for the case pages, always starting from the access predicate.
 
-The case page's state comes from the engine (`compliance.bridge.evaluate_case`) over the
-case's own events; obligations and findings are the rows the engine stored. Every function
-here runs a fixed number of queries whatever the size of the case."""
+The case page's state is what the engine derived at the case's last refresh
+(`Case.engine_state`, written by `compliance.services.compliance_refresh`); obligations and
+findings are the rows the engine stored. A plain view never replays the history: only the
+close form asks the engine what closing would breach. Every function here runs a fixed number
+of queries whatever the size of the case."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ from eapcase.policy.types import Obligation as EngineObligation
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
 
 PAGE_SIZE = 25
+#: Timeline entries the case page shows unless asked for the whole history.
+TIMELINE_LIMIT = 50
 
 #: Short names of the rules, for headings and tables (the rule ids stay next to them).
 RULE_LABELS = {
@@ -215,7 +219,7 @@ class CasePage:
     case: Case
     now: datetime
     events: list[CaseEvent]
-    evaluation: Evaluation
+    evaluation: bridge.StoredEvaluation
     ledger: Ledger
     obligations: list[ObligationLine]
     settled: list[ObligationLine]
@@ -230,6 +234,7 @@ class CasePage:
     open_emails: list[Email]
     open_provider_contacts: list[ProviderContact]
     open_uploads: list[CaseNotesUpload]
+    recent_contacts: list[TimelineEntry] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -245,14 +250,9 @@ class CasePage:
         return consent_badges(self.prefs)
 
     @property
-    def recent_contacts(self) -> list[TimelineEntry]:
-        """The last five attempts to contact the participant, newest first."""
-        return [
-            t
-            for t in self.timeline
-            if t.event.type == "contact_attempt"
-            and t.event.fields.get("target", "participant") == "participant"
-        ][:5]
+    def timeline_truncated(self) -> bool:
+        """Whether the timeline shows only the latest events of a longer history."""
+        return len(self.timeline) < len(self.events)
 
     @property
     def deadlines(self) -> list[ObligationLine]:
@@ -357,10 +357,26 @@ def procedure_for(case: Case, now: datetime) -> ClientProcedure | None:
     )
 
 
-def case_page_get(*, case: Case, now: datetime) -> CasePage:
-    """Everything the case page and the handover page show, in a fixed number of queries."""
+def case_stored_evaluation(
+    case: Case, events: list[CaseEvent], now: datetime
+) -> bridge.StoredEvaluation:
+    """The engine's derived state as the last refresh stored it on the case row (read afresh:
+    the instance may predate the last write). A case never refreshed (no stored state) is
+    asked of the engine instead."""
+    data = Case.objects.filter(pk=case.pk).values_list("engine_state", flat=True).first()
+    stored = bridge.stored_evaluation(data)
+    if stored is None:
+        stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
+    return stored
+
+
+def case_page_get(
+    *, case: Case, now: datetime, timeline_limit: int | None = TIMELINE_LIMIT
+) -> CasePage:
+    """Everything the case page and the handover page show, in a fixed number of queries.
+    The timeline holds the latest `timeline_limit` events (None: all of them), newest first."""
     events = case_events(case)
-    evaluation = case_evaluate(case, events, now)
+    evaluation = case_stored_evaluation(case, events, now)
     state = evaluation.state
     ledger = Ledger(case.benefit_sessions, state.sessions_authorised, state.sessions_held)
 
@@ -416,30 +432,41 @@ def case_page_get(*, case: Case, now: datetime) -> CasePage:
         u.username: (u.get_full_name() or u.username)
         for u in User.objects.filter(username__in=usernames)
     }
-    session_number = 0
-    entries: list[TimelineEntry] = []
-    for event in events:
-        if event.type == "session_held":
-            session_number += 1
-        summary, next_step = _describe(event, rows, session_number)
-        entries.append(
-            TimelineEntry(
-                event=event,
-                who=names.get(event.by, event.by) if event.by else "",
-                what=EVENT_LABELS.get(event.type, event.type),
-                summary=summary,
-                next_step=next_step,
-                findings=by_event.get(event.event_id, []),
-                overrides=overrides_by_event.get(event.event_id, []),
-            )
-        )
-    entries.reverse()
-
     attempts = [
         e
         for e in events
         if e.type == "contact_attempt" and e.fields.get("target", "participant") == "participant"
     ]
+    # Only the events shown are described: the latest ones, and the last five attempts to
+    # contact the participant (the handover page's list), wherever they fall.
+    first_shown = 0 if timeline_limit is None else max(len(events) - timeline_limit, 0)
+    recent_ids = {id(e) for e in attempts[-5:]}
+    session_number = 0
+    entries: list[TimelineEntry] = []
+    recent: list[TimelineEntry] = []
+    for index, event in enumerate(events):
+        if event.type == "session_held":
+            session_number += 1
+        shown = index >= first_shown
+        if not shown and id(event) not in recent_ids:
+            continue
+        summary, next_step = _describe(event, rows, session_number)
+        entry = TimelineEntry(
+            event=event,
+            who=names.get(event.by, event.by) if event.by else "",
+            what=EVENT_LABELS.get(event.type, event.type),
+            summary=summary,
+            next_step=next_step,
+            findings=by_event.get(event.event_id, []),
+            overrides=overrides_by_event.get(event.event_id, []),
+        )
+        if shown:
+            entries.append(entry)
+        if id(event) in recent_ids:
+            recent.append(entry)
+    entries.reverse()
+    recent.reverse()
+
     reached = [e for e in attempts if e.fields.get("outcome") == "reached"]
     last_contact = reached[-1] if reached else None
     since = (last_contact.at, last_contact.seq) if last_contact is not None else None
@@ -464,6 +491,7 @@ def case_page_get(*, case: Case, now: datetime) -> CasePage:
         open_emails=[e for e in emails if e.acknowledged_at is None or e.actioned_at is None],
         open_provider_contacts=[c for c in contacts if c.responded_at is None],
         open_uploads=[u for u in uploads if u.reviewed_at is None],
+        recent_contacts=recent,
         names=names,
     )
 

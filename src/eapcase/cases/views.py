@@ -118,8 +118,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     case = _case(request, ref, Action.VIEW)
     now = clock.now()
+    # The latest events unless the whole history is asked for (`?timeline=all`).
+    whole = request.GET.get("timeline") == "all"
     with _local_time(case):
-        page = selectors.case_page_get(case=case, now=now)
+        page = selectors.case_page_get(
+            case=case, now=now, timeline_limit=None if whole else selectors.TIMELINE_LIMIT
+        )
         return render(
             request,
             "cases/detail.html",

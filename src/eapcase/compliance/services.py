@@ -136,8 +136,14 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
     )
     from eapcase.cases.models import Case
 
-    Case.objects.filter(pk=case.pk).update(reevaluate_at=evaluation.next_change_at)
+    # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
+    # row, so that pages show it without replaying the history.
+    engine_state = bridge.engine_state_json(evaluation)
+    Case.objects.filter(pk=case.pk).update(
+        reevaluate_at=evaluation.next_change_at, engine_state=engine_state
+    )
     case.reevaluate_at = evaluation.next_change_at
+    case.engine_state = engine_state
     Finding.objects.bulk_create(
         Finding(
             case=case,

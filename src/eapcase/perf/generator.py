@@ -309,12 +309,15 @@ class Builder:
             "email_consent", "created_at"))  # fmt: skip
         # When the engine's verdict next changes by time alone (if the schema has it).
         self.reevaluate = any(f.name == "reevaluate_at" for f in Case._meta.get_fields())
+        # The engine's derived state the case page reads (if the schema has it).
+        self.engine_state = any(f.name == "engine_state" for f in Case._meta.get_fields())
         self.cases = sink.table(Case, (
             "id", "reference", "participant", "client", "partner", "provider",
             "assigned_clinician", "referral", "case_type", "status", "risk_level",
             "benefit_sessions", "presenting_issue", "opened_at", "closed_at", "closure_reason",
             "opening_preferences", "event_seq", "next_step", "last_summary",
-            *(("reevaluate_at",) if self.reevaluate else ())))  # fmt: skip
+            *(("reevaluate_at",) if self.reevaluate else ()),
+            *(("engine_state",) if self.engine_state else ())))  # fmt: skip
         self.events = sink.table(CaseEvent, (
             "id", "case", "seq", "event_id", "type", "at", "by", "fields",
             "recorded_at"))  # fmt: skip
@@ -404,7 +407,11 @@ class Builder:
         state = evaluation.state
         closed_at = state.closed_at
         last_note = next((e for e in reversed(story.events) if e.type == "note"), None)
-        extra = (t(getattr(evaluation, "next_change_at", None)),) if self.reevaluate else ()
+        extra: tuple[Any, ...] = (
+            (t(getattr(evaluation, "next_change_at", None)),) if self.reevaluate else ()
+        )
+        if self.engine_state:
+            extra += (json.dumps(bridge.engine_state_json(evaluation)),)
         self.cases.append((
             case_id, reference, participant_id, client_id, partner_id, provider_id,
             clinician_id, story.referral, story.case_type,
