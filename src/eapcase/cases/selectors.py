@@ -27,7 +27,7 @@ from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.policy import events as policy_events
 from eapcase.policy.engine import evaluate
-from eapcase.policy.explain import format_instant
+from eapcase.policy.explain import RULE_TITLES, format_instant
 from eapcase.policy.types import Evaluation, OutreachProgress, ParticipantPrefs
 from eapcase.policy.types import Obligation as EngineObligation
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
@@ -36,30 +36,8 @@ PAGE_SIZE = 25
 #: Timeline entries the case page shows unless asked for the whole history.
 TIMELINE_LIMIT = 50
 
-#: Short names of the rules, for headings and tables (the rule ids stay next to them).
-RULE_LABELS = {
-    "CM-CALLBACK": "Clinical call back",
-    "CM-EMAIL-ACK": "Acknowledge email",
-    "CM-EMAIL-ACTION": "Action email",
-    "CM-EMAIL-INFORM": "Inform WPO of no contact",
-    "CM-DISSATISFACTION": "Escalate dissatisfaction",
-    "CM-REVIEW": "First-session review",
-    "CM-PROVIDER-RESPONSE": "Answer the provider",
-    "CM-NOTES-UPLOAD": "Completed case notes",
-    "CM-NOTES-REVIEW": "Review case notes",
-    "CM-QUERY": "Resolve the query",
-    "CM-CHECKIN": "Clinical check-in",
-    "CM-OUTREACH": "Outreach attempts",
-    "CM-DOCUMENTATION": "Documentation",
-    "CM-MESSAGE-CONSENT": "Message consent",
-    "CM-MESSAGE-DETAIL": "Detailed message",
-    "CM-OUTREACH-PHONE": "Outreach by phone",
-    "CM-OUTREACH-EXCESS": "Attempts in excess",
-    "CM-CHECKIN-SINGLE": "Single check-in attempt",
-    "CM-CHECKIN-CHANNEL": "Check-in channel",
-    "CM-REVIEW-DECISION": "Review decision",
-    "CM-SESSION-UNAUTHORISED": "Unauthorised session",
-}
+#: Short names of the rules, for headings and tables: the engine's own (policy.explain).
+RULE_LABELS = RULE_TITLES
 
 #: What each event type is, in words.
 EVENT_LABELS = {
