@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 
 from eapcase.accounts.access import visible_cases_q
 from eapcase.compliance import bridge
@@ -56,31 +58,79 @@ class OverdueItem:
 @dataclass(frozen=True)
 class PartnerOverdue:
     partner: Any
-    items: list[OverdueItem]
+    items: list[OverdueItem]  # the most late first, at most OVERDUE_PER_PARTNER
+    total: int = 0  # all of the Partner's overdue work
 
 
-def overdue_list_by_partner(*, user: Any, now: datetime) -> list[PartnerOverdue]:
-    """Every Partner's overdue work (unsatisfied obligations whose deadline has passed), most
-    late first, grouped by Partner in name order. Two queries whatever the size."""
+#: Overdue rows shown per Partner on the escalations page; the rest is one link away, paged.
+OVERDUE_PER_PARTNER = 25
+OVERDUE_PAGE_SIZE = 100
+
+
+def _overdue(user: Any, now: datetime) -> Any:
+    return Obligation.objects.filter(
+        visible_cases_q(user, "case__"), status__in=UNSATISFIED, due_at__lte=now
+    )
+
+
+def _overdue_item(ob: Obligation) -> OverdueItem:
+    return OverdueItem(obligation=ob, case=ob.case, title=RULE_TITLES.get(ob.rule, ob.rule))
+
+
+def overdue_list_by_partner(
+    *, user: Any, now: datetime, per_partner: int = OVERDUE_PER_PARTNER
+) -> list[PartnerOverdue]:
+    """Every Partner's overdue work (unsatisfied obligations whose deadline has passed): the
+    count, and the `per_partner` most late rows, grouped by Partner in name order. Three
+    queries whatever the size (a window function picks each Partner's most late rows)."""
     from eapcase.organisations.models import Partner
 
-    rows = (
-        Obligation.objects.filter(
-            visible_cases_q(user, "case__"), status__in=UNSATISFIED, due_at__lte=now
+    ranked = _overdue(user, now).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("partner_id")],
+            order_by=[F("due_at").asc(), F("case__reference").asc(), F("position").asc()],
         )
+    )
+    rows = (
+        ranked.filter(rank__lte=per_partner)
         .select_related("case", "case__partner", "case__assigned_clinician")
         .order_by("due_at", "case__reference", "position")
     )
     grouped: dict[int, list[OverdueItem]] = {}
     for ob in rows:
-        grouped.setdefault(ob.case.partner_id, []).append(
-            OverdueItem(obligation=ob, case=ob.case, title=RULE_TITLES.get(ob.rule, ob.rule))
-        )
-    partners = Partner.objects.filter(active=True) | Partner.objects.filter(pk__in=list(grouped))
+        grouped.setdefault(ob.partner_id, []).append(_overdue_item(ob))
+    totals = dict(
+        _overdue(user, now)
+        .values("partner_id")
+        .annotate(n=Count("id"))
+        .values_list("partner_id", "n")
+    )
+    partners = Partner.objects.filter(active=True) | Partner.objects.filter(pk__in=list(totals))
     return [
-        PartnerOverdue(partner=p, items=grouped.get(p.pk, []))
+        PartnerOverdue(partner=p, items=grouped.get(p.pk, []), total=totals.get(p.pk, 0))
         for p in partners.distinct().order_by("name")
     ]
+
+
+def overdue_page_for_partner(*, user: Any, now: datetime, partner_code: str, page: Any) -> Any:
+    """One Partner's overdue work, most late first, a page of OVERDUE_PAGE_SIZE rows; NotFound
+    for a Partner the user sees nothing of."""
+    from eapcase.organisations.models import Partner
+
+    partner = Partner.objects.filter(code=partner_code).first()
+    if partner is None:
+        raise NotFound("No such Partner.", field="partner")
+    rows = (
+        _overdue(user, now)
+        .filter(partner=partner)
+        .select_related("case", "case__partner", "case__assigned_clinician")
+        .order_by("due_at", "case__reference", "position")
+    )
+    found = Paginator(rows, OVERDUE_PAGE_SIZE).get_page(page)
+    found.object_list = [_overdue_item(ob) for ob in found.object_list]
+    found.partner = partner  # type: ignore[attr-defined]
+    return found
 
 
 def policy_revision_overdue(*, now: datetime) -> PolicyPack | None:

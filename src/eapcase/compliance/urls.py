@@ -8,4 +8,5 @@ app_name = "compliance"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.escalations, name="escalations"),
     path("<int:pk>/acknowledge/", views.escalation_acknowledge, name="acknowledge"),
+    path("overdue/<slug:partner>/", views.overdue_partner, name="overdue_partner"),
 ]

@@ -53,6 +53,22 @@ def escalations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def overdue_partner(request: HttpRequest, partner: str) -> HttpResponse:
+    """All of one Partner's overdue work, most late first, paged."""
+    if not standing_of(request.user).is_wpo:
+        raise DjangoPermissionDenied("This list is for WPO.")
+    now = clock.now()
+    try:
+        page = selectors.overdue_page_for_partner(
+            user=request.user, now=now, partner_code=partner, page=request.GET.get("page") or 1
+        )
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    return render(request, "compliance/overdue_partner.html", {"page": page, "now": now})
+
+
+@login_required
 @require_POST
 def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     now = clock.now()
