@@ -24,6 +24,7 @@ from eapcase.cases.services import (
     session_record,
 )
 from eapcase.compliance import bridge
+from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.services import attempt_record, callback_request, outreach_close
 from tests.factories import (
     MONDAY,
@@ -206,8 +207,8 @@ def test_access_line_for_the_participants_country_else_the_partners() -> None:
     AccessLineFactory(client=client, country="IE", number="1800 222")
     irish = open_case(participant=ParticipantFactory(client=client, country="IE"))
     french = open_case(participant=ParticipantFactory(client=client, country="FR"))
-    assert selectors.access_line_for(irish).number == "1800 222"  # type: ignore[union-attr]
-    assert selectors.access_line_for(french).number == "0800 111"  # type: ignore[union-attr]
+    assert access_line_for(irish).number == "1800 222"  # type: ignore[union-attr]
+    assert access_line_for(french).number == "0800 111"  # type: ignore[union-attr]
 
 
 def test_procedure_in_force_is_the_latest_effective_version() -> None:

@@ -24,6 +24,7 @@ from eapcase.compliance import bridge
 from eapcase.compliance.choices import UNSATISFIED, ObligationStatus
 from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation, Override
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
+from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.policy import events as policy_events
 from eapcase.policy.engine import evaluate
@@ -308,19 +309,6 @@ def closing_would_breach(
         for o in after.obligations
         if str(o.status) == "breached" and (o.rule, o.trigger) not in breached
     ]
-
-
-def access_line_for(case: Case) -> AccessLine | None:
-    """The client organisation's access line for the participant's country, else for the
-    Partner's country."""
-    if case.client_id is None:
-        return None
-    countries = [c for c in (case.participant.country, case.partner.country) if c]
-    lines = sorted(
-        AccessLine.objects.filter(client_id=case.client_id, country__in=countries),
-        key=lambda line: (countries.index(line.country), line.language != "en", line.pk),
-    )
-    return lines[0] if lines else None
 
 
 def procedure_for(case: Case, now: datetime) -> ClientProcedure | None:

@@ -42,6 +42,7 @@ from eapcase.compliance import bridge
 from eapcase.compliance.services import NeedsConfirmation, escalation_raise
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.outreach.services import (
     attempt_record,
@@ -296,7 +297,7 @@ class AttemptView(CaseActionView):
             )
 
     def extra_context(self) -> dict[str, Any]:
-        line = selectors.access_line_for(self.case)
+        line = access_line_for(self.case)
         participant = self.case.participant
         first = participant.preferred_name or participant.full_name.split(" ")[0]
         return {
