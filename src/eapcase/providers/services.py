@@ -11,10 +11,9 @@ from django.db import transaction
 
 from eapcase.compliance.services import case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
-
-URGENT_TOPICS = frozenset({ProviderTopic.RISK, ProviderTopic.GOAL_SLIP})
 
 
 def _user(actor: Any) -> Any:
@@ -56,7 +55,10 @@ def provider_contact_record(
         raise ServiceError(f"must be one of {', '.join(ProviderTopic.values)}", field="topic")
     if not historical and not text.strip():
         raise ServiceError("say what the provider needs", field="text")
-    urgent = topic in URGENT_TOPICS if urgent is None else bool(urgent)
+    if urgent is None:
+        # Which topics are urgent by default is the history format's, so the engine's.
+        urgent = bool(events.parse_event_fields("provider_contact", {"topic": topic})["urgent"])
+    urgent = bool(urgent)
     with transaction.atomic():
         case = lock_case(case)
         if provider is None and case.provider is None and historical:
