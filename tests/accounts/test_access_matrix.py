@@ -18,8 +18,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
-from eapcase.accounts.access import Action, access_case, cases_visible_to, may
 from eapcase.accounts.choices import Role
+from eapcase.cases.access import Action, access_case, cases_visible_to, may
 from eapcase.core.errors import NotFound, PermissionDenied
 from tests.factories import (
     MembershipFactory,

@@ -13,9 +13,9 @@ import time_machine
 from django.core.management import call_command
 
 from eapcase.accounts.choices import Role
+from eapcase.cases.models import CaseEvent, Override
 from eapcase.cases.services import case_refer
 from eapcase.compliance.history_io import EVENT_DETAILS, import_history
-from eapcase.compliance.models import CaseEvent, Override
 from eapcase.outreach.models import ContactAttempt, OutboundMessage
 from tests.api.conftest import MISSING_CASE, client_for
 from tests.factories import (

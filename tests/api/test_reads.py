@@ -9,8 +9,7 @@ import pytest
 import time_machine
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.services import case_refer
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.services import case_refer, escalation_raise
 from eapcase.outreach.services import callback_request
 from tests.api.conftest import MISSING_CASE, client_for
 from tests.factories import (

@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.services import case_refer
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.services import case_refer, escalation_raise
 from eapcase.config.wsgi import application
 from eapcase.outreach.services import callback_request
 from tests.factories import (

@@ -14,12 +14,14 @@ from eapcase.cases.models import (
     Case,
     ContactPreference,
     Dissatisfaction,
+    Escalation,
     Note,
     Participant,
     ParticipantQuery,
     Review,
     Session,
 )
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import (
     case_assign,
     case_close,
@@ -34,8 +36,6 @@ from eapcase.cases.services import (
     risk_set,
     session_record,
 )
-from eapcase.compliance.models import Escalation
-from eapcase.compliance.services import NeedsConfirmation
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach.services import callback_request
 from tests.factories import (
@@ -1031,8 +1031,8 @@ def test_case_refer_refuses_a_closed_case() -> None:
 
 
 def test_case_assign_moves_the_obligations_to_the_new_clinicians_queue() -> None:
+    from eapcase.cases.models import Obligation
     from eapcase.cases.services import case_assign
-    from eapcase.compliance.models import Obligation
 
     case = open_case()
     first, second = clinician_of(case), clinician_of(case)

@@ -13,8 +13,7 @@ from datetime import datetime
 import pytest
 from django.core.management import call_command
 
-from eapcase.cases.models import Case
-from eapcase.compliance.models import Finding, Obligation
+from eapcase.cases.models import Case, Finding, Obligation
 
 NOW = "2026-03-10T12:00:00+00:00"
 

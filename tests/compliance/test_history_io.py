@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from eapcase.audit.models import AuditEvent
-from eapcase.cases.models import Case
+from eapcase.cases.models import Case, CaseEvent, Obligation
 from eapcase.compliance.history_io import ImportFailed, export_history, import_history
-from eapcase.compliance.models import CaseEvent, Obligation
 from eapcase.policy.check import check_history
 from tests.shared_spec import EXAMPLE_NAMES, EXAMPLES, needs_examples
 

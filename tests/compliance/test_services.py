@@ -11,16 +11,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.services import dissatisfaction_record
-from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation
-from eapcase.compliance.services import (
-    CLOCK_SKEW,
-    compliance_refresh,
-    escalation_acknowledge,
-    escalation_raise,
-    event_append,
-    lock_case,
-)
+from eapcase.cases.models import CaseEvent, Escalation, Finding, Obligation
+from eapcase.cases.record import CLOCK_SKEW, compliance_refresh, event_append, lock_case
+from eapcase.cases.services import dissatisfaction_record, escalation_acknowledge, escalation_raise
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach.services import callback_request
 from tests.factories import (

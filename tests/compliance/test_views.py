@@ -11,8 +11,8 @@ import time_machine
 from django.test import Client
 
 from eapcase.accounts.choices import Role
-from eapcase.compliance.models import Escalation
-from eapcase.compliance.services import escalation_acknowledge, escalation_raise
+from eapcase.cases.models import Escalation
+from eapcase.cases.services import escalation_acknowledge, escalation_raise
 from eapcase.outreach.services import callback_request
 from tests.factories import (
     PartnerFactory,

@@ -16,8 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.models import Session
-from eapcase.compliance.models import Finding, Override
+from eapcase.cases.models import Finding, Override, Session
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
 from eapcase.providers.services import case_notes_upload, provider_contact_respond
 from tests.factories import (

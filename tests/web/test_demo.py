@@ -10,12 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from eapcase.accounts.access import cases_visible_to
 from eapcase.accounts.models import User
 from eapcase.audit.services import audit_verify
+from eapcase.cases.access import cases_visible_to
 from eapcase.cases.choices import CaseType, Referral
-from eapcase.cases.models import Case
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.cases.models import Case, CaseEvent, Obligation
 from eapcase.web.demo.load import _Planner
 from eapcase.web.demo.reference import LOGINS, PARTNERS, partner_clock
 from eapcase.web.demo.stories import Plan

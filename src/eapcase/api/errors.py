@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from eapcase.compliance.services import NeedsConfirmation
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 
 

@@ -1,5 +1,5 @@
 """The JSON API (`/api/v1/`): cases, participants, case events, the work queue of obligations,
-escalations. Reads start from `accounts.access.cases_visible_to`; writes go through the same
+escalations. Reads start from `cases.access.cases_visible_to`; writes go through the same
 services as the pages (an event through `compliance.history_io.event_record`). Token
 authentication for integrations, session authentication for the pages; errors in errors.py;
 `Idempotency-Key` in idempotency.py."""
@@ -34,20 +34,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eapcase.accounts.access import Action, access_case, cases_visible_to, may
 from eapcase.accounts.models import User
 from eapcase.api import serializers as s
 from eapcase.api.errors import api_exception_handler
 from eapcase.api.idempotency import idempotent
-from eapcase.cases.choices import CaseStatus, PreferenceSource
-from eapcase.cases.models import Case, Participant
-from eapcase.compliance import services as compliance_services
-from eapcase.compliance.choices import UNSATISFIED
+from eapcase.cases import services as case_services
+from eapcase.cases.access import Action, access_case, cases_visible_to, may
+from eapcase.cases.choices import UNSATISFIED, CaseStatus, PreferenceSource
+from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation, Participant
 from eapcase.compliance.history_io import EVENT_DETAILS, event_line, event_record, export_history
-from eapcase.compliance.models import CaseEvent, Escalation, Obligation
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.policy import events as policy_events
+from eapcase.providers.uploads import case_notes_content_type
 
 # --- common ------------------------------------------------------------------------------------
 
@@ -271,8 +270,6 @@ def _details(kind: str, raw: Any) -> dict[str, Any]:
 
 def _notes_file(encoded: str, name: str) -> dict[str, Any]:
     """Case notes sent as base64: checked like the upload page's (PDF, DOCX or text, 10 MB)."""
-    from eapcase.providers.uploads import case_notes_content_type
-
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -535,7 +532,7 @@ class EscalationAcknowledge(ApiMixin, generics.GenericAPIView[Escalation]):
             raise PermissionDenied("Only WPO acknowledges an escalation.", field="escalation")
         form = s.EscalationAcknowledgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        escalation = compliance_services.escalation_acknowledge(
+        escalation = case_services.escalation_acknowledge(
             actor=request.user,
             escalation=escalation,
             note=form.validated_data["note"],

@@ -1,5 +1,6 @@
-"""Writes on participants and cases. Each service is one transaction: it validates, writes the
-domain rows, appends the case event, refreshes the obligations through the engine and audits."""
+"""Writes on participants and cases, and escalations to WPO. Each service is one transaction:
+it validates, writes the domain rows, appends the case event, refreshes the obligations through
+the engine and audits."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
+from eapcase.cases.access import Action, may
 from eapcase.cases.choices import (
     PREFERENCE_FIELDS,
     AuthorisationOrigin,
     CaseStatus,
     CaseType,
+    EscalationReason,
     PreferenceSource,
     Referral,
     ReviewDecision,
@@ -24,21 +27,17 @@ from eapcase.cases.models import (
     Case,
     ContactPreference,
     Dissatisfaction,
+    Escalation,
     Note,
+    Obligation,
     Participant,
     ParticipantQuery,
     Review,
     Session,
 )
-from eapcase.compliance.models import Obligation
-from eapcase.compliance.services import (
-    CLOCK_SKEW,
-    case_write_finish,
-    escalation_raise,
-    event_append,
-    lock_case,
-)
+from eapcase.cases.record import CLOCK_SKEW, case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.notifications.services import escalation_notify
 
 # Rules whose findings make these writes impossible rather than merely questionable.
 REVIEW_REFUSED = frozenset({"CM-REVIEW-DECISION"})
@@ -283,8 +282,6 @@ def _next_reference() -> str:
 
 def case_assign(*, actor: Any, case: Case, clinician: Any, now: datetime) -> Case:
     """Give the case to a clinician of its Partner (or WPO)."""
-    from eapcase.accounts.access import Action, may
-
     with transaction.atomic():
         case = lock_case(case)
         if clinician is not None and not may(clinician, case, Action.MANAGE):
@@ -712,3 +709,98 @@ def case_close(
             confirm=confirm,
         )
     return case
+
+
+def escalation_raise(
+    *,
+    actor: Any,
+    case: Case,
+    reason: str,
+    summary: str,
+    now: datetime,
+    at: datetime | None = None,
+    event_id: str | None = None,
+    finish: bool = True,
+    historical: bool = False,
+) -> Escalation:
+    """Inform or escalate to WPO (rules CM-EMAIL-INFORM, CM-DISSATISFACTION)."""
+    if reason not in EscalationReason.values:
+        raise ServiceError(f"must be one of {', '.join(EscalationReason.values)}", field="reason")
+    if not summary.strip():
+        raise ServiceError("say what WPO needs to know", field="summary")
+    at = at or now
+    with transaction.atomic():
+        case = lock_case(case)
+        event = event_append(
+            case=case,
+            type="escalated_to_wpo",
+            at=at,
+            actor=actor,
+            fields={"reason": reason},
+            now=now,
+            event_id=event_id,
+        )
+        escalation = Escalation.objects.create(
+            case=case,
+            reason=reason,
+            summary=summary.strip(),
+            raised_at=at,
+            raised_by=actor if getattr(actor, "pk", None) else None,
+            event_id=event.event_id,
+        )
+        if finish:
+            case_write_finish(
+                case=case,
+                actor=actor,
+                action="escalation.raised",
+                now=now,
+                events=[event],
+                obj=escalation,
+                data={"reason": reason},
+                historical=historical,
+            )
+        else:
+            # Part of a larger write (a dissatisfaction) that refreshes the case itself.
+            audit_record(
+                actor=actor,
+                action="escalation.raised",
+                at=now,
+                case=case,
+                obj=escalation,
+                data={"reason": reason, "events": [event.event_id]},
+            )
+        if not historical:
+            # A keyed delivery, sent by the worker once this commits (exactly once).
+            escalation_notify(escalation=escalation, now=now)
+    return escalation
+
+
+def escalation_acknowledge(
+    *, actor: Any, escalation: Escalation, note: str, now: datetime, at: datetime | None = None
+) -> Escalation:
+    """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
+    if not getattr(actor, "pk", None):
+        raise ServiceError("an escalation is acknowledged by a WPO user", field="actor")
+    at = at or now
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if escalation.acknowledged_at is not None:
+            raise Conflict("this escalation is already acknowledged", field="escalation")
+        if at < escalation.raised_at:
+            raise ServiceError("is before the escalation was raised", field="at")
+        escalation.acknowledged_at = at
+        escalation.acknowledged_by = actor
+        escalation.acknowledgement_note = note.strip()
+        escalation.save(
+            update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+        )
+        audit_record(
+            actor=actor,
+            action="escalation.acknowledged",
+            at=now,
+            case=escalation.case,
+            obj=escalation,
+        )
+    return escalation

@@ -15,9 +15,7 @@ from django.db import transaction
 
 from eapcase.cases import services as case_services
 from eapcase.cases.choices import PreferenceSource
-from eapcase.cases.models import Case, ParticipantQuery
-from eapcase.compliance import services as compliance_services
-from eapcase.compliance.models import CaseEvent
+from eapcase.cases.models import Case, CaseEvent, ParticipantQuery
 from eapcase.core.errors import ServiceError
 from eapcase.organisations.models import Partner, PartnerClosedDate
 from eapcase.outreach import services as outreach_services
@@ -372,7 +370,7 @@ def event_record(
         email = _named(Email, case, obj, "email")
         return outreach_services.email_action(email=email, summary=text("summary"), **common)
     if kind == "escalated_to_wpo":
-        return compliance_services.escalation_raise(
+        return case_services.escalation_raise(
             case=case,
             reason=obj["reason"],
             summary=text("summary", "Escalated (imported history)."),

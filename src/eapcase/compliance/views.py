@@ -12,8 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case, standing_of
-from eapcase.compliance import selectors, services
+from eapcase.accounts.standing import standing_of
+from eapcase.cases import services
+from eapcase.cases.access import Action, access_case
+from eapcase.compliance import selectors
 from eapcase.compliance.forms import AcknowledgeForm
 from eapcase.core import clock
 from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError

@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
+from eapcase.cases.access import Action, may
 from eapcase.core.errors import Conflict, PermissionDenied, ServiceError
 from eapcase.intake import linking, parsing
 from eapcase.intake.choices import Automatic, LinkedBy, SenderKind, Source, Status
@@ -207,8 +208,6 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
     Email received at the message's receipt time, so its 24-hour clocks run from receipt
     (or from the case's opening, for a case opened after the message arrived: a case's history
     starts when it opens)."""
-    from eapcase.accounts.access import Action, may
-
     if not may(actor, case, Action.MANAGE):
         raise PermissionDenied("You may not file mail on this case.", field="case")
     with transaction.atomic():

@@ -12,7 +12,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case, may, standing_of
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, access_case, may
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.intake import selectors

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from eapcase.compliance.services import case_write_finish, event_append, lock_case
+from eapcase.cases.record import case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach import messages
 from eapcase.outreach.choices import (

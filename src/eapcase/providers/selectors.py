@@ -1,5 +1,5 @@
 """Reads for the provider pages, always starting from the access predicate. Sessions
-authorised come from the policy engine (through compliance.bridge), notes due and the
+authorised come from the policy engine (through cases.bridge), notes due and the
 Partner's response deadlines from the obligations it stored."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Prefetch, Q
 
-from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
-from eapcase.compliance import bridge
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.accounts.standing import standing_of
+from eapcase.cases import bridge
+from eapcase.cases.access import Action, cases_visible_to, may
+from eapcase.cases.models import Case, CaseEvent, Obligation
 from eapcase.policy.types import Rule
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
 
@@ -134,8 +135,6 @@ def referral_list(*, user: Any, now: datetime) -> list[Referral]:
 def referral_get(*, case: Case, now: datetime) -> ReferralDetail:
     """The provider side of one case the user may see (the caller has passed the access gate):
     sessions, ends of intervention, case notes and contacts of the provider it is referred to."""
-    from eapcase.cases.models import Case
-
     case = (
         Case.objects.filter(pk=case.pk)
         .select_related("partner", "provider", "participant")

@@ -9,8 +9,9 @@ from typing import Any
 from django.core.files.base import File
 from django.db import transaction
 
-from eapcase.compliance.services import case_write_finish, event_append, lock_case
+from eapcase.cases.record import case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.organisations.models import Provider
 from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
@@ -23,8 +24,6 @@ def _user(actor: Any) -> Any:
 def _provider_of(case: Any, provider: Any, *, historical: bool = False) -> tuple[Any, str]:
     """The provider row and its history id. An imported history may name a provider by an id
     this installation does not know: the id is kept, the row is left empty."""
-    from eapcase.organisations.models import Provider
-
     if isinstance(provider, str):
         row = Provider.objects.filter(code=provider).first()
         if row is None and not historical:

@@ -24,11 +24,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case, may, standing_of
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import session_record
-from eapcase.compliance.services import NeedsConfirmation
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.providers import selectors, services

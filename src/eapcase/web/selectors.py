@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from eapcase.accounts.access import Action, may, standing_of, visible_cases_q
 from eapcase.accounts.choices import Role
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.accounts.models import Membership
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, may, visible_cases_q
+from eapcase.cases.models import CaseEvent, Obligation
 from eapcase.outreach.models import ContactAttempt
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
@@ -267,8 +269,6 @@ def _person(user: Any) -> str:
 def clinician_list_for_partners(*, partner_ids: list[int]) -> dict[int, list[Any]]:
     """Active Partner clinicians and clinical leads of each Partner, by name: whom a case of
     that Partner may be given to. One query."""
-    from eapcase.accounts.models import Membership
-
     memberships = (
         Membership.objects.filter(
             active=True,

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case
+from eapcase.cases.access import Action, access_case
 from eapcase.cases.services import case_assign
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError

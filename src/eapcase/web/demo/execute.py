@@ -12,7 +12,6 @@ from django.core.files.base import ContentFile
 from eapcase.cases import services as cases
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, Participant
-from eapcase.compliance import services as compliance
 from eapcase.core.errors import ServiceError
 from eapcase.outreach import services as outreach
 from eapcase.providers import services as providers
@@ -236,7 +235,7 @@ class Executor:
         summary: str,
     ) -> None:
         # Historical: recorded as it happened, and WPO is not notified again by email.
-        ctx[key] = compliance.escalation_raise(
+        ctx[key] = cases.escalation_raise(
             actor=actor,
             case=case,
             reason=reason,
@@ -249,7 +248,7 @@ class Executor:
     def _escalation_ack(
         self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, note: str
     ) -> None:
-        compliance.escalation_acknowledge(
+        cases.escalation_acknowledge(
             actor=actor, escalation=ctx[key], note=note, now=self.now, at=step.at
         )
 

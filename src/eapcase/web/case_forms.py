@@ -11,8 +11,7 @@ from typing import Any
 
 from django import forms
 
-from eapcase.cases.choices import CaseStatus, CaseType, ReviewDecision
-from eapcase.compliance.choices import EscalationReason
+from eapcase.cases.choices import CaseStatus, CaseType, EscalationReason, ReviewDecision
 from eapcase.core.errors import ServiceError
 from eapcase.outreach.choices import Channel, MessageLeft, Outcome, Purpose, Target
 from eapcase.policy.types import ParticipantPrefs

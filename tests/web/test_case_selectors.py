@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from eapcase.accounts.choices import Role
-from eapcase.cases import selectors
+from eapcase.cases import bridge
 from eapcase.cases.models import Case
 from eapcase.cases.services import (
     case_close,
@@ -23,9 +23,9 @@ from eapcase.cases.services import (
     risk_set,
     session_record,
 )
-from eapcase.compliance import bridge
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.services import attempt_record, callback_request, outreach_close
+from eapcase.web import case_selectors as selectors
 from tests.factories import (
     MONDAY,
     AccessLineFactory,

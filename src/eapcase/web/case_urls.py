@@ -1,8 +1,8 @@
-"""URLs of the cases app (mounted at /cases/ in config/urls.py)."""
+"""URLs of the case pages (mounted at /cases/ in config/urls.py; namespace `cases`)."""
 
 from django.urls import path
 
-from eapcase.cases import views
+from eapcase.web import case_views as views
 
 app_name = "cases"
 urlpatterns = [

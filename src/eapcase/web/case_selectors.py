@@ -1,7 +1,7 @@
 """Reads for the case pages, always starting from the access predicate.
 
 The case page's state is what the engine derived at the case's last refresh
-(`Case.engine_state`, written by `compliance.services.compliance_refresh`); obligations and
+(`Case.engine_state`, written by `cases.record.compliance_refresh`); obligations and
 findings are the rows the engine stored. A plain view never replays the history: only the
 close form asks the engine what closing would breach. Every function here runs a fixed number
 of queries whatever the size of the case."""
@@ -17,12 +17,22 @@ from zoneinfo import ZoneInfo
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Min, Q, QuerySet, prefetch_related_objects
 
-from eapcase.accounts.access import cases_visible_to
 from eapcase.accounts.models import User
-from eapcase.cases.models import Case, Dissatisfaction, ParticipantQuery, Review
-from eapcase.compliance import bridge
-from eapcase.compliance.choices import UNSATISFIED, ObligationStatus
-from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation, Override
+from eapcase.cases import bridge
+from eapcase.cases.access import cases_visible_to
+from eapcase.cases.choices import UNSATISFIED, ObligationStatus
+from eapcase.cases.models import (
+    Case,
+    CaseEvent,
+    Dissatisfaction,
+    Escalation,
+    Finding,
+    Obligation,
+    Override,
+    ParticipantQuery,
+    Review,
+)
+from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
@@ -301,7 +311,7 @@ def closing_would_breach(
         bridge.case_info(case),
         [*(bridge.engine_event(case, row) for row in events), closing],
         bridge.policy_packs(),
-        bridge.partner_calendar(case.partner),
+        partner_calendar(case.partner),
         now,
     )
     return [

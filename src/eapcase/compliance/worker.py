@@ -24,9 +24,9 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 
+from eapcase.compliance.sweep import SweepReport, sweep
 from eapcase.core import clock
-from eapcase.notifications.services import LEASE
-from eapcase.notifications.sweep import SweepReport, sweep
+from eapcase.notifications.sending import LEASE
 
 logger = logging.getLogger(__name__)
 

@@ -1,23 +1,20 @@
-"""Writes of the compliance app: appending to a case's history, refreshing the obligations and
-findings through the policy engine (the single place that does), and escalations to WPO."""
+"""The write path of the case record: locking a case, appending to its history, refreshing the
+obligations and findings through the policy engine (the single place that does), judging the
+new events by what the engine found, and auditing."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
 from eapcase.audit.services import audit_record
-from eapcase.compliance import bridge
-from eapcase.compliance.choices import EscalationReason
-from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation, Override
+from eapcase.cases import bridge
+from eapcase.cases.models import Case, CaseEvent, Finding, Obligation, Override
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.policy import events, history
-
-if TYPE_CHECKING:
-    from eapcase.cases.models import Case
 
 # A clinician's clock may run a little ahead of the server's; further than this is an error.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -27,8 +24,6 @@ _REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
 
 def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock: writes to one case queue behind each other."""
-    from eapcase.cases.models import Case
-
     # `of=("self",)`: lock the case row only, not the Partner row the join reads, or every
     # write to one Partner's cases would queue behind the others on PostgreSQL.
     return Case.objects.select_for_update(of=("self",)).select_related("partner").get(pk=case.pk)
@@ -58,8 +53,6 @@ def event_append(
         raise ServiceError(exc.reason, field=exc.field) from exc
     if event_id is not None and CaseEvent.objects.filter(case=case, event_id=event_id).exists():
         raise Conflict(f"event id {event_id} is already used in this case", field="id")
-    from eapcase.cases.models import Case
-
     # Counted in the database, not on this instance: nested services may hold other copies.
     Case.objects.filter(pk=case.pk).update(event_seq=F("event_seq") + 1)
     case.event_seq = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
@@ -134,8 +127,6 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         )
         for i, o in enumerate(evaluation.obligations)
     )
-    from eapcase.cases.models import Case
-
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
     engine_state = bridge.engine_state_json(evaluation)
@@ -177,8 +168,6 @@ def compliance_refresh_due(*, now: datetime, limit: int = 500) -> int:
     each in its own transaction, so stored obligations fall overdue and CM-EMAIL-INFORM opens
     without waiting for a write to the case. Returns how many cases were refreshed. Safe to run
     from several workers: a case locked by another is skipped."""
-    from eapcase.cases.models import Case
-
     refreshed = 0
     due = Case.objects.filter(reevaluate_at__lte=now).order_by("reevaluate_at")
     for pk in list(due.values_list("pk", flat=True)[:limit]):
@@ -250,100 +239,3 @@ def case_write_finish(
             at=now,
         )
     return evaluation
-
-
-def escalation_raise(
-    *,
-    actor: Any,
-    case: Case,
-    reason: str,
-    summary: str,
-    now: datetime,
-    at: datetime | None = None,
-    event_id: str | None = None,
-    finish: bool = True,
-    historical: bool = False,
-) -> Escalation:
-    """Inform or escalate to WPO (rules CM-EMAIL-INFORM, CM-DISSATISFACTION)."""
-    if reason not in EscalationReason.values:
-        raise ServiceError(f"must be one of {', '.join(EscalationReason.values)}", field="reason")
-    if not summary.strip():
-        raise ServiceError("say what WPO needs to know", field="summary")
-    at = at or now
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="escalated_to_wpo",
-            at=at,
-            actor=actor,
-            fields={"reason": reason},
-            now=now,
-            event_id=event_id,
-        )
-        escalation = Escalation.objects.create(
-            case=case,
-            reason=reason,
-            summary=summary.strip(),
-            raised_at=at,
-            raised_by=actor if getattr(actor, "pk", None) else None,
-            event_id=event.event_id,
-        )
-        if finish:
-            case_write_finish(
-                case=case,
-                actor=actor,
-                action="escalation.raised",
-                now=now,
-                events=[event],
-                obj=escalation,
-                data={"reason": reason},
-                historical=historical,
-            )
-        else:
-            # Part of a larger write (a dissatisfaction) that refreshes the case itself.
-            audit_record(
-                actor=actor,
-                action="escalation.raised",
-                at=now,
-                case=case,
-                obj=escalation,
-                data={"reason": reason, "events": [event.event_id]},
-            )
-        if not historical:
-            from eapcase.notifications.services import escalation_notify
-
-            # A keyed delivery, sent by the worker once this commits (exactly once).
-            escalation_notify(escalation=escalation, now=now)
-    return escalation
-
-
-def escalation_acknowledge(
-    *, actor: Any, escalation: Escalation, note: str, now: datetime, at: datetime | None = None
-) -> Escalation:
-    """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
-    if not getattr(actor, "pk", None):
-        raise ServiceError("an escalation is acknowledged by a WPO user", field="actor")
-    at = at or now
-    if at > now + CLOCK_SKEW:
-        raise ServiceError("is in the future", field="at")
-    with transaction.atomic():
-        escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
-        if escalation.acknowledged_at is not None:
-            raise Conflict("this escalation is already acknowledged", field="escalation")
-        if at < escalation.raised_at:
-            raise ServiceError("is before the escalation was raised", field="at")
-        escalation.acknowledged_at = at
-        escalation.acknowledged_by = actor
-        escalation.acknowledgement_note = note.strip()
-        escalation.save(
-            update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
-        )
-        audit_record(
-            actor=actor,
-            action="escalation.acknowledged",
-            at=now,
-            case=escalation.case,
-            obj=escalation,
-        )
-    return escalation

@@ -17,9 +17,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from eapcase.accounts.choices import Role
-from eapcase.cases import selectors
-from eapcase.cases.forms import message_choices
-from eapcase.cases.models import Case, Dissatisfaction, Note, ParticipantQuery, Review, Session
+from eapcase.cases import bridge
+from eapcase.cases.models import (
+    Case,
+    Dissatisfaction,
+    Escalation,
+    Note,
+    Override,
+    ParticipantQuery,
+    Review,
+    Session,
+)
 from eapcase.cases.services import (
     note_add,
     participant_preferences_update,
@@ -28,8 +36,6 @@ from eapcase.cases.services import (
     risk_set,
     session_record,
 )
-from eapcase.compliance import bridge
-from eapcase.compliance.models import Escalation, Override
 from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
 from eapcase.outreach.services import (
     attempt_record,
@@ -41,6 +47,8 @@ from eapcase.outreach.services import (
 from eapcase.policy.types import ParticipantPrefs
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_upload, provider_contact_record
+from eapcase.web import case_selectors as selectors
+from eapcase.web.case_forms import message_choices
 from tests.factories import (
     AccessLineFactory,
     ClientOrganisationFactory,

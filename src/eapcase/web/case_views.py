@@ -26,20 +26,20 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
-from eapcase.accounts.access import Action, access_case, may
-from eapcase.cases import forms, selectors
+from eapcase.cases import bridge
+from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.models import Case, ParticipantQuery
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import (
     case_close,
     dissatisfaction_record,
+    escalation_raise,
     note_add,
     query_record,
     query_resolve,
     review_complete,
     session_record,
 )
-from eapcase.compliance import bridge
-from eapcase.compliance.services import NeedsConfirmation, escalation_raise
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.outreach.messages import access_line_for
@@ -55,6 +55,8 @@ from eapcase.outreach.services import (
 from eapcase.policy.types import Evaluation
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
+from eapcase.web import case_forms as forms
+from eapcase.web import case_selectors as selectors
 
 
 def _case(request: HttpRequest, ref: str, action: Action) -> Case:

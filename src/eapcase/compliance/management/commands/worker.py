@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from eapcase.notifications.worker import Worker
+from eapcase.compliance.worker import Worker
 
 
 class Command(BaseCommand):

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 
-from eapcase.policy import calendar as policy_calendar
+from eapcase.cases.models import Case, CaseEvent
+from eapcase.organisations.calendar import partner_calendar
 from eapcase.policy import events, history, pack
 from eapcase.policy.engine import evaluate
 from eapcase.policy.explain import obligation_reason
@@ -26,45 +27,6 @@ from eapcase.policy.types import (
     RiskLevel,
     Target,
 )
-
-if TYPE_CHECKING:
-    from eapcase.cases.models import Case
-    from eapcase.compliance.models import CaseEvent
-    from eapcase.organisations.models import Partner
-
-
-def partner_calendar(partner: Partner) -> policy_calendar.BusinessCalendar:
-    closed = frozenset(d.date for d in partner.closed_dates.all())
-    return _calendar(
-        partner.timezone,
-        partner.country or None,
-        partner.subdivision or None,
-        partner.opening,
-        partner.closing,
-        partner.workdays,
-        closed,
-    )
-
-
-@lru_cache(maxsize=256)
-def _calendar(
-    tz: str,
-    country: str | None,
-    subdivision: str | None,
-    opening: Any,
-    closing: Any,
-    workdays: str,
-    closed: frozenset[Any],
-) -> policy_calendar.BusinessCalendar:
-    return policy_calendar.BusinessCalendar(
-        timezone=tz,
-        country=country,
-        subdivision=subdivision,
-        opening=opening,
-        closing=closing,
-        workdays=policy_calendar.parse_workdays(workdays),
-        closed_dates=closed,
-    )
 
 
 @lru_cache(maxsize=8)

@@ -5,17 +5,15 @@ referred to them; nobody else any. Missing and forbidden give the same answer.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from eapcase.accounts.choices import PARTNER_ROLES, WPO_ROLES, Role
+from eapcase.accounts.choices import Role
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.models import Case
 from eapcase.core.errors import NotFound, PermissionDenied
-
-if TYPE_CHECKING:
-    from eapcase.cases.models import Case
 
 
 class Action(StrEnum):
@@ -24,48 +22,6 @@ class Action(StrEnum):
     ASSIGN = "assign"  # reassign the case to another clinician
     PROVIDE = "provide"  # the provider's actions: sessions, case notes, contacts to the Partner
     ACKNOWLEDGE = "acknowledge"  # WPO acknowledges an escalation
-
-
-@dataclass(frozen=True)
-class Standing:
-    """What a user's active memberships amount to."""
-
-    wpo_roles: frozenset[str]
-    partner_roles: dict[int, frozenset[str]]  # partner id -> roles there
-    provider_ids: frozenset[int]
-
-    @property
-    def is_wpo(self) -> bool:
-        return bool(self.wpo_roles)
-
-
-_NOBODY = Standing(frozenset(), {}, frozenset())
-
-
-def standing_of(user: Any) -> Standing:
-    """The user's memberships, read once per request (cached on the user object)."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return _NOBODY
-    cached = getattr(user, "_eapcase_standing", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    wpo: set[str] = set()
-    partners: dict[int, set[str]] = {}
-    providers: set[int] = set()
-    for role, partner_id, provider_id in user.memberships.filter(active=True).values_list(
-        "role", "partner_id", "provider_id"
-    ):
-        if role in WPO_ROLES:
-            wpo.add(role)
-        elif role in PARTNER_ROLES and partner_id is not None:
-            partners.setdefault(partner_id, set()).add(role)
-        elif role == Role.PROVIDER and provider_id is not None:
-            providers.add(provider_id)
-    standing = Standing(
-        frozenset(wpo), {k: frozenset(v) for k, v in partners.items()}, frozenset(providers)
-    )
-    user._eapcase_standing = standing
-    return standing
 
 
 def visible_cases_q(user: Any, via: str = "") -> Q:
@@ -84,7 +40,6 @@ def visible_cases_q(user: Any, via: str = "") -> Q:
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
     """Every query about cases starts from this queryset."""
-    from eapcase.cases.models import Case
 
     return Case.objects.filter(visible_cases_q(user))
 

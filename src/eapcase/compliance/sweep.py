@@ -6,7 +6,7 @@ One sweep, at `now`:
    engine's `next_change_at`): deadlines fall overdue, and CM-EMAIL-INFORM opens when an
    email's 24 hours run out although no write touched the case.
 2. Raises the escalation to WPO (reason `no_contact`) for every unsatisfied CM-EMAIL-INFORM
-   obligation, through `compliance.services.escalation_raise`, exactly once (its key is
+   obligation, through `cases.services.escalation_raise`, exactly once (its key is
    claimed in the same transaction); the engine then finds CM-EMAIL-INFORM met.
    `escalation_raise` itself claims the keyed delivery that mails the WPO inbox
    (`services.escalation_notify`), as it does for every escalation a clinician raises or a
@@ -40,17 +40,18 @@ from django.db.models import Exists, OuterRef
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import User
-from eapcase.cases.models import Case
-from eapcase.compliance import bridge
-from eapcase.compliance.choices import UNSATISFIED
-from eapcase.compliance.models import CaseEvent, Escalation, Obligation
-from eapcase.compliance.services import compliance_refresh_due, escalation_raise
+from eapcase.cases.choices import UNSATISFIED
+from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation
+from eapcase.cases.record import compliance_refresh_due
+from eapcase.cases.services import escalation_raise
 from eapcase.core.errors import ServiceError
 from eapcase.notifications import timing
 from eapcase.notifications.choices import ESCALATION_RULE, Level
 from eapcase.notifications.models import ClientHouseSettings, Delivery, HouseSettings
 from eapcase.notifications.selectors import house_targets_get
-from eapcase.notifications.services import LEASE, Message, deliveries_requeue, delivery_claim
+from eapcase.notifications.sending import LEASE
+from eapcase.notifications.services import Message, deliveries_requeue, delivery_claim
+from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import Operator
 from eapcase.policy import calendar as policy_calendar
 
@@ -108,7 +109,7 @@ class _Context:
 
     def calendar(self, case: Case) -> policy_calendar.BusinessCalendar:
         if case.partner_id not in self._calendars:
-            self._calendars[case.partner_id] = bridge.partner_calendar(case.partner)
+            self._calendars[case.partner_id] = partner_calendar(case.partner)
         return self._calendars[case.partner_id]
 
     def targets(self, case: Case) -> timing.HouseTargets:
