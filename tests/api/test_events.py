@@ -15,7 +15,8 @@ from django.core.management import call_command
 from eapcase.accounts.choices import Role
 from eapcase.cases.models import CaseEvent, Override
 from eapcase.cases.services import case_refer
-from eapcase.compliance.history_io import EVENT_DETAILS, import_history
+from eapcase.compliance.event_services import EVENT_DETAILS
+from eapcase.compliance.history_io import import_history
 from eapcase.outreach.models import ContactAttempt, OutboundMessage
 from tests.api.conftest import MISSING_CASE, client_for
 from tests.factories import (

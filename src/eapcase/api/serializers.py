@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from eapcase.cases.choices import ObligationStatus
 from eapcase.cases.models import Case, Escalation, Finding, Obligation, Participant
-from eapcase.compliance.history_io import EVENT_DETAILS
+from eapcase.compliance.event_services import EVENT_DETAILS
 
 
 def effective_status(obligation: Obligation, now: datetime) -> str:

@@ -1,6 +1,6 @@
 """The JSON API (`/api/v1/`): cases, participants, case events, the work queue of obligations,
 escalations. Reads start from `cases.access.cases_visible_to`; writes go through the same
-services as the pages (an event through `compliance.history_io.event_record`). Token
+services as the pages (an event through `compliance.event_services.event_record`). Token
 authentication for integrations, session authentication for the pages; errors in errors.py;
 `Idempotency-Key` in idempotency.py."""
 
@@ -34,6 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from eapcase.accounts.acting import acting_user
 from eapcase.accounts.models import User
 from eapcase.api import serializers as s
 from eapcase.api.errors import api_exception_handler
@@ -42,7 +43,8 @@ from eapcase.cases import services as case_services
 from eapcase.cases.access import Action, access_case, cases_visible_to, may
 from eapcase.cases.choices import UNSATISFIED, CaseStatus, PreferenceSource
 from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation, Participant
-from eapcase.compliance.history_io import EVENT_DETAILS, event_line, event_record, export_history
+from eapcase.compliance.event_services import EVENT_DETAILS, event_record
+from eapcase.compliance.history_io import event_line, export_history
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.policy import events as policy_events
@@ -368,7 +370,9 @@ class CaseEvents(ApiMixin, APIView):
         _may_record(request.user, case, line["type"])
         now = clock.now()
         before = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
-        event_record(case, line, actor=request.user, now=now, confirm=confirm, details=details)
+        event_record(
+            case, line, actor=acting_user(request), now=now, confirm=confirm, details=details
+        )
         rows = CaseEvent.objects.filter(case=case, seq__gt=before, recorded_at=now).order_by("seq")
         data = {"events": [event_line(case, row) for row in rows]}
         return Response(data, status=status.HTTP_201_CREATED)
@@ -533,7 +537,7 @@ class EscalationAcknowledge(ApiMixin, generics.GenericAPIView[Escalation]):
         form = s.EscalationAcknowledgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         escalation = case_services.escalation_acknowledge(
-            actor=request.user,
+            actor=acting_user(request),
             escalation=escalation,
             note=form.validated_data["note"],
             now=clock.now(),

@@ -1,15 +1,21 @@
-"""The write path of the case record: locking a case, appending to its history, refreshing the
-obligations and findings through the policy engine (the single place that does), judging the
-new events by what the engine found, and auditing."""
+"""The write path of the case record. Every write to a case goes through `case_write`: it locks
+the case, lets the service write its rows and append history events (`CaseWrite.append`),
+then refreshes the obligations and findings through the policy engine (the single place that
+does, once per write), refuses or asks for confirmation by what the engine found on the new
+events (ADR 0002), and audits, all in one transaction (ADR 0003)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.db import transaction
 from django.db.models import F
 
+from eapcase.accounts.models import User
 from eapcase.audit.services import audit_record
 from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, Finding, Obligation, Override
@@ -18,6 +24,136 @@ from eapcase.policy import events, history
 
 # A clinician's clock may run a little ahead of the server's; further than this is an error.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NamedActor:
+    """Someone named in the history who is not a user of this system: the author of an
+    imported event, or a part of the system itself (the intake mailbox)."""
+
+    username: str
+    pk: None = None
+
+
+# Who a write is by: a user; a name (an imported history's author, the intake mailbox); or
+# None, the system itself (the sweep's automatic escalations).
+Actor: TypeAlias = User | NamedActor | None
+
+
+def user_of(actor: Actor) -> User | None:
+    """The user behind an actor, for the rows that point at one."""
+    return actor if isinstance(actor, User) else None
+
+
+@dataclass
+class CaseWrite:
+    """One write to a case in progress, inside `case_write`'s transaction: the locked case,
+    the events appended so far, and what the audit row will name."""
+
+    case: Case
+    actor: Actor
+    now: datetime
+    events: list[CaseEvent] = field(default_factory=list)
+    obj: Any = None
+    data: dict[str, Any] = field(default_factory=dict)
+    # Further audit rows of the same write (an escalation raised by a dissatisfaction).
+    audits: list[tuple[str, Any, dict[str, Any]]] = field(default_factory=list)
+    evaluation: Any = None
+
+    def append(
+        self,
+        type: str,
+        *,
+        at: datetime,
+        fields: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> CaseEvent:
+        """Validate an event as the history reader does and add it to the case's history."""
+        event = event_append(
+            case=self.case,
+            type=type,
+            at=at,
+            actor=self.actor,
+            fields=fields or {},
+            now=self.now,
+            event_id=event_id,
+        )
+        self.events.append(event)
+        return event
+
+    def answer(
+        self,
+        row: Any,
+        *,
+        type: str,
+        names: str,
+        done: str,
+        already: str,
+        at: datetime,
+        event_id: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> tuple[Any, CaseEvent]:
+        """An event that answers or closes an earlier one, once: re-read its row under a lock,
+        refuse when it is already done (`done`, the row's time column; `already`, the message),
+        append the event naming it (`names`: the field that carries its event id), and set
+        `done` to the event's time. The caller sets its own columns and saves the row."""
+        row = row.__class__.objects.select_for_update().get(pk=row.pk)
+        if getattr(row, done) is not None:
+            raise Conflict(already, field=names)
+        event = self.append(
+            type, at=at, fields={names: row.event_id, **(fields or {})}, event_id=event_id
+        )
+        setattr(row, done, event.at)
+        self.obj = row
+        return row, event
+
+    def also_audit(self, action: str, obj: Any, data: dict[str, Any] | None = None) -> None:
+        self.audits.append((action, obj, dict(data or {})))
+
+
+@contextmanager
+def case_write(
+    case: Case,
+    *,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    historical: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    confirm: str = "",
+) -> Iterator[CaseWrite]:
+    """The one way to write to a case. The body writes its rows and appends its events to the
+    `CaseWrite` it is given; on leaving the block the case is refreshed through the engine (when
+    the history changed, or the case was never judged), the new events are judged (`refuse`:
+    rules whose findings roll the write back; any other finding or a newly breached obligation
+    needs `confirm`, a reason; `historical` records what happened without judging), and the
+    write is audited. An exception anywhere rolls all of it back."""
+    with transaction.atomic():
+        write = CaseWrite(case=lock_case(case), actor=actor, now=now)
+        yield write
+        if write.events or bridge.stored_evaluation(write.case.engine_state) is None:
+            write.evaluation = case_write_finish(
+                case=write.case,
+                actor=actor,
+                action=action,
+                now=now,
+                events=write.events,
+                obj=write.obj,
+                data=write.data,
+                historical=historical,
+                refuse=refuse,
+                confirm=confirm,
+            )
+        else:
+            audit_record(
+                actor=actor, action=action, at=now, case=write.case, obj=write.obj, data=write.data
+            )
+        for extra_action, obj, data in write.audits:
+            data.setdefault("events", [e.event_id for e in write.events])
+            audit_record(
+                actor=actor, action=extra_action, at=now, case=write.case, obj=obj, data=data
+            )
+
 
 _REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
 
@@ -34,7 +170,7 @@ def event_append(
     case: Case,
     type: str,
     at: datetime,
-    actor: Any,
+    actor: Actor,
     fields: dict[str, Any],
     now: datetime,
     event_id: str | None = None,
@@ -188,7 +324,7 @@ def compliance_refresh_due(*, now: datetime, limit: int = 500) -> int:
 def case_write_finish(
     *,
     case: Case,
-    actor: Any,
+    actor: Actor,
     action: str,
     now: datetime,
     events: list[CaseEvent],
@@ -235,7 +371,7 @@ def case_write_finish(
             event_ids=payload["events"],
             findings=reasons,
             reason=confirm.strip(),
-            by=actor if getattr(actor, "pk", None) else None,
+            by=user_of(actor),
             at=now,
         )
     return evaluation

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from eapcase.accounts.acting import acting_user
 from eapcase.accounts.standing import standing_of
 from eapcase.cases import services
 from eapcase.cases.access import Action, access_case
@@ -87,7 +88,10 @@ def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             escalation = services.escalation_acknowledge(
-                actor=request.user, escalation=escalation, note=form.cleaned_data["note"], now=now
+                actor=acting_user(request),
+                escalation=escalation,
+                note=form.cleaned_data["note"],
+                now=now,
             )
         except Conflict as exc:
             messages.error(request, f"Escalation on {escalation.case.reference}: {exc.message}.")

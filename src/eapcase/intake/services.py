@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
 from eapcase.cases.access import Action, may
+from eapcase.cases.record import NamedActor
 from eapcase.core.errors import Conflict, PermissionDenied, ServiceError
 from eapcase.intake import linking, parsing
 from eapcase.intake.choices import Automatic, LinkedBy, SenderKind, Source, Status
@@ -34,15 +34,8 @@ from eapcase.outreach.services import email_receive
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SystemActor:
-    """Who writes what intake files by itself: named in the history and audit, no user."""
-
-    username: str
-    pk: None = None
-
-
-INTAKE = SystemActor("intake")
+# What intake files by itself is by the mailbox: named in the history and audit, no user.
+INTAKE = NamedActor("intake")
 
 
 class MessageTooBig(ServiceError):

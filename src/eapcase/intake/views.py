@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from eapcase.accounts.acting import acting_user
 from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, access_case, may
 from eapcase.core import clock
@@ -58,7 +59,7 @@ def _email_for(request: HttpRequest, email_id: int) -> Any:
 def acknowledge(request: HttpRequest, email_id: int) -> HttpResponse:
     email = _email_for(request, email_id)
     try:
-        email_acknowledge(actor=request.user, email=email, now=clock.now())
+        email_acknowledge(actor=acting_user(request), email=email, now=clock.now())
     except ServiceError as exc:
         messages.error(request, f"Not acknowledged: {exc.message}")
     else:
@@ -76,7 +77,7 @@ def action(request: HttpRequest, email_id: int) -> HttpResponse:
         return redirect("intake:queue")
     try:
         email_action(
-            actor=request.user,
+            actor=acting_user(request),
             email=email,
             summary=form.cleaned_data["summary"],
             now=clock.now(),
@@ -132,7 +133,7 @@ def link(request: HttpRequest, message_id: int) -> HttpResponse:
     reference = form.cleaned_data["case_reference"]
     try:
         case = access_case(user=request.user, case_ref=reference, action=Action.MANAGE)
-        triage_link(actor=request.user, message=message, case=case, now=clock.now())
+        triage_link(actor=acting_user(request), message=message, case=case, now=clock.now())
     except NotFound:
         messages.error(request, f"Not linked: no case {reference}.")
     except PermissionDenied as exc:

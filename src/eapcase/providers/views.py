@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from eapcase.accounts.acting import acting_user
 from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.choices import CaseStatus
@@ -204,7 +205,7 @@ def session(
     assert isinstance(form, SessionForm)
     try:
         held = session_record(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             now=now,
             at=form.cleaned_data["at"],
@@ -228,7 +229,7 @@ def intervention_end(
     """End the intervention: the completed case notes are then due (CM-NOTES-UPLOAD)."""
     try:
         services.intervention_end(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             now=now,
             provider=case.provider,
@@ -247,7 +248,7 @@ def flag(request: HttpRequest, case: Case, form: django_forms.Form, now: datetim
     topic = form.cleaned_data["topic"]
     try:
         services.provider_contact_record(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             topic=topic,
             text=form.cleaned_data["text"],
@@ -266,7 +267,7 @@ def query(request: HttpRequest, case: Case, form: django_forms.Form, now: dateti
     """Send a query to the Partner (CM-PROVIDER-RESPONSE); the answer appears on the page."""
     try:
         services.provider_contact_record(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             topic=ProviderTopic.QUERY,
             text=form.cleaned_data["text"],
@@ -309,7 +310,7 @@ def _notes_upload_checked(
         file = form.cleaned_data["file"]
         try:
             upload = services.case_notes_upload(
-                actor=request.user,
+                actor=acting_user(request),
                 case=case,
                 now=now,
                 provider=case.provider,

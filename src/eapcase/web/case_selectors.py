@@ -289,14 +289,35 @@ def case_evaluate(case: Case, events: list[CaseEvent], now: datetime) -> Evaluat
     return bridge.evaluate_case(case, events, now)
 
 
+def open_deadlines(case: Case) -> list[Obligation]:
+    """The case's stored obligations with a deadline still to meet (closing does not end
+    them: they stay due after closure)."""
+    return list(
+        Obligation.objects.filter(case=case, due_at__isnull=False, satisfied_at__isnull=True)
+        .exclude(status=ObligationStatus.BREACHED)
+        .order_by("position")
+    )
+
+
+def ledger_of(case: Case, evaluation: bridge.StoredEvaluation) -> Ledger:
+    """The benefit ledger as the policy counted it at the last write: the one place pages
+    read sessions authorised, held, available and remaining from."""
+    state = evaluation.state
+    return Ledger(case.benefit_sessions, state.sessions_authorised, state.sessions_held)
+
+
 def closing_would_breach(
-    case: Case, events: list[CaseEvent], now: datetime, evaluation: Evaluation | None = None
+    case: Case, events: list[CaseEvent], now: datetime
 ) -> list[EngineObligation]:
-    """What the engine says closing the case now would breach: the obligations breached when a
-    hypothetical `case_closed` at `now` is added to the history, and not breached without it."""
+    """What closing the case now would breach (a what-if, the one question that runs the
+    engine on a page): the obligations breached when a hypothetical `case_closed` at `now` is
+    added to the history, and not breached at the last write."""
     _prefetched_partner(case)
-    current = evaluation or bridge.evaluate_case(case, events, now)
-    breached = {(o.rule, o.trigger) for o in current.obligations if str(o.status) == "breached"}
+    breached = set(
+        Obligation.objects.filter(case=case, status=ObligationStatus.BREACHED).values_list(
+            "rule", "trigger"
+        )
+    )
     seq = max((e.seq for e in events), default=0) + 1
     closing = policy_events.make_event(
         case=case.reference,
@@ -354,7 +375,7 @@ def case_page_get(
     events = case_events(case)
     evaluation = case_stored_evaluation(case, events, now)
     state = evaluation.state
-    ledger = Ledger(case.benefit_sessions, state.sessions_authorised, state.sessions_held)
+    ledger = ledger_of(case, evaluation)
 
     what = {e.event_id: EVENT_LABELS.get(e.type, e.type) for e in events}
     obligation_rows = list(Obligation.objects.filter(case=case).order_by("position"))

@@ -26,6 +26,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from eapcase.accounts.acting import acting_user
 from eapcase.cases import bridge
 from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.models import Case, ParticipantQuery
@@ -52,7 +53,6 @@ from eapcase.outreach.services import (
     outreach_close,
     outreach_request,
 )
-from eapcase.policy.types import Evaluation
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
 from eapcase.web import case_forms as forms
@@ -179,14 +179,18 @@ class CaseActionView(View):
         with _local_time(self.case):
             return super().dispatch(request, *args, **kwargs)
 
-    # -- the engine's view of the case, read once when a form needs it
+    # -- the case as the policy judged it at the last write (stored: no replay of the history)
     @cached_property
     def events(self) -> list[Any]:
         return selectors.case_events(self.case)
 
     @cached_property
-    def evaluation(self) -> Evaluation:
-        return selectors.case_evaluate(self.case, self.events, self.now)
+    def evaluation(self) -> bridge.StoredEvaluation:
+        return selectors.case_stored_evaluation(self.case, self.events, self.now)
+
+    @cached_property
+    def ledger(self) -> selectors.Ledger:
+        return selectors.ledger_of(self.case, self.evaluation)
 
     def form_kwargs(self) -> dict[str, Any]:
         return {"now": self.now, "prefs": self.evaluation.state.participant}
@@ -271,7 +275,7 @@ class AttemptView(CaseActionView):
     def perform(self, form: forms.ActionForm) -> str:
         d = form.cleaned_data
         attempt_record(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             target=d["target"],
             channel=d["channel"],
@@ -322,7 +326,7 @@ class CallbackView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         callback_request(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             now=self.now,
             at=form.instant(),
@@ -341,7 +345,7 @@ class OutreachRequestView(CaseActionView):
     def perform(self, form: forms.ActionForm) -> str:
         d = form.cleaned_data
         outreach_request(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             purpose=d["purpose"],
             target=d["target"],
@@ -363,7 +367,7 @@ class OutreachCloseView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         outreach_close(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             request=self.target,
             reason=form.cleaned_data["reason"],
             now=self.now,
@@ -393,7 +397,7 @@ class SessionView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         session_record(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             now=self.now,
             at=form.instant(),
@@ -402,13 +406,7 @@ class SessionView(CaseActionView):
         return self.done
 
     def extra_context(self) -> dict[str, Any]:
-        state = self.evaluation.state
-        return {
-            "ledger": selectors.Ledger(
-                self.case.benefit_sessions, state.sessions_authorised, state.sessions_held
-            ),
-            "review_pending": state.review_pending,
-        }
+        return {"ledger": self.ledger, "review_pending": self.evaluation.state.review_pending}
 
 
 class ReviewView(SessionView):
@@ -418,15 +416,13 @@ class ReviewView(SessionView):
     done = "Review recorded."
 
     def form_kwargs(self) -> dict[str, Any]:
-        state = self.evaluation.state
-        remaining = max(self.case.benefit_sessions - state.sessions_held, 0)
-        return {**super().form_kwargs(), "remaining": remaining}
+        return {**super().form_kwargs(), "remaining": self.ledger.remaining}
 
     def perform(self, form: forms.ActionForm) -> str:
         assert isinstance(form, forms.ReviewForm)
         d = form.cleaned_data
         review_complete(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             decision=d["decision"],
             sessions=form.decision_sessions(),
@@ -447,7 +443,7 @@ class NoteView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         note_add(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             summary=form.cleaned_data["summary"],
             next_step=form.cleaned_data["next_step"],
@@ -465,7 +461,7 @@ class QueryView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         query_record(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             text=form.cleaned_data["text"],
             channel=form.cleaned_data["channel"],
@@ -484,7 +480,7 @@ class QueryResolveView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         query_resolve(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             query=self.target,
             resolution=form.cleaned_data["resolution"],
             now=self.now,
@@ -502,7 +498,7 @@ class DissatisfactionView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         dissatisfaction_record(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             aspect=form.cleaned_data["aspect"],
             description=form.cleaned_data["description"],
@@ -521,7 +517,7 @@ class EscalationView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         escalation_raise(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             reason=form.cleaned_data["reason"],
             summary=form.cleaned_data["summary"],
@@ -541,7 +537,7 @@ class EmailAcknowledgeView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         email_acknowledge(
-            actor=self.request.user, email=self.target, now=self.now, at=form.instant()
+            actor=acting_user(self.request), email=self.target, now=self.now, at=form.instant()
         )
         return self.done
 
@@ -554,7 +550,7 @@ class EmailActionView(EmailAcknowledgeView):
 
     def perform(self, form: forms.ActionForm) -> str:
         email_action(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             email=self.target,
             summary=form.cleaned_data["summary"],
             now=self.now,
@@ -573,7 +569,7 @@ class ProviderResponseView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         provider_contact_respond(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             contact=self.target,
             response=form.cleaned_data["response"],
             now=self.now,
@@ -592,7 +588,7 @@ class NotesReviewView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         case_notes_review(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             upload=self.target,
             note=form.cleaned_data["note"],
             issues_found=form.cleaned_data["issues_found"],
@@ -611,7 +607,7 @@ class CloseView(CaseActionView):
 
     def perform(self, form: forms.ActionForm) -> str:
         case_close(
-            actor=self.request.user,
+            actor=acting_user(self.request),
             case=self.case,
             reason=form.cleaned_data["reason"],
             now=self.now,
@@ -629,9 +625,7 @@ class CloseView(CaseActionView):
                 "trigger": o.trigger,
                 "reason": bridge.reason(o),
             }
-            for o in selectors.closing_would_breach(
-                self.case, self.events, self.now, self.evaluation
-            )
+            for o in selectors.closing_would_breach(self.case, self.events, self.now)
         ]
 
     def prepare(self, form: forms.ActionForm) -> None:
@@ -639,9 +633,5 @@ class CloseView(CaseActionView):
         form.fields["confirm"].required = form.offer_confirm
 
     def extra_context(self) -> dict[str, Any]:
-        open_deadlines = [
-            f"{o.rule} ({o.trigger})"
-            for o in self.evaluation.obligations
-            if o.due_at is not None and o.satisfied_at is None and str(o.status) != "breached"
-        ]
+        open_deadlines = [f"{o.rule} ({o.trigger})" for o in selectors.open_deadlines(self.case)]
         return {"breaches": self.breaches, "open_deadlines": open_deadlines}

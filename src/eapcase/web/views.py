@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case
 from eapcase.cases.services import case_assign
 from eapcase.core import clock
@@ -97,7 +98,7 @@ def work_assign(request: HttpRequest, ref: str) -> HttpResponse:
     if form.is_valid():
         clinician = form.cleaned_data["clinician"]
         try:
-            case_assign(actor=request.user, case=case, clinician=clinician, now=clock.now())
+            case_assign(actor=acting_user(request), case=case, clinician=clinician, now=clock.now())
         except ServiceError as exc:
             error = str(exc)
         else:
