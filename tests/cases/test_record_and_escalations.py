@@ -1,4 +1,4 @@
-"""cases/record.py and escalations: `event_append`, the one way into a case's history, and
+"""cases/record.py and escalations to WPO: `event_append`, the one way into a case's
 history, with every refusal. At the end, the database constraints of the compliance models
 (history ids and order, one obligation or finding per key, an acknowledgement by someone)."""
 

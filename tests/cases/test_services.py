@@ -26,6 +26,7 @@ from eapcase.cases.services import (
     case_assign,
     case_close,
     case_open,
+    case_reopen,
     dissatisfaction_record,
     note_add,
     participant_create,
@@ -901,6 +902,41 @@ def test_case_close_closes_the_case() -> None:
         (1, "E1", "case_closed", MONDAY, actor.username, {"reason": "completed"})
     ]
     assert audit_of(case)[1:] == [("case.closed", actor.username, "Case", {"events": ["E1"]})]
+
+
+def test_case_reopen_opens_a_closed_case_again_and_keeps_what_closure_breached() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    callback_request(actor=actor, case=case, now=MONDAY)
+    case_close(actor=actor, case=case, reason="moved away", now=MONDAY + timedelta(hours=1),
+               confirm="Participant left the service")  # fmt: skip
+    breached = obligations_of(case)
+    case_reopen(actor=actor, case=case, reason=" came back ", now=MONDAY + timedelta(hours=2))
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.closed_at) == ("open", None)
+    assert events_of(case)[-1] == (
+        3, "E3", "case_reopened", MONDAY + timedelta(hours=2), actor.username,
+        {"reason": "came back"},
+    )  # fmt: skip
+    assert obligations_of(case) == breached
+    assert audit_of(case)[-1] == ("case.reopened", actor.username, "Case", {"events": ["E3"]})
+    # Open again: it takes the actions of an open case.
+    session_record(actor=actor, case=case, now=MONDAY + timedelta(hours=3))
+
+
+@pytest.mark.parametrize(
+    ("close_first", "reason", "field"), [(False, "back", "case"), (True, " ", "reason")]
+)
+def test_case_reopen_refusals(close_first: bool, reason: str, field: str) -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    if close_first:
+        case_close(actor=actor, case=case, reason="done", now=MONDAY)
+    before = db_state()
+    with pytest.raises(ServiceError) as raised:
+        case_reopen(actor=actor, case=case, reason=reason, now=MONDAY + timedelta(hours=1))
+    assert raised.value.field == field
+    assert db_state() == before
 
 
 def test_case_close_refuses_a_blank_reason() -> None:

@@ -285,7 +285,7 @@ def test_case_page_reads_the_stored_state_without_running_the_engine(monkeypatch
         raise AssertionError("the case page ran the engine")
 
     monkeypatch.setattr(bridge, "evaluate_case", refuse)
-    monkeypatch.setattr(selectors, "evaluate", refuse)
+    monkeypatch.setattr(selectors, "policy_closing_would_breach", refuse)
     page = selectors.case_page_get(case=case, now=utc(2, 12))
     assert (page.risk, page.ledger.held, page.evaluation.in_scope) == ("high", 1, True)
 

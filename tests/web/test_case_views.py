@@ -355,7 +355,7 @@ def test_case_page_runs_no_engine_and_the_close_form_still_lists_what_closing_br
 
     with monkeypatch.context() as patch:
         patch.setattr(bridge, "evaluate_case", refuse)
-        patch.setattr(selectors, "evaluate", refuse)
+        patch.setattr(selectors, "policy_closing_would_breach", refuse)
         body = partner_client.get(world.url("detail")).content.decode()
     # Without JavaScript the close form is its own page, linked from the case page.
     assert f'href="{world.url("close")}"' in body
@@ -454,14 +454,14 @@ def test_reached_attempt_with_a_message_is_refused_by_the_service(
     ("prefs", "target", "channel", "offered"),
     [
         (ParticipantPrefs(), "participant", "phone", ["detailed", "generic", "none"]),
-        (ParticipantPrefs(voicemail_ok=False), "participant", "phone", ["generic", "none"]),
+        (ParticipantPrefs(voicemail_ok=False), "participant", "phone", ["none"]),
         (
             ParticipantPrefs(voicemail_ok=False),
             "participant",
             "email",
             ["detailed", "generic", "none"],
         ),
-        (ParticipantPrefs(email_messages_ok=False), "participant", "email", ["generic", "none"]),
+        (ParticipantPrefs(email_messages_ok=False), "participant", "email", ["none"]),
         (
             ParticipantPrefs(voicemail_ok=False, email_messages_ok=False),
             "provider",
@@ -487,8 +487,9 @@ def test_attempt_form_offers_messages_by_the_consent_the_engine_has(
         now=utc(2, 9, 40),
     )
     phone = partner_client.get(world.url("attempt"))
-    assert [v for v, _ in phone.context["form"].fields["message"].choices] == ["generic", "none"]
+    assert [v for v, _ in phone.context["form"].fields["message"].choices] == ["none"]
     assert 'value="detailed"' not in phone.content.decode()
+    assert 'value="generic"' not in phone.content.decode()
     email = partner_client.get(world.url("attempt"), {"channel": "email"})
     assert [v for v, _ in email.context["form"].fields["message"].choices] == [
         "detailed", "generic", "none",

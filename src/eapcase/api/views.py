@@ -200,6 +200,7 @@ PROVIDER_EVENTS = frozenset(
 # Length limits of the database columns the services write the texts to.
 _FIELD_LIMITS = {
     ("case_closed", "reason"): 200,
+    ("case_reopened", "reason"): 200,
     ("outreach_closed", "reason"): 500,
     ("note", "next_step"): 500,
     ("intervention_ended", "provider"): 40,

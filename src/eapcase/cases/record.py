@@ -131,6 +131,13 @@ def case_write(
     with transaction.atomic():
         write = CaseWrite(case=lock_case(case), actor=actor, now=now)
         yield write
+        # Parts of the write audited on their own (an escalation raised by a dissatisfaction)
+        # come first, as the part happened first.
+        for extra_action, obj, data in write.audits:
+            data.setdefault("events", [e.event_id for e in write.events])
+            audit_record(
+                actor=actor, action=extra_action, at=now, case=write.case, obj=obj, data=data
+            )
         if write.events or bridge.stored_evaluation(write.case.engine_state) is None:
             write.evaluation = case_write_finish(
                 case=write.case,
@@ -147,11 +154,6 @@ def case_write(
         else:
             audit_record(
                 actor=actor, action=action, at=now, case=write.case, obj=write.obj, data=write.data
-            )
-        for extra_action, obj, data in write.audits:
-            data.setdefault("events", [e.event_id for e in write.events])
-            audit_record(
-                actor=actor, action=extra_action, at=now, case=write.case, obj=obj, data=data
             )
 
 

@@ -594,6 +594,37 @@ def case_close(
     return case
 
 
+def case_reopen(
+    *,
+    actor: Actor,
+    case: Case,
+    reason: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Case:
+    """Open a closed case again (history event `case_reopened`). What its closure breached
+    stays breached; the case takes every action of an open case again."""
+    reason = _require(reason, "reason", "say why the case opens again")
+    with case_write(
+        case, actor=actor, action="case.reopened", now=now, historical=historical
+    ) as write:
+        case = write.case
+        if case.status != CaseStatus.CLOSED:
+            raise Conflict("the case is open", field="case")
+        event = write.append(
+            "case_reopened", at=at or now, fields={"reason": reason}, event_id=event_id
+        )
+        if case.closed_at is not None and event.at < case.closed_at:
+            raise ServiceError("is before the case was closed", field="at")
+        case.status = CaseStatus.OPEN
+        case.closed_at = None
+        case.save(update_fields=["status", "closed_at"])
+        write.obj = case
+    return case
+
+
 def escalation_raise(
     *,
     actor: Actor,

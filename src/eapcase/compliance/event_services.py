@@ -225,6 +225,9 @@ EVENT_SERVICES: dict[str, Callable[[EventWrite], Any]] = {
     "case_closed": lambda w: case_services.case_close(
         case=w.case, reason=w.line.get("reason") or "closed", **w.with_confirm
     ),
+    "case_reopened": lambda w: case_services.case_reopen(
+        case=w.case, reason=w.line.get("reason") or "reopened", **w.common
+    ),
 }
 
 #: Inputs a service takes beyond the history format's fields (free texts, a file), by event
@@ -252,6 +255,7 @@ EVENT_DETAILS: dict[str, frozenset[str]] = {
     "case_notes_reviewed": frozenset({"note", "issues_found"}),
     "note": frozenset(),
     "case_closed": frozenset(),
+    "case_reopened": frozenset(),
 }
 
 

@@ -1,5 +1,5 @@
 """The history reader's fast path: event lines decoded and type-checked by msgspec straight into
-typed structs, then turned into the engine's `Event`s (ADR 0003-policy-msgspec-reader).
+typed structs, then turned into the engine's `Event`s (ADR 0006).
 
 It is only ever stricter than the validator of events.py, never looser: a line it declines
 (not an event line, a value of the wrong kind, a blank name, anything unusual) returns None and

@@ -17,7 +17,7 @@ from eapcase.policy.types import CaseInfo, Evaluation, EventType, Obligation, St
 __all__ = ["HYPOTHETICAL_ID", "closing_would_breach"]
 
 #: The id of the closing event added to the history (`breached_by` of what is returned).
-HYPOTHETICAL_ID: Final = "(this closure)"
+HYPOTHETICAL_ID: Final = "this closure"
 _CLOSABLE: Final = frozenset({EventType.OUTREACH_REQUESTED, EventType.CALLBACK_REQUESTED})
 
 

@@ -14,6 +14,7 @@ from django import forms
 from eapcase.cases.choices import CaseStatus, CaseType, EscalationReason, ReviewDecision
 from eapcase.core.errors import ServiceError
 from eapcase.outreach.choices import Channel, MessageLeft, Outcome, Purpose, Target
+from eapcase.policy import messages_allowed
 from eapcase.policy.types import ParticipantPrefs
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -173,18 +174,14 @@ MESSAGE_LABELS = {
 
 
 def message_choices(prefs: ParticipantPrefs, target: str, channel: str) -> list[tuple[str, str]]:
-    """The messages the form offers: a detailed message only on a channel the participant
-    accepts messages on, as the engine has their consent now. Providers accept messages."""
+    """The messages the form offers: those the policy allows for the target on the channel,
+    by the participant's consent as it stood at the last write (`policy.messages_allowed`,
+    the function CM-MESSAGE-CONSENT itself uses). On a refused channel only "No message"."""
     channel = channel if channel in Channel.values else Channel.PHONE
-    allowed_detail = target == Target.PROVIDER or (
-        prefs.voicemail_ok if channel == Channel.PHONE else prefs.email_messages_ok
-    )
+    target = target if target in Target.values else Target.PARTICIPANT
+    allowed = {str(m) for m in messages_allowed(prefs, target, channel)}
     order = [MessageLeft.DETAILED, MessageLeft.GENERIC, MessageLeft.NONE]
-    return [
-        (m.value, MESSAGE_LABELS[(Channel(channel), m)])
-        for m in order
-        if m != MessageLeft.DETAILED or allowed_detail
-    ]
+    return [(m.value, MESSAGE_LABELS[(Channel(channel), m)]) for m in order if m in allowed]
 
 
 class AttemptForm(ActionForm):
@@ -266,7 +263,7 @@ class ReviewForm(ActionForm):
         label="Further sessions to authorise",
         min_value=0,
         required=False,
-        help_text="For “authorise sessions” only; a transition session is one, a denial none.",
+        help_text="For “authorise sessions” only.",
     )
     transition_destination = forms.CharField(
         label="Where the participant goes next",
@@ -282,21 +279,23 @@ class ReviewForm(ActionForm):
     rationale = text("Rationale", required=False)
     at = local_datetime("Completed at", help_text="Leave empty for now.")
 
-    def __init__(self, *args: Any, remaining: int = 0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, remaining: int = 0, transition: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.remaining = remaining
+        # How many sessions a transition decision authorises is the policy pack's.
+        self.transition = transition
         sessions = self.fields["sessions"]
         sessions.widget.attrs["max"] = remaining
         sessions.help_text = (
             f"For “authorise sessions” only: at most {remaining} remain of the benefit. "
-            "A transition session is one, a denial none."
+            f"A transition decision authorises {transition}, a denial none."
         )
 
     def decision_sessions(self) -> int:
-        """What the decision authorises: the number entered, one transition session, or none."""
+        """What the decision authorises: the number entered, the transition sessions, or none."""
         decision = self.cleaned_data["decision"]
         if decision == ReviewDecision.TRANSITION_SESSION:
-            return 1
+            return self.transition
         if decision == ReviewDecision.DENY:
             return 0
         return int(self.cleaned_data.get("sessions") or 0)

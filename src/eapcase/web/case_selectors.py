@@ -36,8 +36,8 @@ from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
-from eapcase.policy import events as policy_events
-from eapcase.policy.engine import evaluate
+from eapcase.policy import closing_would_breach as policy_closing_would_breach
+from eapcase.policy import sessions_remaining
 from eapcase.policy.explain import RULE_TITLES, format_instant
 from eapcase.policy.types import Evaluation, OutreachProgress, ParticipantPrefs
 from eapcase.policy.types import Obligation as EngineObligation
@@ -163,7 +163,7 @@ class Ledger:
     @property
     def remaining(self) -> int:
         """Sessions of the benefit not yet held: the most a review can still authorise."""
-        return max(self.benefit - self.held, 0)
+        return sessions_remaining(self.benefit, self.held)
 
 
 @dataclass
@@ -307,39 +307,21 @@ def ledger_of(case: Case, evaluation: bridge.StoredEvaluation) -> Ledger:
 
 
 def closing_would_breach(
-    case: Case, events: list[CaseEvent], now: datetime
+    case: Case, events: list[CaseEvent], now: datetime, *, outreach: str | None = None
 ) -> list[EngineObligation]:
-    """What closing the case now would breach (a what-if, the one question that runs the
-    engine on a page): the obligations breached when a hypothetical `case_closed` at `now` is
-    added to the history, and not breached at the last write."""
+    """What closing the case (or, with `outreach`, that outreach or call back) now would
+    breach: a what-if, the one question a page puts to the engine (ADR 0004)."""
     _prefetched_partner(case)
-    breached = set(
-        Obligation.objects.filter(case=case, status=ObligationStatus.BREACHED).values_list(
-            "rule", "trigger"
+    return list(
+        policy_closing_would_breach(
+            bridge.case_info(case),
+            [bridge.engine_event(case, row) for row in events],
+            bridge.policy_packs(),
+            partner_calendar(case.partner),
+            now,
+            outreach=outreach,
         )
     )
-    seq = max((e.seq for e in events), default=0) + 1
-    closing = policy_events.make_event(
-        case=case.reference,
-        id="this closure",
-        type="case_closed",
-        at=now,
-        by=None,
-        fields={"reason": "(what closing would breach)"},
-        seq=seq,
-    )
-    after = evaluate(
-        bridge.case_info(case),
-        [*(bridge.engine_event(case, row) for row in events), closing],
-        bridge.policy_packs(),
-        partner_calendar(case.partner),
-        now,
-    )
-    return [
-        o
-        for o in after.obligations
-        if str(o.status) == "breached" and (o.rule, o.trigger) not in breached
-    ]
 
 
 def procedure_for(case: Case, now: datetime) -> ClientProcedure | None:

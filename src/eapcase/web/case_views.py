@@ -53,6 +53,7 @@ from eapcase.outreach.services import (
     outreach_close,
     outreach_request,
 )
+from eapcase.policy import transition_sessions
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
 from eapcase.web import case_forms as forms
@@ -150,6 +151,19 @@ def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 # --- acting --------------------------------------------------------------------------------------
+
+
+def _breach_lines(obligations: Any) -> list[dict[str, str]]:
+    """What a closing would breach, as the close forms list it."""
+    return [
+        {
+            "rule": o.rule,
+            "label": selectors.RULE_LABELS.get(o.rule, ""),
+            "trigger": o.trigger,
+            "reason": bridge.reason(o),
+        }
+        for o in obligations
+    ]
 
 
 @method_decorator(login_required, name="dispatch")
@@ -376,15 +390,26 @@ class OutreachCloseView(CaseActionView):
         )
         return self.done
 
+    @cached_property
+    def breaches(self) -> list[dict[str, str]]:
+        return _breach_lines(
+            selectors.closing_would_breach(
+                self.case, self.events, self.now, outreach=self.target.event_id
+            )
+        )
+
     def extra_context(self) -> dict[str, Any]:
         progress = next(
             (p for p in self.evaluation.state.open_outreach if p.id == self.target.event_id), None
         )
-        return {"outreach": selectors.OpenOutreach(progress, self.target) if progress else None}
+        return {
+            "outreach": selectors.OpenOutreach(progress, self.target) if progress else None,
+            "breaches": self.breaches,
+        }
 
     def prepare(self, form: forms.ActionForm) -> None:
-        outreach = self.extra_context()["outreach"]
-        form.offer_confirm = bool(outreach and outreach.short)
+        # Closing needs a reason exactly when the policy says it would breach something.
+        form.offer_confirm = bool(self.breaches)
         form.fields["confirm"].required = form.offer_confirm
 
 
@@ -416,7 +441,12 @@ class ReviewView(SessionView):
     done = "Review recorded."
 
     def form_kwargs(self) -> dict[str, Any]:
-        return {**super().form_kwargs(), "remaining": self.ledger.remaining}
+        transition = transition_sessions(bridge.policy_packs(), self.now)
+        return {
+            **super().form_kwargs(),
+            "remaining": self.ledger.remaining,
+            "transition": transition,
+        }
 
     def perform(self, form: forms.ActionForm) -> str:
         assert isinstance(form, forms.ReviewForm)
@@ -618,15 +648,7 @@ class CloseView(CaseActionView):
 
     @cached_property
     def breaches(self) -> list[dict[str, str]]:
-        return [
-            {
-                "rule": o.rule,
-                "label": selectors.RULE_LABELS.get(o.rule, ""),
-                "trigger": o.trigger,
-                "reason": bridge.reason(o),
-            }
-            for o in selectors.closing_would_breach(self.case, self.events, self.now)
-        ]
+        return _breach_lines(selectors.closing_would_breach(self.case, self.events, self.now))
 
     def prepare(self, form: forms.ActionForm) -> None:
         form.offer_confirm = bool(self.breaches)
