@@ -36,7 +36,7 @@ def _instant(value: str | None) -> datetime | None:
 def test_export_piped_to_check_gives_the_stored_obligations_and_findings(demo_loaded) -> None:
     exported = io.StringIO()
     call_command("export", stdout=exported)
-    checked = subprocess.run(  # noqa: S603 - our own interpreter and module
+    checked = subprocess.run(
         [sys.executable, "-m", "eapcase.cli", "check", "-", "--now", NOW],
         input=exported.getvalue(),
         capture_output=True,

@@ -22,7 +22,7 @@ TABLE = {
 
 def check(name: str, *options: str) -> subprocess.CompletedProcess[bytes]:
     now, _ = TABLE[name]
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [
             sys.executable,
             "-m",

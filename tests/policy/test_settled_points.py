@@ -247,7 +247,7 @@ def test_a_line_that_is_not_utf8_gives_its_exact_reason(tmp_path: Path) -> None:
     path = tmp_path / "bytes.jsonl"
     path.write_bytes(f"{PARTNER}\n{CASE_C1}\n".encode() + b'{"type": "no\xe9"}\n')
 
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+    done = subprocess.run(
         [sys.executable, "-m", "eapcase.policy.check", str(path), "--now", NOW],
         capture_output=True,
         check=False,

@@ -1,7 +1,11 @@
-"""Import and export of case histories (shared/spec/history-format.md) through the services.
+"""Import and export of case histories (docs/history-format.md) through the services.
 
-Import is all or nothing per file: the engine's reader validates every line first, then each
-event is written by the same service a clinician's action uses, inside one transaction."""
+Import validates the whole file first (the engine's reader, then what the database already
+holds, then each event's instant) and reports every bad line at once, writing nothing. Only
+then does it write, case by case, each case (its line and its events) in one short
+transaction through the same services a clinician's actions use, so other users' writes go on
+between cases. Run again after a stop, it skips what it already wrote (cases by their line,
+events by their ids)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from django.db import transaction
 from eapcase.cases import services as case_services
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, CaseEvent
-from eapcase.cases.record import NamedActor
+from eapcase.cases.record import CLOCK_SKEW, NamedActor
 from eapcase.compliance.event_services import event_record
 from eapcase.core.errors import ServiceError
 from eapcase.organisations.models import Partner, PartnerClosedDate
@@ -24,6 +28,14 @@ from eapcase.policy import calendar as policy_calendar
 from eapcase.policy import events, history
 
 ENVELOPE = ("type", "case", "at", "id", "by")
+PARTICIPANT_FIELDS = (
+    "phone",
+    "email",
+    "voicemail_ok",
+    "email_messages_ok",
+    "email_only",
+    "email_consent",
+)
 
 
 class ImportFailed(Exception):
@@ -38,13 +50,16 @@ class ImportFailed(Exception):
 class ImportResult:
     partners: int
     cases: int
-    events: int
+    events: int  # events written by this run
+    skipped: int = 0  # case lines and events an earlier run had written
 
 
 def import_history(
     lines: Iterable[str], *, now: datetime, progress: Callable[[int], None] | None = None
 ) -> ImportResult:
-    """Read a whole history and write it, or write nothing and raise ImportFailed."""
+    """Validate a whole history, then write what is not yet written, case by case; on any
+    bad line raise ImportFailed with every bad line and write nothing. `progress` is called
+    with the number of lines dealt with (written or skipped) as the import goes."""
     text = list(lines)
     try:
         history.read_history(text)
@@ -52,31 +67,57 @@ def import_history(
         raise ImportFailed([f"{e.line}: {e.reason}" for e in exc.errors]) from exc
     partners, cases = _parse_raw(text)
     errors = _check_against_database(partners, cases)
+    errors += _check_instants(cases, now=now)
     if errors:
-        raise ImportFailed(errors)
-    written = 0
+        raise ImportFailed(sorted(errors, key=lambda e: int(e.split(":")[0])))
     with transaction.atomic():
         for _line, obj in partners:
             _partner_write(obj)
-        for line, case_obj, events in cases:
-            try:
-                with transaction.atomic():
-                    case = _case_write(case_obj, now=now)
-            except ServiceError as exc:
-                errors.append(f"{line}: {exc}")
-                continue
-            for event_line, event in events:
-                try:
-                    with transaction.atomic():
+    written = skipped = 0
+    for _line, case_obj, case_events in cases:
+        # One short transaction a case: the audit chain head and the database are held only
+        # for as long as one case takes.
+        with transaction.atomic():
+            case = Case.objects.filter(reference=case_obj["case"]).first()
+            if case is None:
+                case = _case_write(case_obj, now=now)
+            else:
+                skipped += 1  # the case line, written by an earlier run
+            done = set(CaseEvent.objects.filter(case=case).values_list("event_id", flat=True))
+            for event_line, event in case_events:
+                if event["id"] in done:
+                    skipped += 1
+                else:
+                    try:
                         _event_write(case, event, now=now)
-                except ServiceError as exc:
-                    errors.append(f"{event_line}: {exc}")
-                written += 1
+                    except ServiceError as exc:
+                        # Validated above: a refusal now is a fault to report, not to skip.
+                        raise ImportFailed([f"{event_line}: {exc}"]) from exc
+                    written += 1
                 if progress:
                     progress(1)
-        if errors:
-            raise ImportFailed(errors)
-    return ImportResult(partners=len(partners), cases=len(cases), events=written)
+        if progress:
+            progress(1)
+    return ImportResult(partners=len(partners), cases=len(cases), events=written, skipped=skipped)
+
+
+def _check_instants(
+    cases: list[tuple[int, dict[str, Any], list[tuple[int, dict[str, Any]]]]], *, now: datetime
+) -> list[str]:
+    """The services' own refusal of an instant, asked before anything is written, so that a
+    file is refused whole rather than half imported."""
+    errors = []
+    for line, case_obj, case_events in cases:
+        opened = events.parse_instant(case_obj["at"])
+        if opened > now + CLOCK_SKEW:
+            errors.append(f"{line}: at: is in the future")
+        for event_line, event in case_events:
+            at = events.parse_instant(event["at"])
+            if at > now + CLOCK_SKEW:
+                errors.append(f"{event_line}: at: is in the future")
+            elif at < opened:
+                errors.append(f"{event_line}: at: is before the case was opened")
+    return errors
 
 
 def _parse_raw(
@@ -139,15 +180,33 @@ def _check_against_database(
         existing = Partner.objects.filter(code=obj["id"]).first()
         if existing is not None and _partner_calendar_now(existing) != _calendar_of(obj):
             errors.append(f"{line}: partner {obj['id']} exists here with another calendar")
-    known = set(
-        Case.objects.filter(reference__in=[c[1]["case"] for c in cases]).values_list(
-            "reference", flat=True
+    known = {
+        c.reference: c
+        for c in Case.objects.filter(reference__in=[c[1]["case"] for c in cases]).select_related(
+            "partner"
         )
-    )
+    }
     for line, obj, _events in cases:
-        if obj["case"] in known:
-            errors.append(f"{line}: case {obj['case']} already exists")
+        stored = known.get(obj["case"])
+        if stored is not None and _comparable(_case_line(stored)) != _comparable(obj):
+            # The same case line is an earlier run of this import: its events are resumed.
+            errors.append(f"{line}: case {obj['case']} already exists with other details")
     return errors
+
+
+def _comparable(line: dict[str, Any]) -> dict[str, Any]:
+    """A case line with its defaults filled and its instant as an instant, to compare a
+    file's line with a stored case."""
+    prefs = events.parse_participant(line.get("participant", {}))
+    return {
+        "case": line["case"],
+        "at": events.parse_instant(line["at"]),
+        "partner": line["partner"],
+        "referral": line["referral"],
+        "case_type": line["case_type"],
+        "benefit_sessions": line["benefit_sessions"],
+        "participant": {k: bool(getattr(prefs, k)) for k in PARTICIPANT_FIELDS},
+    }
 
 
 def _partner_write(obj: dict[str, Any]) -> Partner:
@@ -174,17 +233,7 @@ def _partner_write(obj: dict[str, Any]) -> Partner:
 
 def _case_write(obj: dict[str, Any], *, now: datetime) -> Case:
     prefs = events.parse_participant(obj.get("participant", {}))
-    prefs_dict = {
-        k: bool(getattr(prefs, k))
-        for k in (
-            "phone",
-            "email",
-            "voicemail_ok",
-            "email_messages_ok",
-            "email_only",
-            "email_consent",
-        )
-    }
+    prefs_dict = {k: bool(getattr(prefs, k)) for k in PARTICIPANT_FIELDS}
     actor = NamedActor(obj.get("by", "") or "")
     participant = case_services.participant_create(
         actor=actor,
