@@ -31,7 +31,7 @@ from eapcase.cases.models import Case
 from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import session_record
 from eapcase.core import clock
-from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import ServiceError
 from eapcase.providers import selectors, services
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.forms import (
@@ -52,15 +52,6 @@ FORMS: dict[str, tuple[type[django_forms.Form], str]] = {
     "flag_form": (FlagForm, "flag"),
     "query_form": (QueryForm, "query"),
 }
-
-
-def _case(request: HttpRequest, ref: str, action: Action) -> Case:
-    try:
-        return access_case(user=request.user, case_ref=ref, action=action)
-    except NotFound as exc:
-        raise Http404("No such referral.") from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
 
 
 @contextmanager
@@ -124,7 +115,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def referral(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     with _partner_time(case):
         return _referral_page(request, case, clock.now())
 
@@ -135,7 +126,7 @@ def referral(request: HttpRequest, ref: str) -> HttpResponse:
 def notes_download(request: HttpRequest, ref: str, upload_id: int) -> FileResponse:
     """A stored case-notes file, to Partner staff of the case and the provider who uploaded
     it; 404 for anyone else. Sent as an attachment with the type found at upload."""
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     upload = selectors.notes_upload_get(user=request.user, case=case, upload_id=upload_id)
     if upload is None or not upload.file:
         raise Http404("No such file.")
@@ -173,7 +164,7 @@ def _action(
         @login_required
         @require_POST
         def view(request: HttpRequest, ref: str) -> HttpResponse:
-            case = _case(request, ref, Action.PROVIDE)
+            case = access_case(user=request.user, case_ref=ref, action=Action.PROVIDE)
             now = clock.now()
             with _partner_time(case):
                 form = form_class(request.POST, prefix=prefix)
@@ -285,7 +276,7 @@ def query(request: HttpRequest, case: Case, form: django_forms.Form, now: dateti
 def notes_upload(request: HttpRequest, ref: str) -> HttpResponse:
     """Upload completed case notes (CM-NOTES-UPLOAD). The body is not read before the access
     gate; the file is counted while it is read and dropped past 10 MB."""
-    case = _case(request, ref, Action.PROVIDE)
+    case = access_case(user=request.user, case_ref=ref, action=Action.PROVIDE)
     handler = SizeLimitUploadHandler(request)
     request.upload_handlers = [handler, *request.upload_handlers]
     return _notes_upload_checked(request, case, handler)

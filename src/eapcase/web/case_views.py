@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Model
 from django.forms import DateTimeField
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -41,7 +40,7 @@ from eapcase.cases.services import (
     session_record,
 )
 from eapcase.core import clock
-from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import ServiceError
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.outreach.services import (
@@ -57,15 +56,6 @@ from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
 from eapcase.web import case_forms as forms
 from eapcase.web import case_selectors as selectors
-
-
-def _case(request: HttpRequest, ref: str, action: Action) -> Case:
-    try:
-        return access_case(user=request.user, case_ref=ref, action=action)
-    except NotFound as exc:
-        raise Http404("No such case.") from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -119,7 +109,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     now = clock.now()
     # The latest events unless the whole history is asked for (`?timeline=all`).
     whole = request.GET.get("timeline") == "all"
@@ -142,7 +132,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     now = clock.now()
     with _local_time(case):
         page = selectors.case_page_get(case=case, now=now)
@@ -171,7 +161,7 @@ class CaseActionView(View):
     target: Any
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.case = _case(request, kwargs["ref"], Action.MANAGE)
+        self.case = access_case(user=request.user, case_ref=kwargs["ref"], action=Action.MANAGE)
         self.now = clock.now()
         self.target = None
         if self.target_model is not None:
