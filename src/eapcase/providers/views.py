@@ -20,6 +20,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -30,6 +31,7 @@ from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case
 from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import session_record
+from eapcase.cases.words import CaseWords
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
 from eapcase.providers import selectors, services
@@ -84,6 +86,8 @@ def _referral_page(
         "can_download": selectors.notes_downloadable(user=request.user, case=case),
         "is_open": case.status == CaseStatus.OPEN,
         "now": now,
+        # The case's events in words, read only if the page names one (cases.words).
+        "words": SimpleLazyObject(lambda: CaseWords.for_case(case)),
     }
     for name, (form_class, prefix) in FORMS.items():
         initial = {"at": now} if "at" in form_class.base_fields else None

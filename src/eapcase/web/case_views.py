@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -39,6 +40,7 @@ from eapcase.cases.services import (
     review_complete,
     session_record,
 )
+from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
 from eapcase.outreach.messages import access_line_for
@@ -207,7 +209,7 @@ class CaseActionView(View):
                 form.service_error(exc)
             else:
                 if form.confirmation():
-                    message += " Your reason to go ahead is recorded with what the engine found."
+                    message += " Your reason to go ahead is recorded with the case."
                 messages.success(request, message)
                 url = self.case_url()
                 if _htmx(request):
@@ -242,6 +244,10 @@ class CaseActionView(View):
             # re-renders it after a change of channel (htmx keeps the focus on that input).
             "focus_title": _htmx(self.request) and not _htmx_trigger(self.request),
             "rule_labels": selectors.RULE_LABELS,
+            # The case's events in words, read only if the page names one (cases.words).
+            "words": SimpleLazyObject(
+                lambda: CaseWords.of_events(self.events, self.case.partner.timezone)
+            ),
             **self.extra_context(),
         }
         template = "cases/action.html#action-form" if _htmx(self.request) else "cases/action.html"
@@ -629,8 +635,9 @@ class CloseView(CaseActionView):
         form.fields["confirm"].required = form.offer_confirm
 
     def extra_context(self) -> dict[str, Any]:
+        words = CaseWords.of_events(self.events, self.case.partner.timezone)
         open_deadlines = [
-            f"{o.rule} ({o.trigger})"
+            f"{rule_title(o.rule)} ({words.event(o.trigger)})"
             for o in self.evaluation.obligations
             if o.due_at is not None and o.satisfied_at is None and str(o.status) != "breached"
         ]
