@@ -34,32 +34,34 @@ def _page(response: Any) -> str:
 
 
 @pytest.mark.django_db
-def test_another_partners_case_gives_the_same_404_page_as_a_missing_one(client: Client) -> None:
+@pytest.mark.parametrize(
+    ("role", "page", "menu"),
+    [
+        (Role.PARTNER_CLINICIAN, "cases:detail", '<a class="nav-link" href="/work/">My work</a>'),
+        (
+            Role.PROVIDER,
+            "providers:referral",
+            '<a class="nav-link" href="/provider/">My referrals</a>',
+        ),
+    ],
+)
+def test_a_case_of_someone_else_gives_the_same_404_page_as_a_missing_one(
+    client: Client, role: str, page: str, menu: str
+) -> None:
     case = open_case()
-    stranger = user_with_role(Role.PARTNER_CLINICIAN, partner=PartnerFactory())
-    client.force_login(stranger)
-    theirs = client.get(reverse("cases:detail", kwargs={"ref": case.reference}))
-    missing = client.get(reverse("cases:detail", kwargs={"ref": "NO-SUCH-CASE"}))
+    stranger = user_with_role(role, partner=PartnerFactory()) if role != Role.PROVIDER else None
+    client.force_login(stranger or user_with_role(role))
+    theirs = client.get(reverse(page, kwargs={"ref": case.reference}))
+    missing = client.get(reverse(page, kwargs={"ref": "NO-SUCH-CASE"}))
     assert (theirs.status_code, missing.status_code) == (404, 404)
     assert _page(theirs) == _page(missing)
-    page = _page(missing)
-    assert "<h1" in page and "We could not find that page" in page
-    assert BACK in page
+    html = _page(missing)
+    assert "<h1" in html and "We could not find that page" in html
+    assert BACK in html
     # Inside the layout, with this user's navigation.
-    assert '<a class="nav-link" href="/work/">My work</a>' in page
-    assert "Log out" in page
-    assert case.reference not in page
-
-
-@pytest.mark.django_db
-def test_a_provider_page_of_a_case_not_referred_to_them_is_the_same_404(client: Client) -> None:
-    case = open_case()
-    client.force_login(user_with_role(Role.PROVIDER))
-    theirs = client.get(reverse("providers:referral", kwargs={"ref": case.reference}))
-    missing = client.get(reverse("providers:referral", kwargs={"ref": "NO-SUCH-CASE"}))
-    assert (theirs.status_code, missing.status_code) == (404, 404)
-    assert _page(theirs) == _page(missing)
-    assert '<a class="nav-link" href="/provider/">My referrals</a>' in _page(theirs)
+    assert menu in html
+    assert "Log out" in html
+    assert case.reference not in html
 
 
 @pytest.mark.django_db

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from eapcase.cases.models import Case, CaseEvent
-from eapcase.policy.explain import RULE_TITLES
+from eapcase.policy.explain import RULE_TITLES, format_instant
 from eapcase.policy.types import EventType
 
 #: Each event type as a noun, for "the <noun> of <time>".
@@ -55,22 +54,6 @@ _OUTREACH_NOUNS: Final[dict[str, str]] = {
     "callback": "call back",
 }
 
-_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
-
 #: A rule id as the engine writes it (`CM-` and capitals, digits, hyphens).
 _RULE_ID: Final = re.compile(r"\bCM-[A-Z0-9]+(?:-[A-Z0-9]+)*\b")
 
@@ -89,8 +72,10 @@ def rule_title(rule: str) -> str:
 def short_time(at: datetime, zone: str) -> str:
     """`Thu 3 Dec 10:24` in the Partner's zone. No year: a label is read beside the case, whose
     dates carry it."""
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local:%H:%M}"
+    # The engine's own format ("Thu 3 Dec 2026 10:24 Europe/London") without year and zone,
+    # so the pages and the engine's sentences spell days and months alike.
+    day, date, month, _year, clock, _zone = format_instant(at, zone).split(" ")
+    return f"{day} {date} {month} {clock}"
 
 
 def event_noun(kind: str, fields: dict[str, Any] | None = None) -> str:
