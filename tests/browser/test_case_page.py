@@ -129,7 +129,7 @@ def test_an_attempt_the_engine_questions_needs_a_reason(page: Any, browser_serve
     page.get_by_role("button", name="Record the attempt").click()
 
     alert = page.locator("#confirm-reasons")
-    expect(alert).to_contain_text("CM-MESSAGE-DETAIL")
+    expect(alert).to_contain_text("No detailed message left")
     expect(alert).to_be_focused()
     reason = page.get_by_label("Reason to go ahead")
     expect(reason).to_have_attribute("required", "")

@@ -78,9 +78,9 @@ def test_review_case_before_its_review_shows_one_session_and_the_review_pending(
     page = selectors.case_page_get(case=case, now=utc(2, 12))
     assert (page.ledger.authorised, page.ledger.held, page.ledger.available) == (1, 1, 5)
     assert page.evaluation.state.review_pending is True
-    assert [(o.row.rule, o.row.trigger, o.trigger_what) for o in page.obligations] == [
-        ("CM-REVIEW", "E1", "Session held")
-    ]
+    assert [
+        (o.row.rule, o.row.trigger, page.words.event(o.row.trigger)) for o in page.obligations
+    ] == [("CM-REVIEW", "E1", "the session of Mon 2 Mar 10:00")]
 
 
 def test_consent_badges_follow_the_engine_not_the_opening_preferences() -> None:

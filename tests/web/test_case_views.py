@@ -382,7 +382,10 @@ def test_handover_page_shows_state_next_step_deadlines_contacts_and_risk(
     assert "Try again Tuesday morning" in body
     assert "No open deadlines." in body
     assert "CM-CALLBACK" not in body.split("Open deadlines")[1].split("Last contacts")[0]
-    assert "Also open, without a deadline: CM-OUTREACH (E2)" in body
+    assert (
+        "Also open, without a deadline: Outreach (the call back of Mon 2 Mar 09:40) "
+        '<small class="text-body-secondary">CM-OUTREACH · E2</small>'
+    ) in body
     assert '<strong class="text-danger">high</strong>' in body
     assert "none yet; 1 attempt since." in body
 
@@ -533,6 +536,14 @@ def test_excess_attempt_needs_a_reason_and_is_recorded_with_its_finding(
     assert form.fields["confirm"].required is True
     body = response.content.decode()
     assert "Reason to go ahead" in body and "Go ahead with this reason" in body
+    # What the policy asks, in words, beside the field that answers it (after the other fields).
+    assert (
+        "<li>Attempts beyond the required count: attempt 3 for the call back of Mon 2 Mar 09:40, "
+        "2 required and no risk identified</li>"
+    ) in body
+    assert body.index('id="field-summary"') < body.index('id="confirm-reasons"')
+    assert body.index('id="confirm-reasons"') < body.index('id="field-confirm"')
+    assert "CM-OUTREACH-EXCESS" not in body
     assert db_state() == before
 
     response = partner_client.post(
@@ -540,7 +551,7 @@ def test_excess_attempt_needs_a_reason_and_is_recorded_with_its_finding(
     )
     assert response.status_code == 302
     assert messages_of(response) == [
-        "Contact attempt recorded. Your reason to go ahead is recorded with what the engine found."
+        "Contact attempt recorded. Your reason to go ahead is recorded with the case."
     ]
     assert ContactAttempt.objects.filter(case=world.case).count() == 3
     assert ("CM-OUTREACH-EXCESS", "E4", "warning") in findings_of(world.case)
@@ -703,8 +714,10 @@ def test_review_authorising_more_than_remains_is_refused(
         world.url("review", case=review_case), {"decision": "authorise_remaining", "sessions": "6"}
     )
     assert response.status_code == 200
-    [error] = response.context["form"].non_field_errors()
-    assert error.startswith("CM-REVIEW-DECISION: authorises 6 sessions; 5 remain")
+    # Beside the decision it concerns, named by the rule's title.
+    [error] = response.context["form"].errors["decision"]
+    assert error.startswith("Review decision outside the benefit: authorises 6 sessions; 5 remain")
+    assert response.context["form"].non_field_errors() == []
     assert db_state() == before
 
 
@@ -730,8 +743,8 @@ def test_review_transition_session_needs_its_destination(
 def test_review_deny_needs_a_resource(partner_client: Any, world: World, review_case: Case) -> None:
     url = world.url("review", case=review_case)
     response = partner_client.post(url, {"decision": "deny", "resources": "  "})
-    [error] = response.context["form"].non_field_errors()
-    assert error.startswith("CM-REVIEW-DECISION")
+    [error] = response.context["form"].errors["decision"]
+    assert error.startswith("Review decision outside the benefit")
     assert not Review.objects.exists()
     response = partner_client.post(
         url, {"decision": "deny", "resources": "GP\nLocal talking therapies"}
@@ -885,7 +898,9 @@ def test_close_form_shows_what_closing_would_breach_and_needs_a_reason(
         ("CM-OUTREACH", "E1"),
         ("CM-QUERY", "E2"),
     ]
-    assert "closing the case now breaches 2 obligations" in page.content.decode()
+    body = page.content.decode()
+    assert "The policy counts closing the case now as a breach of 2 obligations" in body
+    assert "<strong>Outreach</strong>, opened by the call back of Mon 2 Mar 09:40" in body
     before = db_state()
     response = partner_client.post(world.url("close"), {"reason": "Participant moved away"})
     assert response.context["form"].errors == {"confirm": ["This field is required."]}
@@ -894,7 +909,7 @@ def test_close_form_shows_what_closing_would_breach_and_needs_a_reason(
         world.url("close"), {"reason": "Participant moved away", "confirm": "Cannot continue"}
     )
     assert messages_of(response) == [
-        "Case closed. Your reason to go ahead is recorded with what the engine found."
+        "Case closed. Your reason to go ahead is recorded with the case."
     ]
     case = Case.objects.get(pk=world.case.pk)
     assert (case.status, case.closure_reason) == ("closed", "Participant moved away")

@@ -44,6 +44,7 @@ from eapcase.cases.choices import UNSATISFIED
 from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation
 from eapcase.cases.record import compliance_refresh_due
 from eapcase.cases.services import escalation_raise
+from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core.errors import ServiceError
 from eapcase.notifications import timing
 from eapcase.notifications.choices import ESCALATION_RULE, Level
@@ -234,13 +235,11 @@ def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -
     )
     if obligation is None:
         return 0  # satisfied meanwhile, or held by another worker
-    email_at = (
-        CaseEvent.objects.filter(case=case, event_id=trigger).values_list("at", flat=True).first()
-    )
-    received = f" received {_local(case, email_at)}" if email_at else ""
+    email = CaseWords.for_case(case, [trigger]).event(trigger)
+    # In words for WPO (the rule and the event id are in the delivery's key, for support).
     summary = (
-        f"No contact with the participant within 24 hours of the email {trigger}{received}. "
-        f"Raised by eapcase ({INFORM})."
+        f"No contact with the participant within 24 hours of {email}. The policy requires "
+        "WPO to be told: raised automatically by eapcase."
     )
     # The key only: the mail to the WPO inbox is escalation_raise's own.
     message = Message(
@@ -422,7 +421,10 @@ def _remind_one(
         users = clinicians
     what = "house target" if plan.from_target else "deadline"
     when = _local(case, plan.deadline)
-    label = f"{current.rule} ({current.trigger}) on case {case.reference}"
+    # In words: "Call back on case EAP-10001"; the ids go to the support line of the mail (and
+    # to its X-Eapcase-Key header).
+    label = f"{rule_title(current.rule)} on case {case.reference}"
+    opened_by = CaseWords.for_case(case, [current.trigger]).event(current.trigger)
     if level == Level.DEADLINE:
         passed = "has passed" if plan.deadline <= now else "is reached"
         text = f"The {what} of {label} {passed}: {when}."
@@ -432,9 +434,11 @@ def _remind_one(
         subject = f"[eapcase] Reminder: {label}"
     if urgent:
         subject = f"{subject} [urgent]"
+    text = f"{text} It was opened by {opened_by}."
     body = f"{text}\n\nOpen the case: /cases/{case.reference}/\n"
     if plan.from_target:
         body += "The policy sets no deadline for this work; the target is the Partner's own.\n"
+    body += f"\nFor support: {current.rule} {current.trigger}\n"
     message = Message(
         subject=subject,
         body=body,

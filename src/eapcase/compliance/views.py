@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,7 +19,7 @@ from eapcase.cases.access import Action, access_case
 from eapcase.compliance import selectors
 from eapcase.compliance.forms import AcknowledgeForm
 from eapcase.core import clock
-from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import Conflict, ServiceError
 
 PAGE = "compliance/escalations.html"
 
@@ -62,12 +62,9 @@ def overdue_partner(request: HttpRequest, partner: str) -> HttpResponse:
     if not standing_of(request.user).is_wpo:
         raise DjangoPermissionDenied("This list is for WPO.")
     now = clock.now()
-    try:
-        page = selectors.overdue_page_for_partner(
-            user=request.user, now=now, partner_code=partner, page=request.GET.get("page") or 1
-        )
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    page = selectors.overdue_page_for_partner(
+        user=request.user, now=now, partner_code=partner, page=request.GET.get("page") or 1
+    )
     return render(request, "compliance/overdue_partner.html", {"page": page, "now": now})
 
 
@@ -75,15 +72,8 @@ def overdue_partner(request: HttpRequest, partner: str) -> HttpResponse:
 @require_POST
 def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     now = clock.now()
-    try:
-        escalation = selectors.escalation_get(user=request.user, escalation_id=pk)
-        access_case(
-            user=request.user, case_ref=escalation.case.reference, action=Action.ACKNOWLEDGE
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
+    escalation = selectors.escalation_get(user=request.user, escalation_id=pk)
+    access_case(user=request.user, case_ref=escalation.case.reference, action=Action.ACKNOWLEDGE)
     form = _ack_form(escalation, request.POST)
     if form.is_valid():
         try:

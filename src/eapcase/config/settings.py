@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it is the first to see a view's exception: NotFound -> 404, PermissionDenied -> 403.
+    "eapcase.web.errors.ServiceErrorPages",
 ]
 
 ROOT_URLCONF = "eapcase.config.urls"

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -45,10 +45,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _email_for(request: HttpRequest, email_id: int) -> Any:
-    try:
-        email = selectors.email_get(user=request.user, email_id=email_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    email = selectors.email_get(user=request.user, email_id=email_id)
     if email.case is None or not may(request.user, email.case, Action.MANAGE):
         raise Forbidden("You may not manage this case.")
     return email
@@ -104,10 +101,7 @@ def triage(request: HttpRequest) -> HttpResponse:
 
 def _message_for(request: HttpRequest, message_id: int) -> Any:
     _staff_only(request)
-    try:
-        return selectors.inbound_get(user=request.user, message_id=message_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return selectors.inbound_get(user=request.user, message_id=message_id)
 
 
 @login_required
@@ -150,10 +144,7 @@ def link(request: HttpRequest, message_id: int) -> HttpResponse:
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     """An attachment, downloaded (never shown inline) after the access check."""
     _staff_only(request)
-    try:
-        item = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    item = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
     return FileResponse(
         item.file.open("rb"),
         as_attachment=True,

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from eapcase.cases.choices import CaseStatus, CaseType, EscalationReason, ReviewDecision
+from eapcase.cases.words import CaseWords, refused_rule
 from eapcase.core.errors import ServiceError
 from eapcase.outreach.choices import Channel, MessageLeft, Outcome, Purpose, Target
 from eapcase.policy import messages_allowed
@@ -64,6 +65,8 @@ class ActionForm(forms.Form):
     confirmable = False
     #: service error field -> form field, where the names differ
     field_map: dict[str, str] = {}
+    #: rule id -> form field, for a refusal that names a rule but no field: it is shown there
+    rule_fields: dict[str, str] = {}
     #: radio lists shown on one line
     inline_fields: frozenset[str] = frozenset({"target", "channel", "outcome"})
 
@@ -129,10 +132,15 @@ class ActionForm(forms.Form):
     def service_error(self, exc: ServiceError) -> None:
         """Put the service's refusal next to the field it names (else above the form)."""
         name = self.field_map.get(exc.field or "", exc.field or "")
+        if not name:
+            named = refused_rule(exc.message)
+            name = self.rule_fields.get(named, "") if named else ""
+        # The rule's title, not its id (cases.words); the page rewrites event ids.
+        message = CaseWords().text(exc.message)
         if name and name in self.fields:
-            self.add_error(name, exc.message)
+            self.add_error(name, message)
         else:
-            self.add_error(None, exc.message)
+            self.add_error(None, message)
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -256,6 +264,8 @@ class SessionForm(ActionForm):
 
 
 class ReviewForm(ActionForm):
+    rule_fields = {"CM-REVIEW-DECISION": "decision"}
+
     decision = forms.ChoiceField(
         label="Decision", choices=ReviewDecision.choices, widget=forms.RadioSelect
     )

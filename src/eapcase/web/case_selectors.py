@@ -32,6 +32,7 @@ from eapcase.cases.models import (
     ParticipantQuery,
     Review,
 )
+from eapcase.cases.words import CaseWords
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.messages import access_line_for
@@ -170,7 +171,6 @@ class Ledger:
 class ObligationLine:
     row: Obligation
     overdue: bool
-    trigger_what: str = ""
 
     @property
     def label(self) -> str:
@@ -197,11 +197,6 @@ class OpenOutreach:
     def label(self) -> str:
         return _PURPOSE_WORDS.get(self.progress.purpose, self.progress.purpose)
 
-    @property
-    def short(self) -> bool:
-        """Fewer attempts made than required: closing now needs a reason to go ahead."""
-        return self.progress.attempts_made < self.progress.attempts_required
-
 
 @dataclass
 class CasePage:
@@ -225,6 +220,8 @@ class CasePage:
     open_uploads: list[CaseNotesUpload]
     recent_contacts: list[TimelineEntry] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    #: the case's events in words, for the template filters `event_label` and `in_words`
+    words: CaseWords = field(default_factory=CaseWords)
 
     @property
     def prefs(self) -> ParticipantPrefs:
@@ -359,7 +356,7 @@ def case_page_get(
     state = evaluation.state
     ledger = ledger_of(case, evaluation)
 
-    what = {e.event_id: EVENT_LABELS.get(e.type, e.type) for e in events}
+    words = CaseWords.of_events(events, case.partner.timezone)
     obligation_rows = list(Obligation.objects.filter(case=case).order_by("position"))
     open_lines, settled = [], []
     for row in obligation_rows:
@@ -367,9 +364,9 @@ def case_page_get(
             overdue = row.status == ObligationStatus.OVERDUE or (
                 row.due_at is not None and row.due_at <= now
             )
-            open_lines.append(ObligationLine(row, overdue, what.get(row.trigger, "")))
+            open_lines.append(ObligationLine(row, overdue))
         else:
-            settled.append(ObligationLine(row, False, what.get(row.trigger, "")))
+            settled.append(ObligationLine(row, False))
     findings = list(Finding.objects.filter(case=case).order_by("position"))
     by_event: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
@@ -394,6 +391,7 @@ def case_page_get(
 
     rows = _Rows(
         zone=case.partner.timezone,
+        words=words,
         outreach=outreach,
         reviews=reviews,
         queries={q.event_id: q for q in queries},
@@ -472,12 +470,14 @@ def case_page_get(
         open_uploads=[u for u in uploads if u.reviewed_at is None],
         recent_contacts=recent,
         names=names,
+        words=words,
     )
 
 
 @dataclass
 class _Rows:
     zone: str
+    words: CaseWords
     outreach: dict[str, OutreachRequest]
     reviews: dict[str, Review]
     queries: dict[str, ParticipantQuery]
@@ -525,7 +525,8 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
             parts.append(request.reason)
         return "; ".join(parts), ""
     if kind == "outreach_closed":
-        return f"{f.get('outreach')}: {f.get('reason') or ''}".rstrip(": "), ""
+        named = rows.words.event(str(f.get("outreach")))
+        return f"{named}: {f.get('reason') or ''}".rstrip(": "), ""
     if kind == "email_received":
         email = rows.emails.get(event.event_id)
         sender = "WPO" if f.get("from") == "wpo" else "the participant"
@@ -534,10 +535,11 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
             text += f": {email.subject}"
         return text, ""
     if kind == "email_acknowledged":
-        return f"email {f.get('email')}", ""
+        return rows.words.event(str(f.get("email"))), ""
     if kind == "email_actioned":
         email = rows.emails.get(str(f.get("email")))
-        return (email.action_summary if email is not None else "") or f"email {f.get('email')}", ""
+        named = rows.words.event(str(f.get("email")))
+        return (email.action_summary if email is not None else "") or named, ""
     if kind == "escalated_to_wpo":
         escalation = rows.escalations.get(event.event_id)
         reason = str(f.get("reason", "")).replace("_", " ")
@@ -550,7 +552,7 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
         return (q.text if q else ""), ""
     if kind == "participant_query_resolved":
         q = rows.resolutions.get(event.event_id)
-        return (q.resolution if q else f"query {f.get('query')}"), ""
+        return (q.resolution if q else rows.words.event(str(f.get("query")))), ""
     if kind == "provider_contact":
         c = rows.contacts.get(event.event_id)
         topic = str(f.get("topic", "")).replace("_", " ")
@@ -558,7 +560,7 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
         return (f"{text}: {c.text}" if c and c.text else text), ""
     if kind == "provider_responded":
         c = rows.responses.get(str(f.get("contact")))
-        return (c.response if c else f"contact {f.get('contact')}"), ""
+        return (c.response if c else rows.words.event(str(f.get("contact")))), ""
     if kind == "session_held":
         return f"session {session_number}", ""
     if kind == "review_completed":
@@ -584,7 +586,7 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
     if kind == "case_notes_reviewed":
         upload = rows.reviews_of_notes.get(event.event_id)
         if upload is None:
-            return f"notes {f.get('notes')}", ""
+            return rows.words.event(str(f.get("notes"))), ""
         return f"{'issues found; ' if upload.issues_found else ''}{upload.review_note}", ""
     if kind == "case_closed":
         return str(f.get("reason") or ""), ""

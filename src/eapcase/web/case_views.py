@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Model
 from django.forms import DateTimeField
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -41,8 +41,9 @@ from eapcase.cases.services import (
     review_complete,
     session_record,
 )
+from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core import clock
-from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import ServiceError
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.outreach.services import (
@@ -58,15 +59,6 @@ from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
 from eapcase.web import case_forms as forms
 from eapcase.web import case_selectors as selectors
-
-
-def _case(request: HttpRequest, ref: str, action: Action) -> Case:
-    try:
-        return access_case(user=request.user, case_ref=ref, action=action)
-    except NotFound as exc:
-        raise Http404("No such case.") from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -120,7 +112,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     now = clock.now()
     # The latest events unless the whole history is asked for (`?timeline=all`).
     whole = request.GET.get("timeline") == "all"
@@ -143,7 +135,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     now = clock.now()
     with _local_time(case):
         page = selectors.case_page_get(case=case, now=now)
@@ -185,7 +177,7 @@ class CaseActionView(View):
     target: Any
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.case = _case(request, kwargs["ref"], Action.MANAGE)
+        self.case = access_case(user=request.user, case_ref=kwargs["ref"], action=Action.MANAGE)
         self.now = clock.now()
         self.target = None
         if self.target_model is not None:
@@ -235,7 +227,7 @@ class CaseActionView(View):
                 form.service_error(exc)
             else:
                 if form.confirmation():
-                    message += " Your reason to go ahead is recorded with what the engine found."
+                    message += " Your reason to go ahead is recorded with the case."
                 messages.success(request, message)
                 url = self.case_url()
                 if _htmx(request):
@@ -270,6 +262,10 @@ class CaseActionView(View):
             # re-renders it after a change of channel (htmx keeps the focus on that input).
             "focus_title": _htmx(self.request) and not _htmx_trigger(self.request),
             "rule_labels": selectors.RULE_LABELS,
+            # The case's events in words, read only if the page names one (cases.words).
+            "words": SimpleLazyObject(
+                lambda: CaseWords.of_events(self.events, self.case.partner.timezone)
+            ),
             **self.extra_context(),
         }
         template = "cases/action.html#action-form" if _htmx(self.request) else "cases/action.html"
@@ -655,5 +651,9 @@ class CloseView(CaseActionView):
         form.fields["confirm"].required = form.offer_confirm
 
     def extra_context(self) -> dict[str, Any]:
-        open_deadlines = [f"{o.rule} ({o.trigger})" for o in selectors.open_deadlines(self.case)]
+        words = CaseWords.of_events(self.events, self.case.partner.timezone)
+        open_deadlines = [
+            f"{rule_title(o.rule)} ({words.event(o.trigger)})"
+            for o in selectors.open_deadlines(self.case)
+        ]
         return {"breaches": self.breaches, "open_deadlines": open_deadlines}
