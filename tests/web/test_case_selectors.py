@@ -152,9 +152,9 @@ def test_open_outreach_with_progress_and_overdue_obligation() -> None:
     attempt(case, actor, utc(2, 10))
     page = selectors.case_page_get(case=case, now=utc(4, 10))
     assert [
-        (o.progress.id, o.label, o.progress.attempts_made, o.progress.attempts_required, o.short)
+        (o.progress.id, o.label, o.progress.attempts_made, o.progress.attempts_required)
         for o in page.open_outreach
-    ] == [("E1", "call back", 1, 2, True)]
+    ] == [("E1", "call back", 1, 2)]
     assert page.open_outreach[0].request is not None
     assert [(o.row.rule, o.overdue) for o in page.obligations] == [("CM-OUTREACH", False)]
     assert [o.row.rule for o in page.settled] == ["CM-CALLBACK"]
