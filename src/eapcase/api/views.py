@@ -1,5 +1,7 @@
 """The JSON API (`/api/v1/`): cases, participants, case events, the work queue of obligations,
-escalations. Reads start from `accounts.access.cases_visible_to`; writes go through the same
+escalations. Reads start from `accounts.access.cases_visible_to` (so a provider or a WPO admin
+reads none of them, ADR 0003: a provider's side of a case is the provider portal); a provider
+posts only the provider's events on a referral. Writes go through the same
 services as the pages (an event through `compliance.history_io.event_record`). Token
 authentication for integrations, session authentication for the pages; errors in errors.py;
 `Idempotency-Key` in idempotency.py."""
@@ -366,7 +368,8 @@ class CaseEvents(ApiMixin, APIView):
         return idempotent(request, lambda: self._record(request, reference))
 
     def _record(self, request: Request, reference: str) -> Response:
-        case = access_case(user=request.user, case_ref=reference)
+        # A provider records their events on a referral without reading the case's record.
+        case = access_case(user=request.user, case_ref=reference, action=Action.REFERRAL)
         line, confirm, details = parse_event_body(request.data, case)
         _may_record(request.user, case, line["type"])
         now = clock.now()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Prefetch, Q
 
-from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
+from eapcase.accounts.access import Action, cases_referred_to, may, standing_of
 from eapcase.compliance import bridge
 from eapcase.compliance.models import CaseEvent, Obligation
 from eapcase.policy.types import Rule
@@ -120,10 +120,8 @@ def _referral(case: Case, now: datetime) -> Referral:
 def referral_list(*, user: Any, now: datetime) -> list[Referral]:
     """The cases referred to the user's providers, open ones first, the most recently opened
     first (a user who is also Partner staff sees only the referrals here)."""
-    provider_ids = sorted(standing_of(user).provider_ids)
     cases = (
-        cases_visible_to(user)
-        .filter(provider_id__in=provider_ids)
+        cases_referred_to(user)
         .select_related("partner", "provider")
         .prefetch_related("partner__closed_dates", _events(), _provider_obligations(), _contacts())
         .order_by("-status", "-opened_at", "reference")
