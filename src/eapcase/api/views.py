@@ -29,7 +29,7 @@ from rest_framework.authentication import (
     TokenAuthentication,
 )
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -41,6 +41,7 @@ from eapcase.accounts.models import User
 from eapcase.api import serializers as s
 from eapcase.api.errors import api_exception_handler
 from eapcase.api.idempotency import idempotent
+from eapcase.api.parsers import NOTES_BASE64_CHARS, BoundedJSONParser
 from eapcase.cases.choices import CaseStatus, PreferenceSource
 from eapcase.cases.models import Case, Participant
 from eapcase.compliance import services as compliance_services
@@ -50,6 +51,7 @@ from eapcase.compliance.models import CaseEvent, Escalation, Obligation
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.policy import events as policy_events
+from eapcase.providers.uploads import case_notes_content_type, too_large_message
 
 # --- common ------------------------------------------------------------------------------------
 
@@ -68,7 +70,7 @@ class ApiMixin:
     )
     permission_classes: Sequence[Any] = (IsAuthenticated,)
     renderer_classes: Sequence[type[BaseRenderer]] = (JSONRenderer, BrowsableAPIRenderer)
-    parser_classes: Sequence[type[BaseParser]] = (JSONParser,)
+    parser_classes: Sequence[type[BaseParser]] = (BoundedJSONParser,)
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
@@ -256,7 +258,9 @@ def _details(kind: str, raw: Any) -> dict[str, Any]:
             continue
         if not isinstance(value, str):
             raise ServiceError("must be a string", field=field)
-        if len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX if name != "file" else 14_000_000):
+        if name == "file" and len(value) > NOTES_BASE64_CHARS:
+            raise ServiceError(too_large_message(), field=field)
+        if name != "file" and len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX):
             raise ServiceError("is too long", field=field)
         found[name] = value
     if found.get("from_address"):
@@ -273,8 +277,6 @@ def _details(kind: str, raw: Any) -> dict[str, Any]:
 
 def _notes_file(encoded: str, name: str) -> dict[str, Any]:
     """Case notes sent as base64: checked like the upload page's (PDF, DOCX or text, 10 MB)."""
-    from eapcase.providers.uploads import case_notes_content_type
-
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
