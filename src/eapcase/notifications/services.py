@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from eapcase.core.errors import NotFound
+from eapcase.core.text import header_text
 from eapcase.notifications.models import Delivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def delivery_send(*, delivery_id: int, now: datetime, lease: timedelta = LEASE) 
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
     message = EmailMessage(
         connection=get_connection(fail_silently=False, timeout=timeout),
-        subject=delivery.subject,
+        subject=header_text(delivery.subject),  # one line, no bidi or control characters
         body=delivery.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(delivery.recipients),
