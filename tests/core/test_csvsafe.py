@@ -87,10 +87,17 @@ def test_every_csv_writer_of_the_project_is_this_one() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in {"writer", "DictWriter"}:
-                if isinstance(node.value, ast.Name) and node.value.id == "csv":
-                    found.append(f"{path.relative_to(source)}:{node.lineno}")
-            if isinstance(node, ast.ImportFrom) and node.module == "csv":
-                if {a.name for a in node.names} & {"writer", "DictWriter"}:
-                    found.append(f"{path.relative_to(source)}:{node.lineno}")
+            calls_csv = (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"writer", "DictWriter"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "csv"
+            )
+            imports_csv = (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "csv"
+                and bool({a.name for a in node.names} & {"writer", "DictWriter"})
+            )
+            if calls_csv or imports_csv:
+                found.append(f"{path.relative_to(source)}:{node.lineno}")
     assert found == []
