@@ -160,7 +160,7 @@ class LocalDateTimeWidget(forms.MultiWidget):
     use_fieldset = False  # one labelled input; the choice has its own fieldset when shown
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             "": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
             "fold": forms.RadioSelect(),  # named `<field>_fold`
         }
@@ -210,7 +210,7 @@ class LocalDateTimeField(forms.DateTimeField):
             return value.astimezone(timezone.get_current_timezone())
         return value
 
-    def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> datetime | None:
         text, fold = value if isinstance(value, list | tuple) else (value, None)
         zone = timezone.get_current_timezone()
         if isinstance(text, datetime):
