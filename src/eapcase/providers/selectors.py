@@ -160,7 +160,7 @@ def referral_get(*, case: Case, now: datetime) -> ReferralDetail:
     mine = Q(provider_id=provider_id)
     return ReferralDetail(
         referral=referral,
-        sessions=list(case.sessions.order_by("held_at", "number")),
+        sessions=list(case.sessions.filter(mine).order_by("held_at", "number")),
         interventions=list(case.intervention_ends.filter(mine).order_by("ended_at", "id")),
         uploads=list(case.notes_uploads.filter(mine).order_by("-uploaded_at", "-id")),
         contacts=contacts,
