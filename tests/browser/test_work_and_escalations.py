@@ -17,7 +17,7 @@ from tests.browser.conftest import login, screenshot
     ("username", "home"),
     [
         ("wpo", "/escalations/"),
-        ("wpo-admin", "/escalations/"),
+        ("wpo-admin", "/admin/"),  # reference data only (ADR 0010)
         ("partner-uk", "/work/"),
         ("lead-uk", "/work/"),
         ("partner-ny", "/work/"),

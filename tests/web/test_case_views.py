@@ -52,6 +52,7 @@ from eapcase.web.case_forms import message_choices
 from tests.factories import (
     AccessLineFactory,
     ClientOrganisationFactory,
+    MembershipFactory,
     ParticipantFactory,
     PartnerFactory,
     ProviderFactory,
@@ -176,17 +177,21 @@ def test_another_partners_case_refuses_a_post_with_404_and_writes_nothing(
     assert db_state() == before
 
 
-def test_provider_sees_the_case_read_only_and_may_not_act(client: Any, world: World) -> None:
+def test_provider_gets_no_partner_case_page_and_may_not_act(client: Any, world: World) -> None:
+    """Minimum necessary (ADR 0010): the provider's side of a referral is /provider/; the
+    Partner's case page, handover and timeline are refused (they know the case exists)."""
     provider_user = user_with_role(Role.PROVIDER, provider=world.provider)
     client.force_login(provider_user)
-    response = client.get(world.url("detail"))
-    assert response.status_code == 200
-    assert "Record an attempt" not in response.content.decode()
+    assert client.get(world.url("detail")).status_code == 403
+    assert client.get(world.url("detail"), {"timeline": "all"}).status_code == 403
+    assert client.get(world.url("handover")).status_code == 403
     assert client.get(world.url("attempt")).status_code == 403
+    assert client.get(f"/provider/cases/{world.case.reference}/").status_code == 200
     before = db_state()
     assert client.post(world.url("attempt"), attempt_data()).status_code == 403
     assert client.post(world.url("close"), {"reason": "done"}).status_code == 403
     assert db_state() == before
+    assert world.case.reference not in client.get("/cases/").content.decode()
 
 
 def test_provider_of_another_case_gets_404(client: Any, world: World) -> None:
@@ -194,10 +199,14 @@ def test_provider_of_another_case_gets_404(client: Any, world: World) -> None:
     assert client.get(world.url("detail")).status_code == 404
 
 
-def test_wpo_admin_views_but_may_not_manage(client: Any, world: World) -> None:
-    client.force_login(user_with_role(Role.WPO_ADMIN))
+def test_wpo_admin_reads_no_case_unless_also_a_clinician(client: Any, world: World) -> None:
+    admin = user_with_role(Role.WPO_ADMIN)
+    client.force_login(admin)
+    for name in ("detail", "handover", "note"):
+        assert client.get(world.url(name)).status_code == 404  # as a missing case
+    assert world.case.reference not in client.get("/cases/").content.decode()
+    MembershipFactory(user=admin, role=Role.WPO_CLINICIAN)
     assert client.get(world.url("detail")).status_code == 200
-    assert client.get(world.url("note")).status_code == 403
 
 
 def test_wpo_clinician_may_manage(client: Any, world: World) -> None:

@@ -20,7 +20,9 @@ class Standing:
 
     @property
     def is_wpo(self) -> bool:
-        return bool(self.wpo_roles)
+        """WPO's clinical standing: reads every case, sees the escalations and the triage.
+        A WPO admin alone is not: the admin site checks that role itself (accounts/admin.py)."""
+        return Role.WPO_CLINICIAN in self.wpo_roles
 
 
 _NOBODY = Standing(frozenset(), {}, frozenset())

@@ -1,5 +1,7 @@
 """The JSON API (`/api/v1/`): cases, participants, case events, the work queue of obligations,
-escalations. Reads start from `cases.access.cases_visible_to`; writes go through the same
+escalations. Reads start from `cases.access.cases_visible_to` (so a provider or a WPO admin
+reads none of them: a provider's side of a case is the provider portal); a provider
+posts only the provider's events on a referral. Writes go through the same
 services as the pages (an event through `compliance.event_services.event_record`). Token
 authentication for integrations, session authentication for the pages; errors in errors.py;
 `Idempotency-Key` in idempotency.py."""
@@ -27,7 +29,7 @@ from rest_framework.authentication import (
     TokenAuthentication,
 )
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -39,6 +41,7 @@ from eapcase.accounts.models import User
 from eapcase.api import serializers as s
 from eapcase.api.errors import api_exception_handler
 from eapcase.api.idempotency import idempotent
+from eapcase.api.parsers import NOTES_BASE64_CHARS, BoundedJSONParser
 from eapcase.cases import services as case_services
 from eapcase.cases.access import Action, access_case, cases_visible_to, may
 from eapcase.cases.choices import UNSATISFIED, CaseStatus, PreferenceSource
@@ -48,7 +51,7 @@ from eapcase.compliance.history_io import event_line, export_history
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.policy import events as policy_events
-from eapcase.providers.uploads import case_notes_content_type
+from eapcase.providers.uploads import case_notes_content_type, too_large_message
 
 # --- common ------------------------------------------------------------------------------------
 
@@ -67,7 +70,7 @@ class ApiMixin:
     )
     permission_classes: Sequence[Any] = (IsAuthenticated,)
     renderer_classes: Sequence[type[BaseRenderer]] = (JSONRenderer, BrowsableAPIRenderer)
-    parser_classes: Sequence[type[BaseParser]] = (JSONParser,)
+    parser_classes: Sequence[type[BaseParser]] = (BoundedJSONParser,)
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
@@ -256,7 +259,9 @@ def _details(kind: str, raw: Any) -> dict[str, Any]:
             continue
         if not isinstance(value, str):
             raise ServiceError("must be a string", field=field)
-        if len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX if name != "file" else 14_000_000):
+        if name == "file" and len(value) > NOTES_BASE64_CHARS:
+            raise ServiceError(too_large_message(), field=field)
+        if name != "file" and len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX):
             raise ServiceError("is too long", field=field)
         found[name] = value
     if found.get("from_address"):
@@ -366,7 +371,8 @@ class CaseEvents(ApiMixin, APIView):
         return idempotent(request, lambda: self._record(request, reference))
 
     def _record(self, request: Request, reference: str) -> Response:
-        case = access_case(user=request.user, case_ref=reference)
+        # A provider records their events on a referral without reading the case's record.
+        case = access_case(user=request.user, case_ref=reference, action=Action.REFERRAL)
         line, confirm, details = parse_event_body(request.data, case)
         _may_record(request.user, case, line["type"])
         now = clock.now()

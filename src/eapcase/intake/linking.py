@@ -105,10 +105,10 @@ def link_message(
         if not reference:
             continue
         case = Case.objects.select_related("partner").filter(reference=reference).first()
-        if case is None:
+        # Another Partner's case reads as a missing one (ADR 0010): the triage reason is shown
+        # to this mailbox's Partner, who must not learn which references exist elsewhere.
+        if case is None or (partner is not None and case.partner_id != partner.pk):
             return Link(kind, None, LinkedBy.NONE, f"no case {reference}")
-        if partner is not None and case.partner_id != partner.pk:
-            return Link(kind, None, LinkedBy.NONE, f"{reference} is not a case of this mailbox")
         return Link(kind, case, how)
     if kind != SenderKind.PARTICIPANT:
         return Link(kind, None, LinkedBy.NONE, "no case reference")

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from eapcase.audit.services import audit_record
 from eapcase.cases.access import Action, may
 from eapcase.cases.record import NamedActor
-from eapcase.core.errors import Conflict, PermissionDenied, ServiceError
+from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from eapcase.intake import linking, parsing
 from eapcase.intake.choices import Automatic, LinkedBy, SenderKind, Source, Status
 from eapcase.intake.models import MAX_MESSAGE_BYTES, Attachment, InboundMessage
@@ -208,7 +208,9 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
         if message.status != Status.TRIAGE:
             raise Conflict("this message is already filed", field="message")
         if message.partner_id is not None and message.partner_id != case.partner_id:
-            raise ServiceError("the case is not a case of this mailbox's Partner", field="case")
+            # Another Partner's case answers as a missing one does (ADR 0010): triage must not
+            # tell which references exist at other Partners.
+            raise NotFound("No such case.", field="case")
         if message.sender_kind == SenderKind.PROVIDER or message.automatic != Automatic.NONE:
             message.status = Status.NO_OBLIGATION
         else:

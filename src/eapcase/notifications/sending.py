@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db.models import F, Q
 
+from eapcase.core.text import header_text
 from eapcase.notifications.models import Delivery
 
 # A sender holds a delivery this long; a delivery still unsent after it is sent again.
@@ -37,7 +38,7 @@ def delivery_send_now(*, delivery_id: int, now: datetime, lease: timedelta = LEA
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
     message = EmailMessage(
         connection=get_connection(fail_silently=False, timeout=timeout),
-        subject=delivery.subject,
+        subject=header_text(delivery.subject),  # one line, no bidi or control characters
         body=delivery.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(delivery.recipients),

@@ -27,6 +27,7 @@ from eapcase.cases.models import Case
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
 from eapcase.core.mail import subject_tag
+from eapcase.core.text import header_text
 from eapcase.organisations.models import AccessLine
 from eapcase.outreach.models import ContactAttempt, Email, OutboundMessage
 
@@ -145,7 +146,9 @@ def _send(pk: int, outgoing: _Outgoing) -> None:
     """Send one recorded message (after commit); record when it went, or why it did not."""
     row = OutboundMessage.objects.get(pk=pk)
     message = EmailMessage(
-        subject=row.subject,
+        # The subject may carry a participant's own subject line (a reply): one line, no
+        # bidirectional or control characters (core.text).
+        subject=header_text(row.subject),
         body=outgoing.body,
         from_email=outgoing.from_email,
         to=[row.to],

@@ -12,7 +12,7 @@ from django.db.models import F, Prefetch, Q
 
 from eapcase.accounts.standing import standing_of
 from eapcase.cases import bridge
-from eapcase.cases.access import Action, cases_visible_to, may
+from eapcase.cases.access import Action, cases_referred_to, may
 from eapcase.cases.models import Case, CaseEvent, Obligation
 from eapcase.policy.types import Rule
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
@@ -121,10 +121,8 @@ def _referral(case: Case, now: datetime) -> Referral:
 def referral_list(*, user: Any, now: datetime) -> list[Referral]:
     """The cases referred to the user's providers, open ones first, the most recently opened
     first (a user who is also Partner staff sees only the referrals here)."""
-    provider_ids = sorted(standing_of(user).provider_ids)
     cases = (
-        cases_visible_to(user)
-        .filter(provider_id__in=provider_ids)
+        cases_referred_to(user)
         .select_related("partner", "provider")
         .prefetch_related("partner__closed_dates", _events(), _provider_obligations(), _contacts())
         .order_by("-status", "-opened_at", "reference")
@@ -161,7 +159,7 @@ def referral_get(*, case: Case, now: datetime) -> ReferralDetail:
     mine = Q(provider_id=provider_id)
     return ReferralDetail(
         referral=referral,
-        sessions=list(case.sessions.order_by("held_at", "number")),
+        sessions=list(case.sessions.filter(mine).order_by("held_at", "number")),
         interventions=list(case.intervention_ends.filter(mine).order_by("ended_at", "id")),
         uploads=list(case.notes_uploads.filter(mine).order_by("-uploaded_at", "-id")),
         contacts=contacts,

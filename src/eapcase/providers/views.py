@@ -1,8 +1,9 @@
 """The provider's pages (/provider/): the referrals, and on each one the provider's actions.
 
-Every page passes the access gate: reading asks for Action.VIEW, every action for
-Action.PROVIDE (only the provider the case is referred to). A case the user may not see is a
-404, like a missing one. Forms post, redirect and leave a message; none needs JavaScript."""
+Every page passes the access gate: reading asks for Action.REFERRAL (the provider's side of a
+case, never the Partner's record), every action for Action.PROVIDE (only the provider the case
+is referred to). A case the user may not reach is a 404, like a missing one. Forms post,
+redirect and leave a message; none needs JavaScript."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def referral(request: HttpRequest, ref: str) -> HttpResponse:
-    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.REFERRAL)
     with _partner_time(case):
         return _referral_page(request, case, clock.now())
 
@@ -131,7 +132,7 @@ def referral(request: HttpRequest, ref: str) -> HttpResponse:
 def notes_download(request: HttpRequest, ref: str, upload_id: int) -> FileResponse:
     """A stored case-notes file, to Partner staff of the case and the provider who uploaded
     it; 404 for anyone else. Sent as an attachment with the type found at upload."""
-    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.REFERRAL)
     upload = selectors.notes_upload_get(user=request.user, case=case, upload_id=upload_id)
     if upload is None or not upload.file:
         raise Http404("No such file.")

@@ -2,7 +2,8 @@
 checks a policy rule: the engine does, through the service).
 
 Times are entered in the Partner's local time: the views activate the Partner's time zone, so
-Django reads and shows `datetime-local` values in it; `cleaned_data` instants are aware UTC."""
+`core.localtime.LocalDateTimeField` reads and shows `datetime-local` values in it (asking which
+instant is meant when a time happens twice); `cleaned_data` instants are aware UTC."""
 
 from __future__ import annotations
 
@@ -14,18 +15,10 @@ from django import forms
 from eapcase.cases.choices import CaseStatus, CaseType, EscalationReason, ReviewDecision
 from eapcase.cases.words import CaseWords, refused_rule
 from eapcase.core.errors import ServiceError
+from eapcase.core.localtime import LocalDateTimeField, LocalDateTimeWidget
 from eapcase.outreach.choices import Channel, MessageLeft, Outcome, Purpose, Target
 from eapcase.policy import messages_allowed
 from eapcase.policy.types import ParticipantPrefs
-
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format=LOCAL_FORMAT, **kwargs)
 
 
 def _style(widget: forms.Widget) -> None:
@@ -40,11 +33,12 @@ def _style(widget: forms.Widget) -> None:
 
 
 def local_datetime(label: str, *, required: bool = False, help_text: str = "") -> forms.Field:
-    return forms.DateTimeField(
+    """A local date and time; one that happens twice at a clock change asks which is meant
+    (core.localtime)."""
+    return LocalDateTimeField(
         label=label,
         required=required,
-        input_formats=[LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        widget=LocalDateTimeInput(attrs={"step": 60}),
+        widget=LocalDateTimeWidget(attrs={"step": 60}),
         help_text=help_text,
     )
 

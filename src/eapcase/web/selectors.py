@@ -301,9 +301,9 @@ def work_queue_allowed(user: Any) -> bool:
 
 
 def home_path(user: Any) -> str | None:
-    """Each role's starting page: Partner clinicians and leads their work, WPO the
-    escalations, providers their referrals, Partner admins the cases; None for a user without
-    an active role."""
+    """Each role's starting page: Partner clinicians and leads their work, WPO clinicians the
+    escalations, providers their referrals, Partner admins the cases, WPO admins the reference
+    data (the admin site: they read no case); None for a user without an active role."""
     standing = standing_of(user)
     partner_roles: set[str] = set().union(*standing.partner_roles.values())
     if partner_roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}:
@@ -314,4 +314,6 @@ def home_path(user: Any) -> str | None:
         return "/provider/"
     if partner_roles:
         return "/cases/"
+    if Role.WPO_ADMIN in standing.wpo_roles:
+        return "/admin/"
     return None
