@@ -44,6 +44,7 @@ EVENT_NOUNS: Final[dict[str, str]] = {
     EventType.CASE_NOTES_REVIEWED: "review of the case notes",
     EventType.NOTE: "note",
     EventType.CASE_CLOSED: "closure",
+    EventType.CASE_REOPENED: "reopening",
 }
 
 #: An outreach request is named by its purpose (a check-in is not "an outreach" to a clinician).

@@ -185,6 +185,7 @@ def case_notes_upload(
         if file is not None:
             upload.file.save(f"{case.reference}-{event.event_id}", file, save=False)
         upload.save()
+        write.obj = upload
     return upload
 
 
