@@ -139,8 +139,15 @@ def mfa_enrol(*, user: User, code: str, at: datetime) -> tuple[TOTPDevice, list[
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None:
             raise ServiceError("Start again: open the set-up page for a new QR code.", field="code")
-        if not device.verify_token(code.strip().replace(" ", "")):
-            audit_record(actor=user, action="mfa.failed", at=at, obj=device, data={"step": "enrol"})
+        allowed, _ = device.verify_is_allowed()
+        if not allowed or not device.verify_token(code.strip().replace(" ", "")):
+            audit_record(
+                actor=user,
+                action="mfa.failed",
+                at=at,
+                obj=device,
+                data={"step": "enrol", "throttled": not allowed},
+            )
             verified = False
         else:
             device.confirmed = True
@@ -152,7 +159,9 @@ def mfa_enrol(*, user: User, code: str, at: datetime) -> tuple[TOTPDevice, list[
     if not verified:
         # Raised after the block, so the failure's audit row (and the throttle) are kept.
         raise ServiceError(
-            "That code did not match. Check the app's clock and try again.", field="code"
+            "That code did not match (after a wrong code, wait a few seconds before the next "
+            "try). Check the app's clock and try again.",
+            field="code",
         )
     return device, codes
 
@@ -185,12 +194,22 @@ def mfa_verify(*, user: User, code: str, at: datetime) -> Verified:
             )
             result = Verified(static, True, left)
         if result is None:
+            # django-otp slows guessing down: after each wrong code a device refuses every code
+            # for a doubling number of seconds (OTP_*_THROTTLE_FACTOR).
+            device = totp if typed.isdigit() else static
+            throttled = device is not None and not device.verify_is_allowed()[0]
             audit_record(
-                actor=user, action="mfa.failed", at=at, obj=totp or static, data={"step": "login"}
+                actor=user,
+                action="mfa.failed",
+                at=at,
+                obj=totp or static,
+                data={"step": "login", "throttled": throttled},
             )
     if result is None:
         raise ServiceError(
-            "That code did not match. Try again, or use a recovery code.", field="code"
+            "That code did not match. After a wrong code, wait a few seconds before the next "
+            "try; or use a recovery code.",
+            field="code",
         )
     return result
 
