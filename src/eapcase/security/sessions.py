@@ -63,10 +63,11 @@ def remaining(session: Any) -> Remaining:
     return Remaining(idle_seconds=idle, total_seconds=total, expired=expired)
 
 
-def touch(session: Any) -> None:
-    """The user did something: the idle limit starts again (the absolute one never does)."""
+def touch(session: Any, *, force: bool = False) -> None:
+    """The user did something: the idle limit starts again (the absolute one never does).
+    `force` for "Stay logged in", which must give the whole idle time back."""
     now = _now()
     if STARTED not in session:
         session[STARTED] = now
-    if now - int(session.get(SEEN, 0)) >= TOUCH_SECONDS:
+    if force or now - int(session.get(SEEN, 0)) >= TOUCH_SECONDS:
         session[SEEN] = now

@@ -183,9 +183,11 @@ def session_status(request: HttpRequest) -> HttpResponse:
     has counted it as activity); without JavaScript it goes back to the page it came from."""
     if not request.user.is_authenticated:
         return JsonResponse({"seconds": 0, "login": settings.LOGIN_URL}, status=401)
+    if request.method == "POST":
+        sessions.touch(request.session, force=True)
+        if "application/json" not in request.headers.get("Accept", ""):
+            return HttpResponseRedirect(_next(request))
     left = sessions.remaining(request.session)
-    if request.method == "POST" and "application/json" not in request.headers.get("Accept", ""):
-        return HttpResponseRedirect(_next(request))
     return JsonResponse(
         {
             "seconds": left.seconds,
