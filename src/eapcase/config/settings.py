@@ -18,7 +18,7 @@ VAR_DIR = Path(os.environ.get("EAPCASE_VAR_DIR", BASE_DIR / "var"))
 
 env = environ.Env()
 
-# Files at rest (ADR 0003): everything this process creates (the SQLite database and its -wal
+# Files at rest (ADR 0006): everything this process creates (the SQLite database and its -wal
 # and -shm, uploads, mail files, keys) is readable by its owner only. The umask covers files
 # made by libraries (SQLite, the mail backend); the explicit modes below cover files that
 # existed before this setting did.
