@@ -5,6 +5,7 @@ password nor a username that names nobody."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -101,3 +102,19 @@ def test_a_good_login_clears_earlier_failures() -> None:
         good = _try(user.username, PASSWORD)
         again = [_try(user.username, "wrong") for _ in range(4)]
     assert (first, good, again) == ([200] * 4, 302, [200] * 4)
+
+
+def test_behind_proxies_the_address_the_outermost_proxy_saw_counts(settings: Any) -> None:
+    settings.EAPCASE_PROXY_COUNT = 1
+    user = user_with_role(Role.PARTNER_CLINICIAN)
+    with time_machine.travel(START, tick=False):
+        for n in range(5):
+            # What the client claims (left) changes each time; what the proxy saw does not.
+            Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.9").post(
+                "/accounts/login/", {"username": f"guess{n}", "password": "wrong"}
+            )
+        refused = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9").post(
+            "/accounts/login/", {"username": user.username, "password": PASSWORD}
+        )
+    assert refused.status_code == 429
+    assert set(AuditEvent.objects.values_list("data__address", flat=True)) == {"203.0.113.9"}

@@ -50,7 +50,7 @@ def test_a_password_login_leads_to_set_up_when_the_user_has_no_app() -> None:
     home = client.get("/")
     assert (home.status_code, home["Location"]) == (302, "/accounts/mfa/verify/?next=%2F")
     verify = client.get(home["Location"])
-    assert (verify.status_code, verify["Location"]) == (302, "/accounts/mfa/?next=/")
+    assert (verify.status_code, verify["Location"]) == (302, "/accounts/mfa/?next=%2F")
     # Nothing else is reachable yet, pages or API
     assert client.get("/work/")["Location"] == "/accounts/mfa/verify/?next=%2Fwork%2F"
     api = client.get("/api/v1/cases/")

@@ -183,11 +183,10 @@ AXES_HANDLER = "eapcase.security.lockout.AuditedAxesHandler"
 # Axes logs every failure at WARNING with the username and address: log neither.
 AXES_CLIENT_STR_CALLABLE = "eapcase.security.lockout.client_str"
 AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 100
-# Behind a reverse proxy, axes must be told which header holds the client's address.
-AXES_IPWARE_PROXY_COUNT = env.int("EAPCASE_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# The client's address (lockout, audit): REMOTE_ADDR, or behind this many reverse proxies the
+# address the outermost of them saw, from X-Forwarded-For.
+EAPCASE_PROXY_COUNT = env.int("EAPCASE_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "eapcase.security.lockout.client_address"
 
 # Sessions (ADR 0004): logged out after this long without a request, and this long after
 # logging in whatever happens; the page warns a few minutes before the idle logout.

@@ -43,6 +43,21 @@ class AuditedAxesHandler(AxesDatabaseHandler):  # type: ignore[misc]
         )
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address. Behind `EAPCASE_PROXY_COUNT` proxies, each appends the address it
+    saw to X-Forwarded-For: the one the outermost proxy saw is that many from the right (what
+    the client wrote itself, further left, is not trusted)."""
+    count = settings.EAPCASE_PROXY_COUNT
+    if count > 0:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        hops = [part.strip() for part in forwarded.split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= count:
+            return hops[-count]
+    remote: str | None = request.META.get("REMOTE_ADDR")
+    return remote
+
+
 def client_str(
     username: str | None,
     ip_address: str | None,

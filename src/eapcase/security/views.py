@@ -5,6 +5,7 @@ audited). Views read, call a service, and answer; the services write and audit."
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 import django_otp
 import segno
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from eapcase.accounts.models import User
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, ServiceError
-from eapcase.security import selectors, services, sessions
+from eapcase.security import lockout, selectors, services, sessions
 from eapcase.security.forms import CodeForm, EnrolForm, TokenForm
 
 
@@ -42,10 +43,6 @@ def _next(request: HttpRequest) -> str:
 
 def _verified(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "is_verified", lambda: False)())
-
-
-def _address(request: HttpRequest) -> str | None:
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
 
 
 # --- the second factor -------------------------------------------------------------------------
@@ -119,9 +116,8 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     if _verified(request):
         return HttpResponseRedirect(_next(request))
     if services.totp_device_of(user) is None:
-        return HttpResponseRedirect(
-            f"{reverse('security:mfa_setup')}?next={request.GET.get('next', '/')}"
-        )
+        query = urlencode({"next": _next(request)})
+        return HttpResponseRedirect(f"{reverse('security:mfa_setup')}?{query}")
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -157,9 +153,8 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     if services.totp_device_of(user) is None:
         return HttpResponseRedirect(reverse("security:mfa_setup"))
     if not _verified(request):
-        return HttpResponseRedirect(
-            f"{reverse('security:mfa_verify')}?next={reverse('security:recovery_codes')}"
-        )
+        query = urlencode({"next": reverse("security:recovery_codes")})
+        return HttpResponseRedirect(f"{reverse('security:mfa_verify')}?{query}")
     if request.method == "POST":
         codes = services.recovery_codes_regenerate(user=user, at=clock.now())
         return render(
@@ -295,7 +290,7 @@ class PasswordResetView(_Styled, auth_views.PasswordResetView):
         users = list(form.get_users(form.cleaned_data["email"]))
         response = super().form_valid(form)
         services.password_reset_requested_record(
-            users=users, address=_address(self.request), at=clock.now()
+            users=users, address=lockout.client_address(self.request), at=clock.now()
         )
         return response
 
