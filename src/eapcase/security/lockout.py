@@ -47,7 +47,7 @@ def client_address(request: HttpRequest) -> str | None:
     """The client's address. Behind `EAPCASE_PROXY_COUNT` proxies, each appends the address it
     saw to X-Forwarded-For: the one the outermost proxy saw is that many from the right (what
     the client wrote itself, further left, is not trusted)."""
-    count = settings.EAPCASE_PROXY_COUNT
+    count = int(settings.EAPCASE_PROXY_COUNT)
     if count > 0:
         forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
         hops = [part.strip() for part in forwarded.split(",")]
