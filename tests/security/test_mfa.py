@@ -70,6 +70,7 @@ def test_set_up_shows_an_inline_qr_code_and_the_key_then_confirms_with_a_code(
     body = page.content.decode()
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert page.status_code == 200
+    assert 'href="/work/">My work</a>' not in body  # no menu before the second factor
     # drawn here, inline: no image is fetched from anywhere
     assert 'class="qr-code"><title>QR code for your authenticator app</title><path' in body
     assert '<label class="form-label" for="id_code">Six-digit code from the app</label>' in body
@@ -96,8 +97,9 @@ def test_set_up_shows_an_inline_qr_code_and_the_key_then_confirms_with_a_code(
     assert stored == {services.recovery_code_digest(c) for c in codes}
     assert not stored & set(codes)
     assert not CODE_SHAPE.search(client.get("/accounts/mfa/").content.decode())
-    # The session is verified: the pages open
-    assert client.get("/work/").status_code == 200
+    # The session is verified: the pages open, with their menu
+    work = client.get("/work/")
+    assert (work.status_code, 'href="/work/">My work</a>' in work.content.decode()) == (200, True)
     assert _actions() == ["mfa.failed", "mfa.failed", "mfa.enrolled"]
     failures = AuditEvent.objects.filter(action="mfa.failed").order_by("id")
     assert [row.data for row in failures] == [
