@@ -405,6 +405,8 @@ def test_handover_page_shows_state_next_step_deadlines_contacts_and_risk(
 def test_attempt_clears_an_overdue_call_back(partner_client: Any, world: World) -> None:
     callback_request(actor=world.clinician, case=world.case, now=utc(2, 9, 40))
     with time_machine.travel(utc(4, 12), tick=False):
+        # Two days on, the session of Monday has long timed out: the clinician logs in again.
+        partner_client.force_login(world.clinician)
         assert "1 overdue" in partner_client.get(world.url("detail")).content.decode()
         response = partner_client.post(world.url("attempt"), attempt_data())
     assert response.status_code == 302

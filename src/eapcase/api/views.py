@@ -3,7 +3,8 @@ escalations. Reads start from `cases.access.cases_visible_to` (so a provider or 
 reads none of them: a provider's side of a case is the provider portal); a provider
 posts only the provider's events on a referral. Writes go through the same
 services as the pages (an event through `compliance.event_services.event_record`). Token
-authentication for integrations, session authentication for the pages; errors in errors.py;
+authentication for integrations (tokens from /accounts/tokens/), session authentication for
+the pages; errors in errors.py;
 `Idempotency-Key` in idempotency.py."""
 
 from __future__ import annotations
@@ -23,11 +24,6 @@ from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authentication import (
-    BaseAuthentication,
-    SessionAuthentication,
-    TokenAuthentication,
-)
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
@@ -62,12 +58,10 @@ class Pagination(LimitOffsetPagination):
 
 
 class ApiMixin:
-    """Authentication, permission, rendering and errors of every API view."""
+    """Permission, rendering and errors of every API view. Authentication is the project's
+    default (settings.REST_FRAMEWORK): hashed API tokens (`eapcase.security.tokens`), then the
+    pages' session."""
 
-    authentication_classes: Sequence[type[BaseAuthentication]] = (
-        TokenAuthentication,
-        SessionAuthentication,
-    )
     permission_classes: Sequence[Any] = (IsAuthenticated,)
     renderer_classes: Sequence[type[BaseRenderer]] = (JSONRenderer, BrowsableAPIRenderer)
     parser_classes: Sequence[type[BaseParser]] = (BoundedJSONParser,)
