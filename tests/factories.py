@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import factory
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import models as dj_models
 
@@ -33,9 +34,15 @@ MONDAY = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
 
 
-@lru_cache(maxsize=8)
 def _hashed(password: str) -> str:
-    """The real (Argon2) hash, made once per password: hashing costs ~0.1 s a user."""
+    """The real hash, made once per password and hasher: hashing costs ~0.1 s a user. Keyed
+    by the hasher in force, because some tests switch to a fast one: a hash cached under it
+    must not reach a test that runs with the production hashers."""
+    return _hashed_with(password, settings.PASSWORD_HASHERS[0])
+
+
+@lru_cache(maxsize=16)
+def _hashed_with(password: str, hasher: str) -> str:
     return make_password(password)
 
 

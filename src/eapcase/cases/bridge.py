@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from eapcase.cases.choices import PREFERENCE_FIELDS
 from eapcase.cases.models import Case, CaseEvent
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.policy import events, history, pack
@@ -87,8 +88,6 @@ def evaluate_case(case: Case, rows: list[CaseEvent], now: datetime) -> Evaluatio
 #: Bumped when the stored shape changes; a row of another version is read as absent.
 ENGINE_STATE_VERSION = 1
 
-_PREFS = ("phone", "email", "voicemail_ok", "email_messages_ok", "email_only", "email_consent")
-
 
 @dataclass(frozen=True, slots=True)
 class StoredEvaluation:
@@ -107,7 +106,7 @@ def state_to_json(state: CaseState) -> dict[str, Any]:
         "sessions_held": state.sessions_held,
         "sessions_authorised": state.sessions_authorised,
         "risk": str(state.risk),
-        "participant": {name: bool(getattr(state.participant, name)) for name in _PREFS},
+        "participant": {name: bool(getattr(state.participant, name)) for name in PREFERENCE_FIELDS},
         "open_outreach": [
             {
                 "id": p.id,
@@ -131,7 +130,9 @@ def state_from_json(data: Mapping[str, Any]) -> CaseState:
         sessions_held=int(data["sessions_held"]),
         sessions_authorised=int(data["sessions_authorised"]),
         risk=RiskLevel(data["risk"]),
-        participant=ParticipantPrefs(**{k: bool(v) for k, v in prefs.items() if k in _PREFS}),
+        participant=ParticipantPrefs(
+            **{k: bool(v) for k, v in prefs.items() if k in PREFERENCE_FIELDS}
+        ),
         open_outreach=tuple(
             OutreachProgress(
                 id=str(p["id"]),

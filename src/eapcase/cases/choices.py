@@ -49,15 +49,17 @@ class PreferenceSource(models.TextChoices):
     IMPORT = "import", "imported history"
 
 
-# The contact preferences and consents of the history format's participant object.
-PREFERENCE_FIELDS = (
-    "phone",
-    "email",
-    "voicemail_ok",
-    "email_messages_ok",
-    "email_only",
-    "email_consent",
-)
+# The contact preferences and consents of the history format's participant object, and the
+# Participant column that keeps each (the one place they are spelt).
+PREFERENCE_COLUMNS = {
+    "phone": "has_phone",
+    "email": "has_email",
+    "voicemail_ok": "voicemail_ok",
+    "email_messages_ok": "email_messages_ok",
+    "email_only": "email_only",
+    "email_consent": "email_consent",
+}
+PREFERENCE_FIELDS = tuple(PREFERENCE_COLUMNS)
 
 
 class ObligationStatus(models.TextChoices):

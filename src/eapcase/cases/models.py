@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from eapcase.cases.choices import (
+    PREFERENCE_COLUMNS,
     AuthorisationOrigin,
     CaseStatus,
     CaseType,
@@ -56,14 +57,7 @@ class Participant(models.Model):
 
     def preferences(self) -> dict[str, bool]:
         """The participant object of the history format."""
-        return {
-            "phone": self.has_phone,
-            "email": self.has_email,
-            "voicemail_ok": self.voicemail_ok,
-            "email_messages_ok": self.email_messages_ok,
-            "email_only": self.email_only,
-            "email_consent": self.email_consent,
-        }
+        return {field: getattr(self, column) for field, column in PREFERENCE_COLUMNS.items()}
 
 
 class ContactPreference(models.Model):

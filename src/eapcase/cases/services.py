@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from eapcase.audit.services import audit_record
 from eapcase.cases.access import Action, may
 from eapcase.cases.choices import (
+    PREFERENCE_COLUMNS,
     PREFERENCE_FIELDS,
     AuthorisationOrigin,
     CaseStatus,
@@ -103,13 +104,8 @@ def participant_create(
             country=country,
             phone=phone.strip(),
             email=email.strip(),
-            has_phone=prefs["phone"],
-            has_email=prefs["email"],
-            voicemail_ok=prefs["voicemail_ok"],
-            email_messages_ok=prefs["email_messages_ok"],
-            email_only=prefs["email_only"],
-            email_consent=prefs["email_consent"],
             created_at=at,
+            **{column: prefs[field] for field, column in PREFERENCE_COLUMNS.items()},
         )
         ContactPreference.objects.bulk_create(
             ContactPreference(
@@ -152,9 +148,8 @@ def participant_preferences_update(
             raise ServiceError(f"unknown preference {key}", field="changes")
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
-        column = {"phone": "has_phone", "email": "has_email"}
         for key, value in changes.items():
-            setattr(participant, column.get(key, key), bool(value))
+            setattr(participant, PREFERENCE_COLUMNS[key], bool(value))
             ContactPreference.objects.create(
                 participant=participant,
                 field=key,

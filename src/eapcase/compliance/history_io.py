@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from django.db import transaction
 
 from eapcase.cases import services as case_services
-from eapcase.cases.choices import PreferenceSource
+from eapcase.cases.choices import PREFERENCE_FIELDS, PreferenceSource
 from eapcase.cases.models import Case, CaseEvent
 from eapcase.cases.record import CLOCK_SKEW, NamedActor
 from eapcase.compliance.event_services import event_record
@@ -28,14 +28,6 @@ from eapcase.policy import calendar as policy_calendar
 from eapcase.policy import events, history
 
 ENVELOPE = ("type", "case", "at", "id", "by")
-PARTICIPANT_FIELDS = (
-    "phone",
-    "email",
-    "voicemail_ok",
-    "email_messages_ok",
-    "email_only",
-    "email_consent",
-)
 
 
 class ImportFailed(Exception):
@@ -205,7 +197,7 @@ def _comparable(line: dict[str, Any]) -> dict[str, Any]:
         "referral": line["referral"],
         "case_type": line["case_type"],
         "benefit_sessions": line["benefit_sessions"],
-        "participant": {k: bool(getattr(prefs, k)) for k in PARTICIPANT_FIELDS},
+        "participant": {k: bool(getattr(prefs, k)) for k in PREFERENCE_FIELDS},
     }
 
 
@@ -233,7 +225,7 @@ def _partner_write(obj: dict[str, Any]) -> Partner:
 
 def _case_write(obj: dict[str, Any], *, now: datetime) -> Case:
     prefs = events.parse_participant(obj.get("participant", {}))
-    prefs_dict = {k: bool(getattr(prefs, k)) for k in PARTICIPANT_FIELDS}
+    prefs_dict = {k: bool(getattr(prefs, k)) for k in PREFERENCE_FIELDS}
     actor = NamedActor(obj.get("by", "") or "")
     participant = case_services.participant_create(
         actor=actor,

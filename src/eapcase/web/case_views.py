@@ -6,7 +6,7 @@ call. Times are shown and entered in the Partner's time zone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
@@ -235,8 +235,27 @@ class CaseActionView(View):
                 return HttpResponseRedirect(url)
         return self.show(form)
 
+    #: The service that records the action; what it is given besides who, when and now: the
+    #: case (or, with `target_model`, the row acted on, under the keyword `subject`), the form
+    #: fields named in `fields` under their own names, and a confirmable form's reason.
+    service: ClassVar[Callable[..., Any]]
+    subject: ClassVar[str] = "case"
+    fields: ClassVar[tuple[str, ...]] = ()
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
+        """The form's part of the service call; views whose inputs need more than a rename
+        (an optional instant, a derived number) add to it."""
+        return {name: form.cleaned_data[name] for name in self.fields}
+
     def perform(self, form: forms.ActionForm) -> str:
-        raise NotImplementedError
+        kwargs = self.service_kwargs(form)
+        kwargs[self.subject] = self.target if self.target_model is not None else self.case
+        if form.confirmable:
+            kwargs["confirm"] = form.confirmation()
+        type(self).service(
+            actor=acting_user(self.request), now=self.now, at=form.instant(), **kwargs
+        )
+        return self.done
 
     def case_url(self) -> str:
         return reverse("cases:detail", kwargs={"ref": self.case.reference})
@@ -282,21 +301,8 @@ class AttemptView(CaseActionView):
     done = "Contact attempt recorded."
     extra_template = "cases/partials/attempt_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        d = form.cleaned_data
-        attempt_record(
-            actor=acting_user(self.request),
-            case=self.case,
-            target=d["target"],
-            channel=d["channel"],
-            outcome=d["outcome"],
-            message=d["message"],
-            summary=d["summary"],
-            now=self.now,
-            at=form.instant(),
-            confirm=form.confirmation(),
-        )
-        return self.done
+    service = staticmethod(attempt_record)
+    fields = ("target", "channel", "outcome", "message", "summary")
 
     def prepare(self, form: forms.ActionForm) -> None:
         # The message choices follow the channel and the target: htmx asks again on a change.
@@ -334,16 +340,11 @@ class CallbackView(CaseActionView):
     submit = "Request the call back"
     done = "Call back requested."
 
-    def perform(self, form: forms.ActionForm) -> str:
-        callback_request(
-            actor=acting_user(self.request),
-            case=self.case,
-            now=self.now,
-            at=form.instant(),
-            not_before=form.optional_instant("not_before"),
-            reason=form.cleaned_data["reason"],
-        )
-        return self.done
+    service = staticmethod(callback_request)
+    fields = ("reason",)
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
+        return {**super().service_kwargs(form), "not_before": form.optional_instant("not_before")}
 
 
 class OutreachRequestView(CaseActionView):
@@ -352,19 +353,15 @@ class OutreachRequestView(CaseActionView):
     submit = "Request"
     done = "Outreach requested."
 
+    service = staticmethod(outreach_request)
+    fields = ("purpose", "target", "reason")
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
+        return {**super().service_kwargs(form), "due": form.optional_instant("due")}
+
     def perform(self, form: forms.ActionForm) -> str:
-        d = form.cleaned_data
-        outreach_request(
-            actor=acting_user(self.request),
-            case=self.case,
-            purpose=d["purpose"],
-            target=d["target"],
-            now=self.now,
-            at=form.instant(),
-            due=form.optional_instant("due"),
-            reason=d["reason"],
-        )
-        return "Check-in requested." if d["purpose"] == "checkin" else self.done
+        done = super().perform(form)
+        return "Check-in requested." if form.cleaned_data["purpose"] == "checkin" else done
 
 
 class OutreachCloseView(CaseActionView):
@@ -375,16 +372,9 @@ class OutreachCloseView(CaseActionView):
     target_model = OutreachRequest
     extra_template = "cases/partials/outreach_close_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        outreach_close(
-            actor=acting_user(self.request),
-            request=self.target,
-            reason=form.cleaned_data["reason"],
-            now=self.now,
-            at=form.instant(),
-            confirm=form.confirmation(),
-        )
-        return self.done
+    service = staticmethod(outreach_close)
+    subject = "request"
+    fields = ("reason",)
 
     @cached_property
     def breaches(self) -> list[dict[str, str]]:
@@ -416,15 +406,7 @@ class SessionView(CaseActionView):
     done = "Session recorded."
     extra_template = "cases/partials/ledger_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        session_record(
-            actor=acting_user(self.request),
-            case=self.case,
-            now=self.now,
-            at=form.instant(),
-            confirm=form.confirmation(),
-        )
-        return self.done
+    service: ClassVar[Callable[..., Any]] = staticmethod(session_record)
 
     def extra_context(self) -> dict[str, Any]:
         return {"ledger": self.ledger, "review_pending": self.evaluation.state.review_pending}
@@ -444,21 +426,16 @@ class ReviewView(SessionView):
             "transition": transition,
         }
 
-    def perform(self, form: forms.ActionForm) -> str:
+    service = staticmethod(review_complete)
+    fields = ("decision", "transition_destination", "rationale")
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
         assert isinstance(form, forms.ReviewForm)
-        d = form.cleaned_data
-        review_complete(
-            actor=acting_user(self.request),
-            case=self.case,
-            decision=d["decision"],
-            sessions=form.decision_sessions(),
-            resources=form.resource_list(),
-            transition_destination=d["transition_destination"],
-            rationale=d["rationale"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+        return {
+            **super().service_kwargs(form),
+            "sessions": form.decision_sessions(),
+            "resources": form.resource_list(),
+        }
 
 
 class NoteView(CaseActionView):
@@ -467,16 +444,8 @@ class NoteView(CaseActionView):
     submit = "Add the note"
     done = "Note added."
 
-    def perform(self, form: forms.ActionForm) -> str:
-        note_add(
-            actor=acting_user(self.request),
-            case=self.case,
-            summary=form.cleaned_data["summary"],
-            next_step=form.cleaned_data["next_step"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(note_add)
+    fields = ("summary", "next_step")
 
 
 class QueryView(CaseActionView):
@@ -485,16 +454,8 @@ class QueryView(CaseActionView):
     submit = "Record the query"
     done = "Query recorded."
 
-    def perform(self, form: forms.ActionForm) -> str:
-        query_record(
-            actor=acting_user(self.request),
-            case=self.case,
-            text=form.cleaned_data["text"],
-            channel=form.cleaned_data["channel"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(query_record)
+    fields = ("text", "channel")
 
 
 class QueryResolveView(CaseActionView):
@@ -504,15 +465,9 @@ class QueryResolveView(CaseActionView):
     done = "Query resolved."
     target_model = ParticipantQuery
 
-    def perform(self, form: forms.ActionForm) -> str:
-        query_resolve(
-            actor=acting_user(self.request),
-            query=self.target,
-            resolution=form.cleaned_data["resolution"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(query_resolve)
+    subject = "query"
+    fields = ("resolution",)
 
 
 class DissatisfactionView(CaseActionView):
@@ -522,16 +477,8 @@ class DissatisfactionView(CaseActionView):
     submit = "Record and escalate to WPO"
     done = "Dissatisfaction recorded and escalated to WPO."
 
-    def perform(self, form: forms.ActionForm) -> str:
-        dissatisfaction_record(
-            actor=acting_user(self.request),
-            case=self.case,
-            aspect=form.cleaned_data["aspect"],
-            description=form.cleaned_data["description"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(dissatisfaction_record)
+    fields = ("aspect", "description")
 
 
 class EscalationView(CaseActionView):
@@ -541,16 +488,8 @@ class EscalationView(CaseActionView):
     submit = "Escalate to WPO"
     done = "Escalated to WPO."
 
-    def perform(self, form: forms.ActionForm) -> str:
-        escalation_raise(
-            actor=acting_user(self.request),
-            case=self.case,
-            reason=form.cleaned_data["reason"],
-            summary=form.cleaned_data["summary"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(escalation_raise)
+    fields = ("reason", "summary")
 
 
 class EmailAcknowledgeView(CaseActionView):
@@ -561,11 +500,8 @@ class EmailAcknowledgeView(CaseActionView):
     target_model = Email
     extra_template = "cases/partials/email_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        email_acknowledge(
-            actor=acting_user(self.request), email=self.target, now=self.now, at=form.instant()
-        )
-        return self.done
+    service: ClassVar[Callable[..., Any]] = staticmethod(email_acknowledge)
+    subject = "email"
 
 
 class EmailActionView(EmailAcknowledgeView):
@@ -574,15 +510,9 @@ class EmailActionView(EmailAcknowledgeView):
     submit = "Mark as actioned"
     done = "Email actioned."
 
-    def perform(self, form: forms.ActionForm) -> str:
-        email_action(
-            actor=acting_user(self.request),
-            email=self.target,
-            summary=form.cleaned_data["summary"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(email_action)
+    subject = "email"
+    fields = ("summary",)
 
 
 class ProviderResponseView(CaseActionView):
@@ -593,15 +523,9 @@ class ProviderResponseView(CaseActionView):
     target_model = ProviderContact
     extra_template = "cases/partials/provider_contact_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        provider_contact_respond(
-            actor=acting_user(self.request),
-            contact=self.target,
-            response=form.cleaned_data["response"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(provider_contact_respond)
+    subject = "contact"
+    fields = ("response",)
 
 
 class NotesReviewView(CaseActionView):
@@ -612,16 +536,9 @@ class NotesReviewView(CaseActionView):
     target_model = CaseNotesUpload
     extra_template = "cases/partials/notes_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        case_notes_review(
-            actor=acting_user(self.request),
-            upload=self.target,
-            note=form.cleaned_data["note"],
-            issues_found=form.cleaned_data["issues_found"],
-            now=self.now,
-            at=form.instant(),
-        )
-        return self.done
+    service = staticmethod(case_notes_review)
+    subject = "upload"
+    fields = ("note", "issues_found")
 
 
 class CloseView(CaseActionView):
@@ -631,16 +548,8 @@ class CloseView(CaseActionView):
     done = "Case closed."
     extra_template = "cases/partials/close_extra.html"
 
-    def perform(self, form: forms.ActionForm) -> str:
-        case_close(
-            actor=acting_user(self.request),
-            case=self.case,
-            reason=form.cleaned_data["reason"],
-            now=self.now,
-            at=form.instant(),
-            confirm=form.confirmation(),
-        )
-        return self.done
+    service = staticmethod(case_close)
+    fields = ("reason",)
 
     @cached_property
     def breaches(self) -> list[dict[str, str]]:
