@@ -11,6 +11,7 @@ from django.db import transaction
 
 from eapcase.compliance.services import case_write_finish, event_append, lock_case
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.core.files import removed_on_error
 from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
@@ -199,7 +200,7 @@ def case_notes_upload(
     Content checks of the file belong to the upload page; here the file is stored as given."""
     if file is None and not historical:
         raise ServiceError("attach the completed case notes", field="file")
-    with transaction.atomic():
+    with removed_on_error() as written, transaction.atomic():
         case = lock_case(case)
         provider_row, code = _provider_of(case, provider, historical=historical)
         event = event_append(
@@ -222,7 +223,7 @@ def case_notes_upload(
             event_id=event.event_id,
         )
         if file is not None:
-            upload.file.save(f"{case.reference}-{event.event_id}", file, save=False)
+            written.save(upload.file, f"{case.reference}-{event.event_id}", file)
         upload.save()
         case_write_finish(
             case=case,
