@@ -30,6 +30,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,8 @@ PG_FILE = "database.pgdump"
 MEDIA = "media"
 PREFIX = "eapcase-"
 CHUNK = 1024 * 1024
+LOCKED_LIMIT = 60  # seconds
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
 
 class BackupError(ServiceError):
@@ -147,18 +150,27 @@ def _check_holds(copy: AuditHead, hashes: set[str], before: AuditHead) -> None:
 
 
 def _sqlite_copy(alias: str, target: Path) -> None:
-    connection = connections[alias]
-    connection.ensure_connection()
-    source = connection.connection
+    # A connection of its own: Django's may be inside a transaction, which the backup would
+    # wait on for ever.
+    name = str(connections[alias].settings_dict["NAME"])
+    source = sqlite3.connect(name, uri=name.startswith("file:"), timeout=20)
     copy = sqlite3.connect(target)
+    deadline = time.monotonic() + LOCKED_LIMIT
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        # The standard library retries a locked source for ever; give up after a while.
+        if status in (SQLITE_BUSY, SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise BackupError(f"the database stayed locked for {LOCKED_LIMIT} s: try again")
+
     try:
         # One step (pages=-1) inside one read transaction of the source: a consistent image
-        # even while other connections write (WAL readers see one snapshot).
-        source.backup(copy)
+        # even while other connections write (a WAL reader sees one snapshot).
+        source.backup(copy, pages=-1, progress=progress)
         # A single self-contained file: no -wal beside it.
         copy.execute("PRAGMA journal_mode=DELETE")
     finally:
         copy.close()
+        source.close()
 
 
 def _sqlite_verify(path: Path, before: AuditHead) -> AuditHead:

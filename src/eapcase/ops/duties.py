@@ -10,6 +10,7 @@ died while running it, two hours later."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,6 @@ from django.conf import settings
 from django.db import transaction
 
 from eapcase.api.idempotency import idempotency_keys_purge
-from eapcase.core import clock
 from eapcase.ops.backup import backup_create, backup_name, backups_prune
 from eapcase.ops.files import orphans_remove
 from eapcase.ops.health import BACKUP
@@ -77,12 +77,13 @@ def daily_run(*, name: str, now: datetime) -> DailyRun | None:
     run = daily_claim(name=name, now=now)
     if run is None:
         return None
+    started = time.monotonic()
     try:
         run.outcome, run.ok = DAILY[name](now)[:500], True
     except Exception as exc:
         logger.exception("daily %s failed", name)
         run.outcome, run.ok = f"failed: {exc}"[:500], False
-    run.finished_at = clock.now()
+    run.finished_at = now + timedelta(seconds=time.monotonic() - started)
     run.save(update_fields=["outcome", "ok", "finished_at"])
     return run
 
