@@ -97,7 +97,7 @@ def test_every_loop_writes_the_heartbeat() -> None:
 def test_a_failing_hook_does_not_stop_the_loop(caplog: Any) -> None:
     worker = Worker(worker_id="w1", hooks=["eapcase.ops.backup.backup_name"], say=print)
     with time_machine.travel(T0, tick=False):
-        report, jobs = worker.run_once()
+        _report, jobs = worker.run_once()
     assert (jobs, "a loop hook failed" in caplog.text) == (0, True)
 
 
@@ -119,9 +119,7 @@ def test_the_daily_duties_run_once_a_day_and_keep_the_newest_backups(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_daily_duty_is_tried_again_an_hour_later(
-    settings: Any, tmp_path: Path
-) -> None:
+def test_a_failed_daily_duty_is_tried_again_an_hour_later(settings: Any, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the backups should go")
     settings.EAPCASE_BACKUP_DIR = blocker
