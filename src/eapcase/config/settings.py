@@ -193,8 +193,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Reliability (ADR 0003-reliability, README "Backup and restore"): the worker's daily backup goes to
-# EAPCASE_BACKUP_DIR, which keeps the newest EAPCASE_BACKUP_KEEP backups; an API
+# Reliability (ADR 0003-reliability, README "Backup and restore"): the worker's daily backup
+# goes to EAPCASE_BACKUP_DIR, which keeps the newest EAPCASE_BACKUP_KEEP backups; an API
 # `Idempotency-Key` is remembered for EAPCASE_IDEMPOTENCY_HOURS, then forgotten and purged.
 EAPCASE_BACKUP_DIR = Path(env.str("EAPCASE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 EAPCASE_BACKUP_KEEP = env.int("EAPCASE_BACKUP_KEEP", default=7)
