@@ -178,18 +178,14 @@ class Client:
     def __init__(self, site: Site, token: str, cases: list[str], rng: random.Random) -> None:
         self.site, self.token, self.cases, self.rng = site, token, list(cases), rng
         self.acked: list[dict[str, str]] = []
-        self.pending: list[tuple[str, str]] = []  # (case, key) sent without an answer
+        # (case, key, body) sent without an answer: a retry sends the very same request.
+        self.pending: list[tuple[str, str, bytes]] = []
         self.refused = 0
+        self.resent = 0  # requests cut by a kill, sent again with their key
         self.lock = threading.Lock()
 
-    def post(self, case: str, key: str) -> str:
+    def post(self, case: str, key: str, body: bytes) -> str:
         """'ok', 'refused' or 'down'."""
-        body = json.dumps({
-            "type": "note",
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "summary": key,
-            "next_step": "none",
-        }).encode()  # fmt: skip
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.site.port}/api/v1/cases/{case}/events/",
             data=body,
@@ -220,18 +216,25 @@ class Client:
         while not stop.is_set():
             case = self.rng.choice(self.cases)
             key = f"crash-{uuid.uuid4().hex}"
-            if self.post(case, key) == "down":
+            body = json.dumps({
+                "type": "note",
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "summary": key,
+                "next_step": "none",
+            }).encode()  # fmt: skip
+            if self.post(case, key, body) == "down":
                 with self.lock:
-                    self.pending.append((case, key))
+                    self.pending.append((case, key, body))
                 return
 
     def settle(self) -> None:
         """Send again, with the same key, every request that got no answer."""
         with self.lock:
             owed, self.pending = self.pending, []
-        for case, key in owed:
+            self.resent += len(owed)
+        for case, key, body in owed:
             for _ in range(RETRIES):
-                if self.post(case, key) in ("ok", "refused"):
+                if self.post(case, key, body) in ("ok", "refused"):
                     break
                 time.sleep(0.5)
             else:
@@ -302,7 +305,11 @@ def campaign(site: Site, trials: int, rng: random.Random) -> dict[str, Any]:
         site.run("shell", "-c", COUNT, CRASH_ACKED=str(acked_file)).strip().splitlines()[-1]
     )
     counts.update(
-        trials=trials, worker_kills=worker_kills, refused=client.refused, seconds=round(seconds)
+        trials=trials,
+        worker_kills=worker_kills,
+        refused=client.refused,
+        resent=client.resent,
+        seconds=round(seconds),
     )
     return counts
 
@@ -359,12 +366,14 @@ def main() -> int:
         f"load average at the end: {os.getloadavg()[0]:.1f}",
         "",
         "| database | trials (kill -9 of the server) | of the worker too | acknowledged writes "
-        "| lost | unaudited | duplicated | audit chain | minutes |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| cut by a kill, sent again | refused (4xx) | lost | unaudited | duplicated "
+        "| audit chain | minutes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, c in rows:
         lines.append(
-            f"| {label} | {c['trials']} | {c['worker_kills']} | {c['acked']:,} | {c['lost']} | "
+            f"| {label} | {c['trials']} | {c['worker_kills']} | {c['acked']:,} | {c['resent']} | "
+            f"{c['refused']} | {c['lost']} | "
             f"{c['unaudited']} | {c['duplicated']} | "
             f"{'intact' if c['chain_intact'] else 'BROKEN'} ({c['chain_rows']:,} rows) | "
             f"{c['seconds'] / 60:.1f} |"
