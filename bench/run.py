@@ -13,7 +13,7 @@ timed in the same run. On a noisy machine the ratio is the figure that matters.
 
 Durability: the same contact attempt, committed, N times on a copy of the small data set with
 SQLite's `synchronous=NORMAL` and then `FULL` (what the application runs with, ADR
-0003-reliability), the two printed side by side (`--no-durability` skips it).
+0016-reliability), the two printed side by side (`--no-durability` skips it).
 
 `--quick` (CI): 60 cases, 3 iterations, a 20,000-event check; it asserts nothing about speed,
 only that the harness runs.

@@ -104,7 +104,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on the busy timeout instead of failing with "database is locked".
     # synchronous=FULL syncs the WAL at every commit: an acknowledged write survives a power
-    # cut, not only a crash of the process (ADR 0003-reliability; its cost is in `make bench`).
+    # cut, not only a crash of the process (ADR 0016-reliability; its cost is in `make bench`).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -193,7 +193,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Reliability (ADR 0003-reliability, README "Backup and restore"): the worker's daily backup
+# Reliability (ADR 0016-reliability, README "Backup and restore"): the worker's daily backup
 # goes to EAPCASE_BACKUP_DIR, which keeps the newest EAPCASE_BACKUP_KEEP backups; an API
 # `Idempotency-Key` is remembered for EAPCASE_IDEMPOTENCY_HOURS, then forgotten and purged.
 EAPCASE_BACKUP_DIR = Path(env.str("EAPCASE_BACKUP_DIR", default=str(VAR_DIR / "backups")))

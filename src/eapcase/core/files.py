@@ -3,7 +3,7 @@ and removed again when it rolls back, so a refused or failed write leaves no fil
 
 A rollback of an enclosing transaction after the service's own one succeeded, or a process
 killed mid-write, can still leave a file with no row: the worker's daily orphan sweep
-(`eapcase.ops.files`) removes those (ADR 0003-reliability)."""
+(`eapcase.ops.files`) removes those (ADR 0016-reliability)."""
 
 from __future__ import annotations
 
