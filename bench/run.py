@@ -11,6 +11,10 @@ Each page is measured through Django's test Client (view, template, session and 
 SQL query count, beside the raw-SQL floor: the same rows fetched by one hand-written query,
 timed in the same run. On a noisy machine the ratio is the figure that matters.
 
+Durability: the same contact attempt, committed, N times on a copy of the small data set with
+SQLite's `synchronous=NORMAL` and then `FULL` (what the application runs with, ADR
+0016-reliability), the two printed side by side (`--no-durability` skips it).
+
 `--quick` (CI): 60 cases, 3 iterations, a 20,000-event check; it asserts nothing about speed,
 only that the harness runs.
 """
@@ -22,6 +26,7 @@ import json
 import os
 import platform
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -104,6 +109,65 @@ def child(url: str, iterations: int, out: Path) -> None:
             }
         )
     )
+
+
+def durability_child(url: str, iterations: int, out: Path) -> None:
+    """Time committed attempts on `url` with the process's EAPCASE_SQLITE_SYNCHRONOUS."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eapcase.config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from eapcase.perf import scenarios
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        mode = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[cursor.fetchone()[0]]
+    m = scenarios.committed_attempts(scenarios.subjects(), iterations)
+    out.write_text(json.dumps({"mode": mode, "median_ms": m.median_ms, "p95_ms": m.p95_ms}))
+
+
+def durability(iterations: int) -> list[dict[str, Any]]:
+    """Committed writes with NORMAL, then FULL, each on a fresh copy of the small data."""
+    source = sqlite_url(60, quick=True)
+    ensure_data(source, 60, quick=True)
+    migrate(source)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="eapcase-durability-") as tmp:
+        for mode in ("NORMAL", "FULL"):
+            copy = Path(tmp) / f"{mode}.sqlite3"
+            with (
+                sqlite3.connect(source.removeprefix("sqlite:///")) as src,
+                sqlite3.connect(copy) as dst,
+            ):
+                src.backup(dst)
+            out = Path(tmp) / f"{mode}.json"
+            env = {**os.environ, "EAPCASE_SQLITE_SYNCHRONOUS": mode}
+            subprocess.run(
+                [sys.executable, __file__, "--durability-child", "--database-url",
+                 f"sqlite:///{copy}", "--iterations", str(iterations), "--out", str(out)],
+                env=env, check=True,
+            )  # fmt: skip
+            results.append(json.loads(out.read_text()))
+    return results
+
+
+def durability_table(results: list[dict[str, Any]], iterations: int) -> str:
+    lines = [
+        f"SQLite durability: {iterations} committed contact attempts each",
+        "| synchronous | median ms | p95 ms | writes/s (median) |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        rate = 1000 / r["median_ms"] if r["median_ms"] else 0
+        lines.append(f"| {r['mode']} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | {rate:.0f} |")
+    normal, full = results
+    extra = full["median_ms"] - normal["median_ms"]
+    share = 100 * extra / normal["median_ms"] if normal["median_ms"] else 0
+    lines.append(f"FULL costs {extra:+.1f} ms a write at the median ({share:+.0f}%)")
+    return "\n".join(lines)
 
 
 def _server_version(connection: Any) -> str:
@@ -212,12 +276,17 @@ def main() -> int:
     parser.add_argument("--check-events", type=int, default=None)
     parser.add_argument("--no-check", action="store_true")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--no-durability", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--durability-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     iterations = args.iterations or (3 if args.quick else 50)
     if args.child:
         child(args.database_url[0], iterations, args.out)
+        return 0
+    if args.durability_child:
+        durability_child(args.database_url[0], iterations, args.out)
         return 0
 
     cases = args.cases or (60 if args.quick else 100_000)
@@ -238,6 +307,7 @@ def main() -> int:
     if not args.no_check:
         events = args.check_events or (20_000 if args.quick else 1_000_000)
         check = check_throughput(events)
+    durable = None if args.no_durability else durability(iterations)
     lines = [
         f"date: {started:%Y-%m-%d %H:%M} UTC; machine: {machine()}",
         *(
@@ -265,6 +335,8 @@ def main() -> int:
     if check is not None and not args.quick:
         verdict = "met" if check["rate"] >= 200_000 else "missed"
         lines.append(f"check: {check['rate']:,} events/s, target 200,000: {verdict}")
+    if durable is not None:
+        lines += ["", durability_table(durable, iterations)]
     text = "\n".join(lines)
     print(text)
     if args.markdown:

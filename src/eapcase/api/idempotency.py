@@ -5,15 +5,21 @@ same transaction as the write. A later POST by the same user with the same key a
 request (method, path and body) gets the stored answer back, with `Idempotent-Replayed: true`,
 and writes nothing. The same key with a different request is refused with 422 (as the IETF
 httpapi draft "The Idempotency-Key HTTP Header Field" advises); a refused request (4xx) is not
-stored, so it may be corrected and sent again with the same key."""
+stored, so it may be corrected and sent again with the same key.
+
+A key is remembered for `settings.EAPCASE_IDEMPOTENCY_HOURS` (24 by default): after that a
+request with the same key is a new request, and the worker's daily duty purges the expired
+rows (`idempotency_keys_purge`). Clients retry within minutes; a day bounds the table."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,6 +54,18 @@ def _key_of(request: Request) -> str | None:
     return key
 
 
+def idempotency_lifetime() -> timedelta:
+    return timedelta(hours=settings.EAPCASE_IDEMPOTENCY_HOURS)
+
+
+def idempotency_keys_purge(*, now: datetime) -> int:
+    """Delete the keys older than their lifetime; the number deleted."""
+    deleted, _ = IdempotencyKey.objects.filter(
+        created_at__lte=now - idempotency_lifetime()
+    ).delete()
+    return deleted
+
+
 def _replay(stored: IdempotencyKey, request: Request, digest: str) -> Response:
     if (stored.method, stored.path, stored.request_hash) != (request.method, request.path, digest):
         raise IdempotencyKeyReused("was used before for a different request", field=HEADER)
@@ -66,9 +84,13 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
     digest = request_hash(request)
     user = cast(User, request.user)
     mine = IdempotencyKey.objects.filter(user=user, key=key)
+    now = clock.now()
     try:
         with transaction.atomic():
             stored = mine.select_for_update().first()
+            if stored is not None and stored.created_at <= now - idempotency_lifetime():
+                stored.delete()  # expired: forgotten, this is a new request
+                stored = None
             if stored is not None:
                 return _replay(stored, request, digest)
             response = write()
@@ -83,7 +105,7 @@ def idempotent(request: Request, write: Callable[[], Response]) -> Response:
                             request_hash=digest,
                             response_status=response.status_code,
                             response_body=_plain(response.data),
-                            created_at=clock.now(),
+                            created_at=now,
                         )
                 except IntegrityError as exc:
                     raise _KeyTaken from exc

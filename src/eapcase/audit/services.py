@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Max
 
 from eapcase.audit.models import AuditChainHead, AuditEvent
 
@@ -111,3 +112,27 @@ def audit_verify() -> ChainReport:
     if head is not None and (head.hash != previous or head.count != checked):
         return ChainReport(checked=checked, broken_at=-1)
     return ChainReport(checked=checked, broken_at=None)
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """Where the chain stands: how many rows, and the hash of the last one (GENESIS if none).
+    A backup's checkpoint; a restored database must end at the same head."""
+
+    count: int
+    hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"count": self.count, "hash": self.hash}
+
+
+def audit_head(using: str = "default") -> AuditHead:
+    """The head of the chain as the rows say (not the `AuditChainHead` row, which
+    `audit_verify` checks separately): count of `AuditEvent` rows and the newest one's hash."""
+    rows = AuditEvent.objects.using(using)
+    # One statement for both, so a write committing in between cannot split them; a row's
+    # hash never changes once written.
+    seen = rows.aggregate(count=Count("id"), last=Max("id"))
+    if seen["last"] is None:
+        return AuditHead(count=0, hash=GENESIS)
+    return AuditHead(count=seen["count"], hash=rows.get(id=seen["last"]).hash)

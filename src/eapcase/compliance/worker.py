@@ -3,6 +3,10 @@ queued django-tasks job. Jobs are taken from django-tasks-db's table the way its
 `db_worker` takes them (a row lock that skips locked rows, then `claim`) and run by its
 `Worker.run_task`, so several workers on several machines share one queue on PostgreSQL.
 
+Each loop first calls the hooks named by `settings.EAPCASE_WORKER_HOOKS` (the heartbeat, the
+lease of jobs a killed worker left, daily duties: `eapcase.ops.duties`); a failing hook is
+logged and the loop goes on.
+
 SIGTERM and SIGINT stop the loop after the current sweep or job; a second signal stops at
 once."""
 
@@ -17,7 +21,9 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.utils.module_loading import import_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
 from django_tasks.utils import get_random_id
 from django_tasks_db.backend import DatabaseBackend
@@ -41,8 +47,14 @@ class Worker:
         queue_name: str = DEFAULT_TASK_QUEUE_NAME,
         lease: timedelta = LEASE,
         say: Callable[[str], Any] = logger.info,
+        hooks: list[str] | None = None,
     ) -> None:
         self.interval = interval
+        self.started_at = clock.now()
+        self.hooks: list[Callable[..., Any]] = [
+            import_string(path)
+            for path in (settings.EAPCASE_WORKER_HOOKS if hooks is None else hooks)
+        ]
         self.worker_id = worker_id or get_random_id()
         self.backend_name = backend_name
         self.queue_name = queue_name
@@ -91,8 +103,14 @@ class Worker:
             close_old_connections()
 
     def run_once(self) -> tuple[SweepReport, int]:
-        """One sweep at the current time, then the queued jobs."""
-        report = sweep(now=clock.now(), lease=self.lease)
+        """The hooks, one sweep at the current time, then the queued jobs."""
+        now = clock.now()
+        for hook in self.hooks:
+            try:
+                hook(worker_id=self.worker_id, started_at=self.started_at, now=now)
+            except Exception:
+                logger.exception("worker %s: a loop hook failed", self.worker_id)
+        report = sweep(now=now, lease=self.lease)
         return report, self.run_jobs()
 
     def run_jobs(self, limit: int | None = None) -> int:

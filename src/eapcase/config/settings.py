@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "eapcase.perf",
     "eapcase.security",
     "eapcase.web",
+    "eapcase.ops",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,10 @@ TEMPLATES = [
     },
 ]
 
+# Only `make bench` sets NORMAL, to measure what FULL costs; the application runs with FULL.
+SQLITE_SYNCHRONOUS = env.str("EAPCASE_SQLITE_SYNCHRONOUS", default="FULL").upper()
+if SQLITE_SYNCHRONOUS not in {"FULL", "NORMAL", "EXTRA"}:
+    raise ValueError("EAPCASE_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'eapcase.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A database made before the umask above keeps its old mode: tighten it and its journals.
@@ -130,11 +135,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             database_file.chmod(0o600)
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on the busy timeout instead of failing with "database is locked".
+    # synchronous=FULL syncs the WAL at every commit: an acknowledged write survives a power
+    # cut, not only a crash of the process (ADR 0016; its cost is in `make bench`).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
+            "PRAGMA foreign_keys=ON;"
         ),
     }
     DATABASES["default"]["TEST"] = (
@@ -300,3 +308,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Reliability (ADR 0016, README "Backup and restore"): the worker's daily backup
+# goes to EAPCASE_BACKUP_DIR, which keeps the newest EAPCASE_BACKUP_KEEP backups; an API
+# `Idempotency-Key` is remembered for EAPCASE_IDEMPOTENCY_HOURS, then forgotten and purged.
+EAPCASE_BACKUP_DIR = Path(env.str("EAPCASE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+EAPCASE_BACKUP_KEEP = env.int("EAPCASE_BACKUP_KEEP", default=7)
+EAPCASE_IDEMPOTENCY_HOURS = env.int("EAPCASE_IDEMPOTENCY_HOURS", default=24)
+# Called by `eapcase worker` at the start of every loop with (worker_id=, started_at=, now=):
+# the heartbeat, the lease of abandoned jobs and the daily duties (backup, orphan files,
+# expired idempotency keys). Dotted paths so the worker needs no import of the apps above it.
+EAPCASE_WORKER_HOOKS = env.list("EAPCASE_WORKER_HOOKS", default=["eapcase.ops.duties.worker_loop"])

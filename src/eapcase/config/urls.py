@@ -12,5 +12,6 @@ urlpatterns = [
     path("escalations/", include("eapcase.compliance.urls")),
     path("email/", include("eapcase.intake.urls")),
     path("notifications/", include("eapcase.notifications.urls")),
+    path("", include("eapcase.ops.urls")),
     path("", include("eapcase.web.urls")),
 ]

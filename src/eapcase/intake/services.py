@@ -25,6 +25,7 @@ from eapcase.audit.services import audit_record
 from eapcase.cases.access import Action, may
 from eapcase.cases.record import NamedActor
 from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from eapcase.core.files import WrittenFiles, removed_on_error
 from eapcase.intake import linking, parsing
 from eapcase.intake.choices import Automatic, LinkedBy, SenderKind, Source, Status
 from eapcase.intake.models import MAX_MESSAGE_BYTES, Attachment, InboundMessage
@@ -68,7 +69,7 @@ def message_ingest(
     parsed = parsing.parse_message(raw, envelope_sender=mail_from)
     key = (parsed.message_id or f"sha256:{digest}")[:520]
     recipients = [*(r.lower() for r in rcpt_tos), *parsed.recipients]
-    with transaction.atomic():
+    with removed_on_error() as written, transaction.atomic():
         existing = InboundMessage.objects.filter(dedupe_key=key).first()
         if existing is not None:
             existing.duplicate = True
@@ -103,7 +104,7 @@ def message_ingest(
             existing = InboundMessage.objects.get(dedupe_key=key)
             existing.duplicate = True
             return existing
-        _attachments_store(message, parsed)
+        _attachments_store(message, parsed, written)
         try:
             with transaction.atomic():
                 _file(message, parsed, recipients=recipients, now=now)
@@ -183,7 +184,9 @@ def _email_field(address: str) -> str:
     return address if len(address) <= 254 else ""
 
 
-def _attachments_store(message: InboundMessage, parsed: parsing.ParsedMessage) -> None:
+def _attachments_store(
+    message: InboundMessage, parsed: parsing.ParsedMessage, written: WrittenFiles
+) -> None:
     for item in parsed.attachments:
         attachment = Attachment(
             message=message,
@@ -192,7 +195,7 @@ def _attachments_store(message: InboundMessage, parsed: parsing.ParsedMessage) -
             size=len(item.content),
             sha256=hashlib.sha256(item.content).hexdigest(),
         )
-        attachment.file.save(item.filename, ContentFile(item.content), save=False)
+        written.save(attachment.file, item.filename, ContentFile(item.content))
         attachment.save()
 
 

@@ -320,6 +320,32 @@ def wpo_overdue(s: Subjects, iterations: int) -> Measure:
     return m
 
 
+def committed_attempts(s: Subjects, iterations: int) -> Measure:
+    """Recording a contact attempt that commits (unlike `attempt`, which rolls back): what the
+    SQLite `synchronous` setting costs each acknowledged write (`make bench` runs it with
+    NORMAL and FULL; bench/run.py). Writes to a copy of the data, never the shared one."""
+    from eapcase.outreach.services import attempt_record
+
+    case = s.attempt_case
+
+    def run() -> None:
+        attempt_record(
+            actor=s.clinician,
+            case=case,
+            target="participant",
+            channel="phone",
+            outcome="reached",
+            message="none",
+            summary="Spoke to the participant (benchmark).",
+            now=clock.now(),
+            confirm="Benchmark write.",
+        )
+
+    m = Measure("record a contact attempt, committed", rows=case.event_seq)
+    m.times = _time(run, iterations)
+    return m
+
+
 SCENARIOS = (work_queue, work_queue_selector, case_page, attempt, wpo_overdue)
 
 

@@ -10,6 +10,7 @@ from django.core.files.base import File
 
 from eapcase.cases.record import Actor, case_write, user_of
 from eapcase.core.errors import ServiceError
+from eapcase.core.files import removed_on_error
 from eapcase.organisations.models import Provider
 from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
@@ -164,9 +165,12 @@ def case_notes_upload(
     Content checks of the file belong to the upload page; here the file is stored as given."""
     if file is None and not historical:
         raise ServiceError("attach the completed case notes", field="file")
-    with case_write(
-        case, actor=actor, action="provider.case_notes_uploaded", now=now, historical=historical
-    ) as write:
+    with (
+        removed_on_error() as written,
+        case_write(
+            case, actor=actor, action="provider.case_notes_uploaded", now=now, historical=historical
+        ) as write,
+    ):
         case = write.case
         provider_row, code = _provider_of(case, provider, historical=historical)
         event = write.append(
@@ -183,7 +187,7 @@ def case_notes_upload(
             event_id=event.event_id,
         )
         if file is not None:
-            upload.file.save(f"{case.reference}-{event.event_id}", file, save=False)
+            written.save(upload.file, f"{case.reference}-{event.event_id}", file)
         upload.save()
         write.obj = upload
     return upload
