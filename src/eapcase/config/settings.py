@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "eapcase.notifications",
     "eapcase.perf",
     "eapcase.web",
+    "eapcase.reports",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,7 @@ urlpatterns = [
     path("escalations/", include("eapcase.compliance.urls")),
     path("email/", include("eapcase.intake.urls")),
     path("notifications/", include("eapcase.notifications.urls")),
+    path("reports/", include("eapcase.reports.urls")),
+    path("policy/", include("eapcase.reports.policy_urls")),
     path("", include("eapcase.web.urls")),
 ]

@@ -1,0 +1,138 @@
+"""Writes of the reports app: bringing the obligation facts up to date with the engine's
+stored answers, and the "what if" replays of a draft policy pack.
+
+The facts follow `Obligation.evaluated_at`: every refresh of a case replaces all of its
+obligations with rows stamped with the refresh's `now`, so the cases whose obligations carry
+a stamp later than the mark are exactly the cases to rebuild. A refresh's `now` is read before
+its transaction commits, so the catch-up looks back OVERLAP before the mark: a write that
+commits up to that long after reading the clock is still seen (rebuilding a case twice is
+harmless). docs/performance.md and ADR 0003 say more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Max
+
+from eapcase.compliance import bridge
+from eapcase.compliance.models import Obligation
+from eapcase.core.errors import ServiceError
+from eapcase.organisations.models import Partner
+from eapcase.policy import measures
+from eapcase.policy.pack import PackError, loads_pack
+from eapcase.reports.models import FactsMark, ObligationFact, WhatIf
+from eapcase.reports.tasks import what_if_run
+
+#: How long after reading the clock a case write may commit and still be caught up.
+OVERLAP = timedelta(minutes=10)
+BATCH = 2000
+
+
+def facts_catch_up(*, now: datetime) -> int:
+    """Rebuild the facts of every case re-evaluated since the mark (less OVERLAP); returns the
+    number of cases rebuilt. Concurrent callers queue on the mark's row lock."""
+    with transaction.atomic():
+        mark, _ = FactsMark.objects.select_for_update().get_or_create(pk=1)
+        changed = Obligation.objects.all()
+        if mark.through is not None:
+            changed = changed.filter(evaluated_at__gt=mark.through - OVERLAP)
+        newest = changed.aggregate(newest=Max("evaluated_at"))["newest"]
+        if newest is None:
+            return 0
+        case_ids = sorted(set(changed.values_list("case_id", flat=True)))
+        for start in range(0, len(case_ids), BATCH):
+            facts_rebuild(case_ids=case_ids[start : start + BATCH])
+        mark.through = max(newest, mark.through) if mark.through else newest
+        mark.rebuilt_at = now
+        mark.save()
+        return len(case_ids)
+
+
+def facts_rebuild(*, case_ids: Iterable[int]) -> None:
+    """Replace the facts of these cases with their stored obligations, as the report counts
+    them. Runs inside the caller's transaction."""
+    ids = list(case_ids)
+    ObligationFact.objects.filter(case_id__in=ids).delete()
+    rows = (
+        Obligation.objects.filter(case_id__in=ids)
+        .values_list(
+            "case_id",
+            "partner_id",
+            "case__client_id",
+            "assigned_clinician_id",
+            "rule",
+            "trigger",
+            "opened_at",
+            "due_at",
+            "satisfied_at",
+            "status",
+        )
+        .order_by("case_id", "position")
+    )
+    calendars: dict[int, Any] = {}
+    zones: dict[int, ZoneInfo] = {}
+    facts = []
+    for case_id, partner_id, client_id, clinician_id, rule, trigger, opened, due, done, st in rows:
+        if partner_id not in calendars:
+            partner = Partner.objects.prefetch_related("closed_dates").get(pk=partner_id)
+            calendars[partner_id] = bridge.partner_calendar(partner)
+            zones[partner_id] = ZoneInfo(partner.timezone)
+        day = opened.astimezone(zones[partner_id]).date()
+        seconds = None
+        if done is not None:
+            taken = measures.time_to_satisfy(rule, calendars[partner_id], opened, done)
+            seconds = int(taken.total_seconds())
+        facts.append(
+            ObligationFact(
+                case_id=case_id,
+                partner_id=partner_id,
+                client_id=client_id,
+                clinician_id=clinician_id,
+                rule=rule,
+                trigger=trigger,
+                opened_at=opened,
+                opened_day=day,
+                month=day.replace(day=1),
+                due_at=due,
+                satisfied_at=done,
+                status=st,
+                satisfy_seconds=seconds,
+            )
+        )
+    ObligationFact.objects.bulk_create(facts, batch_size=1000)
+
+
+# --- what if ------------------------------------------------------------------------------------
+
+#: Largest draft pack accepted (a real one is about 2 kB).
+PACK_MAX_BYTES = 64 * 1024
+
+
+def what_if_request(
+    *, actor: Any, pack_text: str, pack_name: str, period_from: date, period_to: date, now: datetime
+) -> WhatIf:
+    """Queue a replay of the cases opened in the period under a draft pack. The pack is
+    checked first: ServiceError(field="pack") names the bad key."""
+    if len(pack_text.encode("utf-8")) > PACK_MAX_BYTES:
+        raise ServiceError("The pack is larger than 64 kB.", field="pack")
+    try:
+        loads_pack(pack_text, pack_name or "draft")
+    except PackError as exc:
+        raise ServiceError(str(exc), field="pack") from exc
+    if period_to < period_from:
+        raise ServiceError("The period ends before it starts.", field="period_to")
+    with transaction.atomic():
+        run = WhatIf.objects.create(
+            pack_text=pack_text,
+            pack_name=pack_name[:200] or "draft",
+            period_from=period_from,
+            period_to=period_to,
+            requested_by=actor if getattr(actor, "pk", None) else None,
+            requested_at=now,
+        )
+        transaction.on_commit(lambda: what_if_run.enqueue(run.pk))
+    return run
