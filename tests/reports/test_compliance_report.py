@@ -135,7 +135,10 @@ def test_every_figure_links_to_the_cases_behind_it(two_partners: dict[str, Any])
     page = wpo.get(f"/reports/compliance/?{PERIOD}&by=partner&rule=CM-CALLBACK").content.decode()
     on_time, late, missed = two_partners["cases"]
     b = two_partners["b"].pk
-    link = f"/reports/compliance/cases/?date_from=2026-03-01&amp;date_to=2026-03-31&amp;by=partner&amp;rule=CM-CALLBACK&amp;k_partner={b}&amp;measure=overdue"
+    link = (
+        "/reports/compliance/cases/?date_from=2026-03-01&amp;date_to=2026-03-31&amp;by=partner"
+        f"&amp;rule=CM-CALLBACK&amp;k_partner={b}&amp;measure=overdue"
+    )
     assert link in page
     drill = wpo.get(link.replace("&amp;", "&")).content.decode()
     assert f'href="/cases/{missed.reference}/"' in drill

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
@@ -52,13 +52,13 @@ class ReportForm(forms.Form):
             if "by" not in query:
                 query.setlist("by", list(DEFAULT_BY))
         super().__init__(query)
-        self.fields["partner"].choices = [("", "Every Partner")] + [
+        cast(forms.ChoiceField, self.fields["partner"]).choices = [("", "Every Partner")] + [
             (p.pk, p.name) for p in scope.partners()
         ]
-        self.fields["client"].choices = [("", "Every client")] + [
+        cast(forms.ChoiceField, self.fields["client"]).choices = [("", "Every client")] + [
             (c.pk, c.name) for c in ClientOrganisation.objects.order_by("name")
         ]
-        self.fields["rule"].choices = [("", "Every rule")] + [
+        cast(forms.ChoiceField, self.fields["rule"]).choices = [("", "Every rule")] + [
             (rule, f"{title} ({rule})") for rule, title in RULE_TITLES.items()
         ]
 

@@ -384,6 +384,7 @@ def drilldown_cases(
     page: Any,
 ) -> Page[Any]:
     """The cases behind one figure: case references (with their Partner), a page at a time."""
+    cases: QuerySet[Any, Any]
     if measure in ("findings", "warnings"):
         findings = query.filter_findings(scope.findings()).filter(
             severity="breach" if measure == "findings" else "warning"
@@ -622,7 +623,7 @@ def frequent_users(
         if model is Email:
             extra = {"sender_kind": "participant"}
         rows = (
-            model.objects.filter(  # type: ignore[attr-defined]
+            model.objects.filter(
                 case__in=cases, **{f"{at}__gte": since, f"{at}__lte": now}, **extra
             )
             .values("case__participant_id")

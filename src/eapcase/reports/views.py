@@ -161,7 +161,7 @@ def compliance_cases(request: HttpRequest) -> HttpResponse:
 @require_GET
 @_forbidden_as_403
 def email_order(request: HttpRequest) -> HttpResponse:
-    now, scope, form = _report_request(request)
+    _now, scope, form = _report_request(request)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         query = form.query()

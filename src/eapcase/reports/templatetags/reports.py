@@ -26,14 +26,14 @@ def split(text: str) -> list[str]:
 
 @register.filter
 def percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{100 * rate:.1f}%"
+    return "-" if rate is None else f"{100 * rate:.1f}%"
 
 
 @register.filter
 def duration(seconds: float | None) -> str:
-    """`3 h 20 min`, `2 d 4 h` (days of 24 hours), `–` when there is nothing to measure."""
+    """`3 h 20 min`, `2 d 4 h` (days of 24 hours), `-` when there is nothing to measure."""
     if seconds is None:
-        return "–"
+        return "-"
     minutes = round(seconds / 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
