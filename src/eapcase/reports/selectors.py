@@ -426,7 +426,9 @@ class EmailOrderRow:
         return self.out_of_order / self.actioned if self.actioned else None
 
 
-def email_order(*, scope: Scope, date_from: date, date_to: date) -> list[EmailOrderRow]:
+def email_order(
+    *, scope: Scope, date_from: date, date_to: date, partner_id: int | None = None
+) -> list[EmailOrderRow]:
     """Per Partner and month (of the action, in the Partner's zone): emails actioned, how
     many out of the queue's order (policy.measures.emails_out_of_order), and their cases.
     Emails received before the period but waiting in it are part of each queue."""
@@ -439,6 +441,8 @@ def email_order(*, scope: Scope, date_from: date, date_to: date) -> list[EmailOr
     )
     if scope.partner_ids is not None:
         emails = emails.filter(case__partner_id__in=scope.partner_ids)
+    if partner_id is not None:
+        emails = emails.filter(case__partner_id=partner_id)
     queues: dict[int, list[measures.EmailHandling]] = defaultdict(list)
     refs: dict[int, str] = {}
     for pk, partner_id, ref, received, urgent, actioned in emails.values_list(

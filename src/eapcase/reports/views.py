@@ -162,11 +162,17 @@ def compliance_cases(request: HttpRequest) -> HttpResponse:
 @_forbidden_as_403
 def email_order(request: HttpRequest) -> HttpResponse:
     _now, scope, form = _report_request(request)
+    # The queue is a Partner's: a client or a rule does not narrow it.
+    for name in ("client", "rule", "by"):
+        del form.fields[name]
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         query = form.query()
         context["rows"] = selectors.email_order(
-            scope=scope, date_from=query.date_from, date_to=query.date_to
+            scope=scope,
+            date_from=query.date_from,
+            date_to=query.date_to,
+            partner_id=query.partner_id,
         )
     return render(request, "reports/email_order.html", context)
 
