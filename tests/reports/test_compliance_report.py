@@ -210,3 +210,28 @@ def test_a_period_ending_before_it_starts_is_refused() -> None:
     response = wpo.get("/reports/compliance/?date_from=2026-03-31&date_to=2026-03-01")
     assert response.status_code == 400
     assert "The last day is before the first." in response.content.decode()
+
+
+def test_the_catch_up_sees_a_write_that_committed_after_it_but_read_the_clock_before(
+    two_partners: dict[str, Any],
+) -> None:
+    assert services.facts_catch_up(now=utc(10, 12)) == 3
+    assert services.facts_catch_up(now=utc(10, 13)) == 0  # nothing new, nothing read twice
+    missed = two_partners["cases"][2]
+    # A write whose clock read 12:55 (before the last catch-up at 13:00) commits now.
+    attempt_record(
+        actor=user_with_role(Role.PARTNER_CLINICIAN, partner=missed.partner),
+        case=missed,
+        target="participant",
+        channel="phone",
+        outcome="reached",
+        message="none",
+        summary="Spoke to them",
+        now=utc(10, 12, 55),
+        historical=True,
+    )
+    assert services.facts_catch_up(now=utc(10, 13, 1)) == 1
+    assert ObligationFact.objects.get(case=missed, rule="CM-CALLBACK").status == "late"
+    # Read once more (it is within the overlap of the 13:01 catch-up), then never again.
+    assert services.facts_catch_up(now=utc(10, 14)) == 1
+    assert services.facts_catch_up(now=utc(10, 15)) == 0

@@ -33,21 +33,28 @@ BATCH = 2000
 
 
 def facts_catch_up(*, now: datetime) -> int:
-    """Rebuild the facts of every case re-evaluated since the mark (less OVERLAP); returns the
-    number of cases rebuilt. Concurrent callers queue on the mark's row lock."""
+    """Rebuild the facts of every case re-evaluated since the last catch-up; returns the
+    number of cases rebuilt. Concurrent callers queue on the mark's row lock.
+
+    A write reads its clock (t0, its `evaluated_at`) before it commits (t1 <= t0 + OVERLAP).
+    A catch-up at `now` = c sees every commit before c, so the writes it may have missed have
+    t0 > c - OVERLAP; the writes after it have t0 > `through`. The next catch-up reads from
+    the earlier of the two: only the last OVERLAP of writes is read twice, and only while
+    the previous catch-up is that recent."""
     with transaction.atomic():
         mark, _ = FactsMark.objects.select_for_update().get_or_create(pk=1)
         changed = Obligation.objects.all()
-        if mark.through is not None:
-            changed = changed.filter(evaluated_at__gt=mark.through - OVERLAP)
+        if mark.through is not None and mark.rebuilt_at is not None:
+            since = min(mark.through, mark.rebuilt_at - OVERLAP)
+            changed = changed.filter(evaluated_at__gt=since)
         newest = changed.aggregate(newest=Max("evaluated_at"))["newest"]
-        if newest is None:
-            return 0
-        case_ids = sorted(set(changed.values_list("case_id", flat=True)))
+        case_ids = sorted(set(changed.values_list("case_id", flat=True))) if newest else []
         for start in range(0, len(case_ids), BATCH):
             facts_rebuild(case_ids=case_ids[start : start + BATCH])
-        mark.through = max(newest, mark.through) if mark.through else newest
-        mark.rebuilt_at = now
+        if newest is not None:
+            mark.through = max(newest, mark.through) if mark.through else newest
+        # Never backwards: a caller with an earlier clock must not widen the next window.
+        mark.rebuilt_at = max(now, mark.rebuilt_at) if mark.rebuilt_at else now
         mark.save()
         return len(case_ids)
 
