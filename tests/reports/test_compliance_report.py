@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.choices import Role
 from eapcase.outreach.services import attempt_record, callback_request
@@ -235,3 +237,22 @@ def test_the_catch_up_sees_a_write_that_committed_after_it_but_read_the_clock_be
     # Read once more (it is within the overlap of the 13:01 catch-up), then never again.
     assert services.facts_catch_up(now=utc(10, 14)) == 1
     assert services.facts_catch_up(now=utc(10, 15)) == 0
+
+
+@time_machine.travel(utc(10, 12), tick=False)
+def test_the_page_makes_as_many_queries_whatever_the_number_of_cases(
+    two_partners: dict[str, Any],
+) -> None:
+    wpo = client_for(user_with_role(Role.WPO_CLINICIAN))
+    url = f"/reports/compliance/?{PERIOD}&by=partner&by=client&by=clinician&by=month"
+    services.facts_catch_up(now=utc(10, 12))
+    wpo.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert wpo.get(url).status_code == 200
+    for day in (3, 4, 5):
+        case = open_case(partner=PartnerFactory(), now=utc(day, 9))
+        callback_request(actor=two_partners["lead_a"], case=case, now=utc(day, 10), historical=True)
+    services.facts_catch_up(now=utc(10, 12))
+    with CaptureQueriesContext(connection) as more:
+        assert wpo.get(url).status_code == 200
+    assert len(more.captured_queries) == len(few.captured_queries)
