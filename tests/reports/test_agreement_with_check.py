@@ -9,7 +9,9 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -142,3 +144,41 @@ def test_the_report_command_gives_the_same_counts(demo_loaded) -> None:
         stdout=csv_out,
     )
     assert len(csv_out.getvalue().splitlines()) == len(document["obligations"]) + 1
+
+
+@pytest.mark.django_db
+@time_machine.travel(AT, tick=False)
+def test_the_monthly_rollup_adds_up_to_the_facts(demo_loaded) -> None:
+    """Whole months from the rollup and the days around them from the facts give what the
+    facts alone give (the breakdown by clinician reads only the facts)."""
+    services.facts_catch_up(now=AT)
+    scope = selectors.Scope(user=None, partner_ids=None)
+    mixed = selectors.ReportQuery(date(2025, 9, 17), date(2026, 3, 9), by=("partner", "month"))
+    assert selectors.whole_months(mixed.date_from, mixed.date_to) == (
+        date(2025, 10, 1),
+        date(2026, 2, 28),
+    )
+    from_rollup = {
+        (f.rule, f.keys["partner"], f.keys["month"]): (
+            f.opened,
+            f.met,
+            f.late,
+            f.breached,
+            f.open,
+            f.overdue,
+            f.histogram,
+        )
+        for f in selectors.compliance_figures(scope=scope, query=mixed, now=AT)
+    }
+    by_clinician = selectors.compliance_figures(
+        scope=scope, query=replace(mixed, by=("partner", "clinician", "month")), now=AT
+    )
+    from_facts: dict[tuple[Any, ...], list[Any]] = {}
+    for f in by_clinician:
+        key = (f.rule, f.keys["partner"], f.keys["month"])
+        total = from_facts.setdefault(key, [0, 0, 0, 0, 0, 0, Counter()])
+        for k, n in enumerate((f.opened, f.met, f.late, f.breached, f.open, f.overdue)):
+            total[k] += n
+        total[6].update(f.histogram)
+    assert from_rollup == {k: (*v[:6], dict(v[6])) for k, v in from_facts.items()}
+    assert len(from_rollup) > 20

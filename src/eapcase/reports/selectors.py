@@ -7,18 +7,16 @@ the stored obligations), so a year of a national network is one GROUP BY."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from eapcase.accounts.access import cases_visible_to, standing_of, visible_cases_q
 from eapcase.accounts.choices import Role
@@ -32,7 +30,8 @@ from eapcase.organisations.models import ClientOrganisation, Partner
 from eapcase.outreach.models import ContactAttempt, Email
 from eapcase.policy import measures
 from eapcase.policy.explain import RULE_TITLES
-from eapcase.reports.models import FrequentUserThresholds, ObligationFact
+from eapcase.reports import histogram
+from eapcase.reports.models import ComplianceMonth, FrequentUserThresholds, ObligationFact
 from eapcase.reports.suppression import THRESHOLD, Published, suppress
 
 #: The breakdowns a report may ask for, beside the rule (always there), in display order.
@@ -149,27 +148,6 @@ class ReportQuery:
 # --- figures ----------------------------------------------------------------------------------
 
 
-class _PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate percentile_cont(p) WITHIN GROUP (ORDER BY x)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: str, percentile: float, **extra: Any) -> None:
-        super().__init__(expression, percentile=float(percentile), **extra)
-
-
-def percentile_cont(values: Sequence[float], p: float) -> float | None:
-    """The same interpolated percentile as PostgreSQL's percentile_cont over sorted values."""
-    if not values:
-        return None
-    position = p * (len(values) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
-
-
 @dataclass
 class Figures:
     """One row of the report: a rule and the chosen breakdown, and its counts."""
@@ -185,6 +163,7 @@ class Figures:
     median_seconds: float | None = None
     p90_seconds: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    histogram: dict[int, int] = field(default_factory=dict, repr=False)
 
     @property
     def judged(self) -> int:
@@ -212,58 +191,115 @@ _COUNTS = {
     "breached": Count("id", filter=Q(status="breached")),
     "open": Count("id", filter=Q(status__in=UNSATISFIED)),
 }
+_ROLLUP_FIELDS = {"partner": "partner_id", "client": "client_id", "month": "month"}
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first and last day of the run of whole months within [start, end], if any."""
+    first = start if start.day == 1 else _month_after(start)
+    last = _month_after(end) - timedelta(days=1)
+    last = end if end == last else end.replace(day=1) - timedelta(days=1)
+    return (first, last) if first <= last else None
 
 
 def compliance_figures(*, scope: Scope, query: ReportQuery, now: datetime) -> list[Figures]:
-    """The report's rows, by rule then the breakdown (three queries on PostgreSQL, three on
-    SQLite: counts, percentiles, labels)."""
-    columns = ["rule", *(DIMENSIONS[d] for d in query.by)]
-    facts = query.filter_facts(scope.facts())
-    rows = (
-        facts.values(*columns)
-        .annotate(
-            **_COUNTS,
-            overdue=Count("id", filter=Q(status__in=UNSATISFIED, due_at__lte=now)),
-        )
-        .order_by(*columns)
-    )
+    """The report's rows, by rule then the breakdown. Whole months come from the monthly
+    rollup (ComplianceMonth), the days at either end and any breakdown by clinician from the
+    facts; the overdue count, which depends on `now`, from the unsatisfied facts."""
     found: dict[tuple[Any, ...], Figures] = {}
-    for row in rows:
-        key = tuple(row[c] for c in columns)
-        found[key] = Figures(
-            rule=row["rule"],
-            keys={d: row[DIMENSIONS[d]] for d in query.by},
-            **{name: row[name] for name in (*_COUNTS, "overdue")},
-        )
-    for key, (median, p90) in _percentiles(facts, columns).items():
-        if key in found:
-            found[key].median_seconds, found[key].p90_seconds = median, p90
-    figures = list(found.values())
+
+    def row(rule: str, keys: dict[str, Any]) -> Figures:
+        key = (rule, *(keys[d] for d in query.by))
+        figures = found.get(key)
+        if figures is None:
+            figures = found[key] = Figures(rule=rule, keys=keys)
+        return figures
+
+    months = None
+    if "clinician" not in query.by and query.clinician_id is None:
+        months = whole_months(query.date_from, query.date_to)
+    spans = [(query.date_from, query.date_to)]
+    if months is not None:
+        _add_rollup(scope, query, months, row)
+        spans = [
+            span
+            for span in (
+                (query.date_from, months[0] - timedelta(days=1)),
+                (months[1] + timedelta(days=1), query.date_to),
+            )
+            if span[0] <= span[1]
+        ]
+    for start, end in spans:
+        _add_facts(scope, replace(query, date_from=start, date_to=end), row)
+    columns = ["rule", *(DIMENSIONS[d] for d in query.by)]
+    overdue = (
+        query.filter_facts(scope.facts())
+        .filter(status__in=UNSATISFIED, due_at__lte=now)
+        .values(*columns)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for r in overdue:
+        row(r["rule"], {d: r[DIMENSIONS[d]] for d in query.by}).overdue += r["n"]
+    figures = [found[key] for key in sorted(found, key=_sort_key)]
+    for f in figures:
+        f.median_seconds = histogram.percentile(f.histogram, 0.5)
+        f.p90_seconds = histogram.percentile(f.histogram, 0.9)
     _label(figures, query.by)
     return figures
 
 
-def _percentiles(
-    facts: QuerySet[ObligationFact], columns: list[str]
-) -> dict[tuple[Any, ...], tuple[float | None, float | None]]:
-    satisfied = facts.filter(satisfy_seconds__isnull=False)
-    if connection.vendor == "postgresql":
-        rows = (
-            satisfied.values(*columns)
-            .annotate(
-                median=_PercentileCont("satisfy_seconds", 0.5),
-                p90=_PercentileCont("satisfy_seconds", 0.9),
-            )
-            .order_by()
-        )
-        return {tuple(r[c] for c in columns): (r["median"], r["p90"]) for r in rows}
-    grouped: dict[tuple[Any, ...], list[float]] = defaultdict(list)
-    for row in satisfied.values_list(*columns, "satisfy_seconds").order_by("satisfy_seconds"):
-        grouped[tuple(row[:-1])].append(float(row[-1]))
-    return {
-        key: (percentile_cont(values, 0.5), percentile_cont(values, 0.9))
-        for key, values in grouped.items()
-    }
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple((value is None, value) for value in key)
+
+
+def _add_rollup(scope: Scope, query: ReportQuery, months: tuple[date, date], row: Any) -> None:
+    rows = ComplianceMonth.objects.filter(month__gte=months[0], month__lte=months[1])
+    if scope.partner_ids is not None:
+        rows = rows.filter(partner_id__in=scope.partner_ids)
+    if query.partner_id is not None:
+        rows = rows.filter(partner_id=query.partner_id)
+    if query.client_id is not None:
+        rows = rows.filter(client_id=query.client_id)
+    if query.rule:
+        rows = rows.filter(rule=query.rule)
+    names = [_ROLLUP_FIELDS[d] for d in query.by]
+    for values in rows.values_list(
+        "rule", *names, "opened", "met", "late", "breached", "unsatisfied", "histogram"
+    ).iterator(chunk_size=5000):
+        rule, keys = values[0], dict(zip(query.by, values[1 : 1 + len(names)], strict=True))
+        opened, met, late, breached, unsatisfied, hist = values[1 + len(names) :]
+        f = row(rule, keys)
+        f.opened += opened
+        f.met += met
+        f.late += late
+        f.breached += breached
+        f.open += unsatisfied
+        for index, n in hist.items():
+            f.histogram[int(index)] = f.histogram.get(int(index), 0) + n
+
+
+def _add_facts(scope: Scope, query: ReportQuery, row: Any) -> None:
+    columns = ["rule", *(DIMENSIONS[d] for d in query.by)]
+    facts = query.filter_facts(scope.facts())
+    for r in facts.values(*columns).annotate(**_COUNTS).order_by():
+        f = row(r["rule"], {d: r[DIMENSIONS[d]] for d in query.by})
+        for name in _COUNTS:
+            setattr(f, name, getattr(f, name) + r[name])
+    buckets = (
+        facts.filter(satisfy_bucket__isnull=False)
+        .values(*columns, "satisfy_bucket")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for r in buckets:
+        f = row(r["rule"], {d: r[DIMENSIONS[d]] for d in query.by})
+        index = r["satisfy_bucket"]
+        f.histogram[index] = f.histogram.get(index, 0) + r["n"]
 
 
 def _label(figures: Iterable[Figures], by: Sequence[str]) -> None:
@@ -343,31 +379,11 @@ class Trend:
 
 
 def compliance_trends(*, scope: Scope, query: ReportQuery, now: datetime) -> list[Trend]:
-    """Per rule, its figures month by month for the period (one query)."""
-    monthly = ReportQuery(
-        date_from=query.date_from,
-        date_to=query.date_to,
-        partner_id=query.partner_id,
-        client_id=query.client_id,
-        clinician_id=query.clinician_id,
-        rule=query.rule,
-        by=("month",),
-    )
-    facts = monthly.filter_facts(scope.facts())
-    rows = (
-        facts.values("rule", "month")
-        .annotate(**_COUNTS, overdue=Count("id", filter=Q(status__in=UNSATISFIED, due_at__lte=now)))
-        .order_by("rule", "month")
-    )
+    """Per rule, its figures month by month for the period."""
+    monthly = replace(query, by=("month",))
     per_rule: dict[str, list[Figures]] = defaultdict(list)
-    for row in rows:
-        per_rule[row["rule"]].append(
-            Figures(
-                rule=row["rule"],
-                keys={"month": row["month"]},
-                **{name: row[name] for name in (*_COUNTS, "overdue")},
-            )
-        )
+    for f in compliance_figures(scope=scope, query=monthly, now=now):
+        per_rule[f.rule].append(f)
     return [Trend(rule, months) for rule, months in per_rule.items()]
 
 

@@ -10,6 +10,7 @@ harmless). docs/performance.md and ADR 0003 say more."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,8 @@ from eapcase.core.errors import ServiceError
 from eapcase.organisations.models import Partner
 from eapcase.policy import measures
 from eapcase.policy.pack import PackError, loads_pack
-from eapcase.reports.models import FactsMark, ObligationFact, WhatIf
+from eapcase.reports import histogram
+from eapcase.reports.models import ComplianceMonth, FactsMark, ObligationFact, WhatIf
 from eapcase.reports.tasks import what_if_run
 
 #: How long after reading the clock a case write may commit and still be caught up.
@@ -59,11 +61,21 @@ def facts_catch_up(*, now: datetime) -> int:
         return len(case_ids)
 
 
+RollupKey = tuple[date, str, int, int | None]  # month, rule, partner, client
+
+
 def facts_rebuild(*, case_ids: Iterable[int]) -> None:
     """Replace the facts of these cases with their stored obligations, as the report counts
-    them. Runs inside the caller's transaction."""
+    them, and apply the difference to the monthly rollup. Runs inside the caller's
+    transaction (the rollup rows it changes are locked until it commits)."""
     ids = list(case_ids)
-    ObligationFact.objects.filter(case_id__in=ids).delete()
+    old = ObligationFact.objects.filter(case_id__in=ids)
+    delta: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
+    for month, rule, partner_id, client_id, status, bucket in old.values_list(
+        "month", "rule", "partner_id", "client_id", "status", "satisfy_bucket"
+    ):
+        _count(delta[(month, rule, partner_id, client_id)], status, bucket, -1)
+    old.delete()
     rows = (
         Obligation.objects.filter(case_id__in=ids)
         .values_list(
@@ -89,10 +101,13 @@ def facts_rebuild(*, case_ids: Iterable[int]) -> None:
             calendars[partner_id] = bridge.partner_calendar(partner)
             zones[partner_id] = ZoneInfo(partner.timezone)
         day = opened.astimezone(zones[partner_id]).date()
-        seconds = None
+        seconds = bucket = None
         if done is not None:
             taken = measures.time_to_satisfy(rule, calendars[partner_id], opened, done)
             seconds = int(taken.total_seconds())
+            bucket = histogram.bucket(seconds)
+        month = day.replace(day=1)
+        _count(delta[(month, rule, partner_id, client_id)], st, bucket, +1)
         facts.append(
             ObligationFact(
                 case_id=case_id,
@@ -103,14 +118,70 @@ def facts_rebuild(*, case_ids: Iterable[int]) -> None:
                 trigger=trigger,
                 opened_at=opened,
                 opened_day=day,
-                month=day.replace(day=1),
+                month=month,
                 due_at=due,
                 satisfied_at=done,
                 status=st,
                 satisfy_seconds=seconds,
+                satisfy_bucket=bucket,
             )
         )
     ObligationFact.objects.bulk_create(facts, batch_size=1000)
+    _rollup_apply(delta)
+
+
+def _count(counts: Counter[Any], status: str, bucket: int | None, sign: int) -> None:
+    counts["opened"] += sign
+    if status in ("met", "late", "breached"):
+        counts[status] += sign
+    else:
+        counts["unsatisfied"] += sign
+    if bucket is not None:
+        counts[("bucket", bucket)] += sign
+
+
+_ROLLUP_COUNTS = ("opened", "met", "late", "breached", "unsatisfied")
+
+
+def _rollup_apply(delta: dict[RollupKey, Counter[Any]]) -> None:
+    """Add the differences to the rollup rows (creating and dropping rows as needed)."""
+    changed = {key: counts for key, counts in delta.items() if any(counts.values())}
+    if not changed:
+        return
+    months = {key[0] for key in changed}
+    partners = {key[2] for key in changed}
+    existing = {
+        (row.month, row.rule, row.partner_id, row.client_id): row
+        for row in ComplianceMonth.objects.select_for_update().filter(
+            month__in=months, partner_id__in=partners
+        )
+    }
+    to_create, to_update, to_delete = [], [], []
+    for key, counts in changed.items():
+        row = existing.get(key)
+        if row is None:
+            month, rule, partner_id, client_id = key
+            row = ComplianceMonth(
+                month=month, rule=rule, partner_id=partner_id, client_id=client_id
+            )
+            to_create.append(row)
+        elif row not in to_update:
+            to_update.append(row)
+        for name in _ROLLUP_COUNTS:
+            setattr(row, name, getattr(row, name) + counts[name])
+        hist = {int(k): v for k, v in (row.histogram or {}).items()}
+        for name, n in counts.items():
+            if isinstance(name, tuple):
+                hist[name[1]] = hist.get(name[1], 0) + n
+        row.histogram = {str(k): v for k, v in sorted(hist.items()) if v}
+    for row in list(to_update):
+        if row.opened == 0:
+            to_update.remove(row)
+            to_delete.append(row.pk)
+    to_create = [row for row in to_create if row.opened]
+    ComplianceMonth.objects.bulk_create(to_create, batch_size=1000)
+    ComplianceMonth.objects.bulk_update(to_update, [*_ROLLUP_COUNTS, "histogram"], batch_size=1000)
+    ComplianceMonth.objects.filter(pk__in=to_delete).delete()
 
 
 # --- what if ------------------------------------------------------------------------------------
