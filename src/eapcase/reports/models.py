@@ -65,13 +65,11 @@ class ObligationFact(models.Model):
         return f"{self.rule} {self.trigger} {self.status}"
 
 
-class ComplianceMonth(models.Model):
-    """The facts added up by month (in the Partner's zone), rule, Partner and client
-    organisation, with a histogram of times to satisfy: a year's report reads a few
-    thousand of these instead of millions of facts. Kept exactly in step with the facts by
-    services.facts_rebuild (it applies each change as a difference)."""
+class _Rollup(models.Model):
+    """Facts added up by a period, rule, Partner and client organisation, with a histogram of
+    times to satisfy (reports.histogram). Kept exactly in step with the facts by
+    services.facts_rebuild, which applies each change as a difference."""
 
-    month = models.DateField()
     rule = models.CharField(max_length=40)
     partner = models.ForeignKey("organisations.Partner", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(
@@ -89,6 +87,15 @@ class ComplianceMonth(models.Model):
     histogram = models.JSONField(default=dict, help_text="bucket -> obligations satisfied")
 
     class Meta:
+        abstract = True
+
+
+class ComplianceMonth(_Rollup):
+    """By month (in the Partner's zone): whole months of a report."""
+
+    month = models.DateField()
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["month", "rule", "partner", "client"],
@@ -99,6 +106,24 @@ class ComplianceMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.rule} {self.partner_id}"
+
+
+class ComplianceDay(_Rollup):
+    """By day (in the Partner's zone): the days of a report's first and last months."""
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "rule", "partner", "client"],
+                name="compliance_day_once",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.rule} {self.partner_id}"
 
 
 class FactsMark(models.Model):

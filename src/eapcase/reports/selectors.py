@@ -31,7 +31,12 @@ from eapcase.outreach.models import ContactAttempt, Email
 from eapcase.policy import measures
 from eapcase.policy.explain import RULE_TITLES
 from eapcase.reports import histogram
-from eapcase.reports.models import ComplianceMonth, FrequentUserThresholds, ObligationFact
+from eapcase.reports.models import (
+    ComplianceDay,
+    ComplianceMonth,
+    FrequentUserThresholds,
+    ObligationFact,
+)
 from eapcase.reports.suppression import THRESHOLD, Published, suppress
 
 #: The breakdowns a report may ask for, beside the rule (always there), in display order.
@@ -192,6 +197,7 @@ _COUNTS = {
     "open": Count("id", filter=Q(status__in=UNSATISFIED)),
 }
 _ROLLUP_FIELDS = {"partner": "partner_id", "client": "client_id", "month": "month"}
+_DAY_FIELDS = {**_ROLLUP_FIELDS, "month": "day"}
 
 
 def _month_after(day: date) -> date:
@@ -219,22 +225,20 @@ def compliance_figures(*, scope: Scope, query: ReportQuery, now: datetime) -> li
             figures = found[key] = Figures(rule=rule, keys=keys)
         return figures
 
-    months = None
-    if "clinician" not in query.by and query.clinician_id is None:
+    if "clinician" in query.by or query.clinician_id is not None:
+        _add_facts(scope, query, row)
+    else:
         months = whole_months(query.date_from, query.date_to)
-    spans = [(query.date_from, query.date_to)]
-    if months is not None:
-        _add_rollup(scope, query, months, row)
-        spans = [
-            span
-            for span in (
+        if months is None:
+            _add_rollup(scope, query, ComplianceDay, "day", (query.date_from, query.date_to), row)
+        else:
+            _add_rollup(scope, query, ComplianceMonth, "month", months, row)
+            for start, end in (
                 (query.date_from, months[0] - timedelta(days=1)),
                 (months[1] + timedelta(days=1), query.date_to),
-            )
-            if span[0] <= span[1]
-        ]
-    for start, end in spans:
-        _add_facts(scope, replace(query, date_from=start, date_to=end), row)
+            ):
+                if start <= end:
+                    _add_rollup(scope, query, ComplianceDay, "day", (start, end), row)
     columns = ["rule", *(DIMENSIONS[d] for d in query.by)]
     overdue = (
         query.filter_facts(scope.facts())
@@ -257,8 +261,16 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((value is None, value) for value in key)
 
 
-def _add_rollup(scope: Scope, query: ReportQuery, months: tuple[date, date], row: Any) -> None:
-    rows = ComplianceMonth.objects.filter(month__gte=months[0], month__lte=months[1])
+def _add_rollup(
+    scope: Scope,
+    query: ReportQuery,
+    model: type[ComplianceMonth] | type[ComplianceDay],
+    period: str,
+    span: tuple[date, date],
+    row: Any,
+) -> None:
+    manager: Any = model.objects
+    rows = manager.filter(**{f"{period}__gte": span[0], f"{period}__lte": span[1]})
     if scope.partner_ids is not None:
         rows = rows.filter(partner_id__in=scope.partner_ids)
     if query.partner_id is not None:
@@ -267,11 +279,13 @@ def _add_rollup(scope: Scope, query: ReportQuery, months: tuple[date, date], row
         rows = rows.filter(client_id=query.client_id)
     if query.rule:
         rows = rows.filter(rule=query.rule)
-    names = [_ROLLUP_FIELDS[d] for d in query.by]
+    names = [(_ROLLUP_FIELDS if period == "month" else _DAY_FIELDS)[d] for d in query.by]
     for values in rows.values_list(
         "rule", *names, "opened", "met", "late", "breached", "unsatisfied", "histogram"
     ).iterator(chunk_size=5000):
         rule, keys = values[0], dict(zip(query.by, values[1 : 1 + len(names)], strict=True))
+        if period == "day" and "month" in keys:
+            keys["month"] = keys["month"].replace(day=1)
         opened, met, late, breached, unsatisfied, hist = values[1 + len(names) :]
         f = row(rule, keys)
         f.opened += opened

@@ -26,7 +26,13 @@ from eapcase.organisations.models import Partner
 from eapcase.policy import measures
 from eapcase.policy.pack import PackError, loads_pack
 from eapcase.reports import histogram
-from eapcase.reports.models import ComplianceMonth, FactsMark, ObligationFact, WhatIf
+from eapcase.reports.models import (
+    ComplianceDay,
+    ComplianceMonth,
+    FactsMark,
+    ObligationFact,
+    WhatIf,
+)
 from eapcase.reports.tasks import what_if_run
 
 #: How long after reading the clock a case write may commit and still be caught up.
@@ -61,7 +67,7 @@ def facts_catch_up(*, now: datetime) -> int:
         return len(case_ids)
 
 
-RollupKey = tuple[date, str, int, int | None]  # month, rule, partner, client
+RollupKey = tuple[date, str, int, int | None]  # month or day, rule, partner, client
 
 
 def facts_rebuild(*, case_ids: Iterable[int]) -> None:
@@ -70,11 +76,13 @@ def facts_rebuild(*, case_ids: Iterable[int]) -> None:
     transaction (the rollup rows it changes are locked until it commits)."""
     ids = list(case_ids)
     old = ObligationFact.objects.filter(case_id__in=ids)
-    delta: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
-    for month, rule, partner_id, client_id, status, bucket in old.values_list(
-        "month", "rule", "partner_id", "client_id", "status", "satisfy_bucket"
+    monthly: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
+    daily: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
+    for day, month, rule, partner_id, client_id, status, bucket in old.values_list(
+        "opened_day", "month", "rule", "partner_id", "client_id", "status", "satisfy_bucket"
     ):
-        _count(delta[(month, rule, partner_id, client_id)], status, bucket, -1)
+        _count(monthly[(month, rule, partner_id, client_id)], status, bucket, -1)
+        _count(daily[(day, rule, partner_id, client_id)], status, bucket, -1)
     old.delete()
     rows = (
         Obligation.objects.filter(case_id__in=ids)
@@ -107,7 +115,8 @@ def facts_rebuild(*, case_ids: Iterable[int]) -> None:
             seconds = int(taken.total_seconds())
             bucket = histogram.bucket(seconds)
         month = day.replace(day=1)
-        _count(delta[(month, rule, partner_id, client_id)], st, bucket, +1)
+        _count(monthly[(month, rule, partner_id, client_id)], st, bucket, +1)
+        _count(daily[(day, rule, partner_id, client_id)], st, bucket, +1)
         facts.append(
             ObligationFact(
                 case_id=case_id,
@@ -127,7 +136,8 @@ def facts_rebuild(*, case_ids: Iterable[int]) -> None:
             )
         )
     ObligationFact.objects.bulk_create(facts, batch_size=1000)
-    _rollup_apply(delta)
+    _rollup_apply(ComplianceMonth, "month", monthly)
+    _rollup_apply(ComplianceDay, "day", daily)
 
 
 def _count(counts: Counter[Any], status: str, bucket: int | None, sign: int) -> None:
@@ -143,27 +153,30 @@ def _count(counts: Counter[Any], status: str, bucket: int | None, sign: int) -> 
 _ROLLUP_COUNTS = ("opened", "met", "late", "breached", "unsatisfied")
 
 
-def _rollup_apply(delta: dict[RollupKey, Counter[Any]]) -> None:
+def _rollup_apply(
+    model: type[ComplianceMonth] | type[ComplianceDay],
+    period: str,
+    delta: dict[RollupKey, Counter[Any]],
+) -> None:
     """Add the differences to the rollup rows (creating and dropping rows as needed)."""
     changed = {key: counts for key, counts in delta.items() if any(counts.values())}
     if not changed:
         return
-    months = {key[0] for key in changed}
+    manager: Any = model.objects
+    periods = {key[0] for key in changed}
     partners = {key[2] for key in changed}
-    existing = {
-        (row.month, row.rule, row.partner_id, row.client_id): row
-        for row in ComplianceMonth.objects.select_for_update().filter(
-            month__in=months, partner_id__in=partners
+    existing: dict[RollupKey, Any] = {
+        (getattr(row, period), row.rule, row.partner_id, row.client_id): row
+        for row in manager.select_for_update().filter(
+            **{f"{period}__in": periods}, partner_id__in=partners
         )
     }
     to_create, to_update, to_delete = [], [], []
     for key, counts in changed.items():
         row = existing.get(key)
         if row is None:
-            month, rule, partner_id, client_id = key
-            row = ComplianceMonth(
-                month=month, rule=rule, partner_id=partner_id, client_id=client_id
-            )
+            when, rule, partner_id, client_id = key
+            row = model(**{period: when}, rule=rule, partner_id=partner_id, client_id=client_id)
             to_create.append(row)
         elif row not in to_update:
             to_update.append(row)
@@ -179,9 +192,9 @@ def _rollup_apply(delta: dict[RollupKey, Counter[Any]]) -> None:
             to_update.remove(row)
             to_delete.append(row.pk)
     to_create = [row for row in to_create if row.opened]
-    ComplianceMonth.objects.bulk_create(to_create, batch_size=1000)
-    ComplianceMonth.objects.bulk_update(to_update, [*_ROLLUP_COUNTS, "histogram"], batch_size=1000)
-    ComplianceMonth.objects.filter(pk__in=to_delete).delete()
+    manager.bulk_create(to_create, batch_size=1000)
+    manager.bulk_update(to_update, [*_ROLLUP_COUNTS, "histogram"], batch_size=1000)
+    manager.filter(pk__in=to_delete).delete()
 
 
 # --- what if ------------------------------------------------------------------------------------

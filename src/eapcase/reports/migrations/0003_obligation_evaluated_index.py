@@ -8,7 +8,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0001_initial"),
+        ("reports", "0002_compliance_day"),
         ("compliance", "0004_obligation_assigned_clinician"),
     ]
 
