@@ -57,8 +57,14 @@ def facts_catch_up(*, now: datetime) -> int:
             changed = changed.filter(evaluated_at__gt=since)
         newest = changed.aggregate(newest=Max("evaluated_at"))["newest"]
         case_ids = sorted(set(changed.values_list("case_id", flat=True))) if newest else []
+        monthly: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
+        daily: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
         for start in range(0, len(case_ids), BATCH):
-            facts_rebuild(case_ids=case_ids[start : start + BATCH])
+            _facts_replace(case_ids[start : start + BATCH], monthly, daily)
+        # Once for the whole catch-up: a batch's cases touch most days of the year, and the
+        # rollups' rows are read and written once instead of once a batch.
+        _rollup_apply(ComplianceMonth, "month", monthly)
+        _rollup_apply(ComplianceDay, "day", daily)
         if newest is not None:
             mark.through = max(newest, mark.through) if mark.through else newest
         # Never backwards: a caller with an earlier clock must not widen the next window.
@@ -72,12 +78,22 @@ RollupKey = tuple[date, str, int, int | None]  # month or day, rule, partner, cl
 
 def facts_rebuild(*, case_ids: Iterable[int]) -> None:
     """Replace the facts of these cases with their stored obligations, as the report counts
-    them, and apply the difference to the monthly rollup. Runs inside the caller's
-    transaction (the rollup rows it changes are locked until it commits)."""
-    ids = list(case_ids)
-    old = ObligationFact.objects.filter(case_id__in=ids)
+    them, and apply the difference to the rollups. Runs inside the caller's transaction (the
+    rollup rows it changes are locked until it commits)."""
     monthly: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
     daily: dict[RollupKey, Counter[Any]] = defaultdict(Counter)
+    _facts_replace(list(case_ids), monthly, daily)
+    _rollup_apply(ComplianceMonth, "month", monthly)
+    _rollup_apply(ComplianceDay, "day", daily)
+
+
+def _facts_replace(
+    ids: list[int],
+    monthly: dict[RollupKey, Counter[Any]],
+    daily: dict[RollupKey, Counter[Any]],
+) -> None:
+    """Replace the facts of these cases; add the differences to `monthly` and `daily`."""
+    old = ObligationFact.objects.filter(case_id__in=ids)
     for day, month, rule, partner_id, client_id, status, bucket in old.values_list(
         "opened_day", "month", "rule", "partner_id", "client_id", "status", "satisfy_bucket"
     ):
@@ -136,8 +152,6 @@ def facts_rebuild(*, case_ids: Iterable[int]) -> None:
             )
         )
     ObligationFact.objects.bulk_create(facts, batch_size=1000)
-    _rollup_apply(ComplianceMonth, "month", monthly)
-    _rollup_apply(ComplianceDay, "day", daily)
 
 
 def _count(counts: Counter[Any], status: str, bucket: int | None, sign: int) -> None:
