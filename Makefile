@@ -67,14 +67,19 @@ clean:
 
 # Front-end assets come from the npm registry once and are committed (no CDN at run time).
 BOOTSTRAP_VERSION := 5.3.9
+CHARTJS_VERSION := 4.6.2
 VENDOR := src/eapcase/web/static/vendor
 vendor:
-	rm -rf /tmp/eapcase-vendor && mkdir -p /tmp/eapcase-vendor $(VENDOR)/bootstrap
+	rm -rf /tmp/eapcase-vendor && mkdir -p /tmp/eapcase-vendor $(VENDOR)/bootstrap $(VENDOR)/chartjs
 	cd /tmp/eapcase-vendor && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) && tar xzf bootstrap-$(BOOTSTRAP_VERSION).tgz
 	cp /tmp/eapcase-vendor/package/dist/css/bootstrap.min.css /tmp/eapcase-vendor/package/dist/js/bootstrap.bundle.min.js /tmp/eapcase-vendor/package/LICENSE $(VENDOR)/bootstrap/
 	sed -i 's|/\*# sourceMappingURL=.*\*/||' $(VENDOR)/bootstrap/bootstrap.min.css
 	sed -i 's|//# sourceMappingURL=.*||' $(VENDOR)/bootstrap/bootstrap.bundle.min.js
-	cd $(VENDOR) && sha256sum bootstrap/bootstrap.min.css bootstrap/bootstrap.bundle.min.js > SHA256SUMS
+	mkdir -p /tmp/eapcase-vendor/chartjs && cd /tmp/eapcase-vendor/chartjs && npm pack --silent chart.js@$(CHARTJS_VERSION) && tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	cp /tmp/eapcase-vendor/chartjs/package/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	cp /tmp/eapcase-vendor/chartjs/package/LICENSE.md $(VENDOR)/chartjs/LICENSE.md
+	sed -i 's|//# sourceMappingURL=.*||' $(VENDOR)/chartjs/chart.umd.min.js
+	cd $(VENDOR) && sha256sum bootstrap/bootstrap.min.css bootstrap/bootstrap.bundle.min.js chartjs/chart.umd.min.js > SHA256SUMS
 
 vendor-check:
 	cd $(VENDOR) && sha256sum --check --quiet SHA256SUMS

@@ -6,7 +6,8 @@ measures each scenario on each database and prints one table.
 
 Scenarios (src/eapcase/perf/scenarios.py): a clinician's work queue, first page; the case page
 of a case with 200 events; recording a contact attempt through the service; WPO's list of
-overdue work across all Partners; and `eapcase check` throughput (bench/check_throughput.py).
+overdue work across all Partners; WPO's compliance report for a year (after building the
+report's facts and rollups once); and `eapcase check` throughput (bench/check_throughput.py).
 Each page is measured through Django's test Client (view, template, session and all) with its
 SQL query count, beside the raw-SQL floor: the same rows fetched by one hand-written query,
 timed in the same run. On a noisy machine the ratio is the figure that matters.

@@ -35,5 +35,6 @@ def test_each_scenario_runs_with_as_many_queries_at_two_sizes() -> None:
         "case page",
         "record a contact attempt",
         "WPO overdue work, all Partners",
+        "compliance report, a year, all Partners",
     }
     assert large == small

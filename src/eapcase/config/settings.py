@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "eapcase.security",
     "eapcase.web",
     "eapcase.ops",
+    "eapcase.reports",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,7 @@ urlpatterns = [
     path("email/", include("eapcase.intake.urls")),
     path("notifications/", include("eapcase.notifications.urls")),
     path("", include("eapcase.ops.urls")),
+    path("reports/", include("eapcase.reports.urls")),
+    path("policy/", include("eapcase.reports.policy_urls")),
     path("", include("eapcase.web.urls")),
 ]

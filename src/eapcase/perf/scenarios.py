@@ -11,7 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,6 +23,7 @@ from eapcase.cases.models import Case
 from eapcase.compliance.selectors import overdue_list_by_partner
 from eapcase.core import clock
 from eapcase.outreach.services import attempt_record
+from eapcase.reports import services as report_services
 from eapcase.web.selectors import work_queue as selector
 
 
@@ -324,8 +325,6 @@ def committed_attempts(s: Subjects, iterations: int) -> Measure:
     """Recording a contact attempt that commits (unlike `attempt`, which rolls back): what the
     SQLite `synchronous` setting costs each acknowledged write (`make bench` runs it with
     NORMAL and FULL; bench/run.py). Writes to a copy of the data, never the shared one."""
-    from eapcase.outreach.services import attempt_record
-
     case = s.attempt_case
 
     def run() -> None:
@@ -346,7 +345,34 @@ def committed_attempts(s: Subjects, iterations: int) -> Measure:
     return m
 
 
-SCENARIOS = (work_queue, work_queue_selector, case_page, attempt, wpo_overdue)
+def compliance_year(s: Subjects, iterations: int) -> Measure:
+    """WPO's compliance report for the last 365 days, by rule, Partner and month
+    (GET /reports/compliance/), the obligation facts already built: what remains at each
+    request is the catch-up finding nothing new, the GROUP BY and the percentiles."""
+    now = clock.now()
+    # The bench data is written all at once just before: catch up as if the report were read
+    # more than the catch-up's overlap later, as it is in use (reports/services.py).
+    report_services.facts_catch_up(now=now + report_services.OVERLAP)
+    start = (now - timedelta(days=364)).date()
+    url = f"/reports/compliance/?date_from={start}&date_to={now.date()}&by=partner&by=month"
+    run = _get(_client(s.wpo), url)
+    response = run()
+    m = Measure("compliance report, a year, all Partners", rows=response.content.count(b"<tr>"))
+    m.queries = _count_queries(run)
+    m.times = _time(run, iterations)
+    sql = """
+        SELECT rule, partner_id, month, COUNT(*),
+               SUM(CASE WHEN status = 'met' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN status = 'late' THEN 1 ELSE 0 END)
+          FROM reports_obligationfact
+         WHERE opened_day >= %s AND opened_day <= %s
+         GROUP BY rule, partner_id, month
+    """
+    m.floor = _time(_raw(sql, [start, now.date()]), iterations)
+    return m
+
+
+SCENARIOS = (work_queue, work_queue_selector, case_page, attempt, wpo_overdue, compliance_year)
 
 
 def run_all(iterations: int, warmup: int = 2, s: Subjects | None = None) -> list[Measure]:

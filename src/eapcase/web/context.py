@@ -24,5 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "provider": bool(standing.provider_ids),
             "escalations": standing.is_wpo,
             "admin": Role.WPO_ADMIN in standing.wpo_roles,
+            "reports": standing.is_wpo or Role.PARTNER_LEAD in partner_roles,
+            "policy": standing.is_wpo or bool(standing.partner_roles),
         }
     }

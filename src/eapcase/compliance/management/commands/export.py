@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO, cast
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from eapcase.cases.models import Case
@@ -21,8 +22,19 @@ class Command(BaseCommand):
             help="a case reference; repeat for several (default: every case)",
         )
         parser.add_argument("--output", "-o", help="write to this file instead")
+        parser.add_argument(
+            "--fhir",
+            action="store_true",
+            help="write FHIR R4 Bundles, one per case and line, instead (eapcase.reports)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["fhir"]:
+            # By name: the reports app sits above this one and is not imported from here.
+            call_command(
+                "export_fhir", case=options["case"], output=options["output"], stdout=self.stdout
+            )
+            return
         cases = Case.objects.select_related("partner").order_by("pk")
         if options["case"]:
             cases = cases.filter(reference__in=options["case"])
