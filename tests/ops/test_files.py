@@ -14,6 +14,7 @@ import time_machine
 from django.core.files.base import ContentFile
 
 from eapcase.accounts.choices import Role
+from eapcase.cases import record
 from eapcase.core.errors import ServiceError
 from eapcase.intake import services as intake_services
 from eapcase.intake.models import Attachment, InboundMessage
@@ -59,7 +60,8 @@ def test_a_refused_upload_leaves_no_file(media: Path, monkeypatch: Any) -> None:
     def refuses(**kwargs: Any) -> None:
         raise ServiceError("refused at the end of the write")
 
-    monkeypatch.setattr(provider_services, "case_write_finish", refuses)
+    # The end of every case write (cases.record.case_write) refuses: the write rolls back.
+    monkeypatch.setattr(record, "case_write_finish", refuses)
     with pytest.raises(ServiceError):
         _upload()
     assert (CaseNotesUpload.objects.count(), _files(media)) == (0, [])

@@ -3,11 +3,11 @@ by the page's download and `eapcase report compliance`."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from eapcase.core import csvsafe
 from eapcase.reports.selectors import Figures, FindingCount
 
 #: A cell a spreadsheet would read as a formula starts with one of these.
@@ -62,11 +62,12 @@ def write_csv(out: TextIO, records: Sequence[dict[str, Any]]) -> None:
     if not records:
         out.write("")
         return
-    writer = csv.writer(out)
+    # The project's one CSV writer: cells that a spreadsheet would run as formulas are escaped.
+    writer = csvsafe.writer(out)
     header = list(records[0])
     writer.writerow(header)
     for record in records:
-        writer.writerow([csv_safe(record[k]) for k in header])
+        writer.writerow([record[k] for k in header])
 
 
 def write_json(out: TextIO, document: dict[str, Any]) -> None:
