@@ -73,7 +73,7 @@ def target_due_at(obligation: Obligation, targets: timing.HouseTargets | None = 
 
 def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's own notifications, newest first, with their case."""
-    rows = Notification.objects.filter(recipient_id=user.pk).select_related("case")
+    rows = Notification.objects.filter(recipient_id=user.pk).select_related("case__partner")
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
     return rows
@@ -86,4 +86,8 @@ def notification_unread_count(*, user: Any) -> int:
 
 
 def notification_get(*, user: Any, notification_id: int) -> Notification | None:
-    return Notification.objects.filter(recipient_id=user.pk, pk=notification_id).first()
+    return (
+        Notification.objects.filter(recipient_id=user.pk, pk=notification_id)
+        .select_related("case__partner")
+        .first()
+    )
