@@ -49,7 +49,7 @@ def _service_response(exc: ServiceError) -> Response:
     body = error_body(exc.field, exc.message)
     if isinstance(exc, NeedsConfirmation):
         body["reasons"] = exc.reasons
-        body["confirm"] = "send the same request again with a `confirm` field giving your reason"
+        body["confirm"] = "send the same request again with a confirm field giving your reason"
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound):
         return Response(body, status=status.HTTP_404_NOT_FOUND)
