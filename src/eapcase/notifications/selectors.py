@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from eapcase.compliance import bridge
+from eapcase.core.lists import Sort
 from eapcase.notifications import timing
 from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
 
@@ -71,12 +72,22 @@ def target_due_at(obligation: Obligation, targets: timing.HouseTargets | None = 
     )
 
 
-def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
-    """The user's own notifications, newest first, with their case."""
+#: How the notifications may be sorted (`?sort=`): newest first by default.
+NOTIFICATION_SORTS = {
+    "created": ("created_at",),
+    "urgent": ("urgent", "created_at"),
+}
+NOTIFICATION_DEFAULT_SORT = "-created"
+
+
+def notification_list(
+    *, user: Any, unread_only: bool = False, sort: Sort | None = None
+) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (or as `sort` asks), with their case."""
     rows = Notification.objects.filter(recipient_id=user.pk).select_related("case__partner")
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
-    return rows
+    return rows.order_by(*sort.order_by) if sort is not None else rows
 
 
 def notification_unread_count(*, user: Any) -> int:
