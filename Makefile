@@ -23,6 +23,9 @@ install: $(VENV)/.installed
 # Without EMAIL_HOST, `make run` writes outgoing mail to var/mail/ (one file per message)
 # instead of trying an SMTP server that a fresh machine does not have.
 run: export EMAIL_BACKEND ?= $(if $(EMAIL_HOST),django.core.mail.backends.smtp.EmailBackend,django.core.mail.backends.filebased.EmailBackend)
+# The demo logins have no authenticator app: the demo asks for no second factor. Everywhere
+# else EAPCASE_REQUIRE_MFA is on unless turned off.
+run: export EAPCASE_REQUIRE_MFA = false
 run: install
 	$(EAPCASE) migrate --noinput
 	$(EAPCASE) demo --if-empty
@@ -30,6 +33,7 @@ run: install
 	$(EAPCASE) demo --logins
 	@echo "Serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both)"
 	@echo "Outgoing mail: $(if $(EMAIL_HOST),SMTP $(EMAIL_HOST),files in var/mail/)"
+	@echo "Two-step verification is OFF for this demo (EAPCASE_REQUIRE_MFA=false); it is on by default everywhere else"
 	@$(EAPCASE) worker & worker=$$!; \
 	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	  trap 'exit 130' INT TERM; \

@@ -1,12 +1,30 @@
-"""Shared test setup: markers by folder."""
+"""Shared test setup: markers by folder; the second factor off unless a test asks for it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test.utils import override_settings
 
 POLICY_TESTS = Path(__file__).parent / "policy"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "mfa: runs with EAPCASE_REQUIRE_MFA on (the production default)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _second_factor(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Most tests log in with `force_login`, which gives no second factor. They run with
+    EAPCASE_REQUIRE_MFA off; the tests of the second factor itself (marked `mfa`, in
+    tests/security and tests/browser) run with it on, as production does (ADR 0012)."""
+    with override_settings(EAPCASE_REQUIRE_MFA=request.node.get_closest_marker("mfa") is not None):
+        yield
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

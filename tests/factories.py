@@ -300,10 +300,10 @@ STATE_MODELS = (
     "providers.ProviderContact",
     "providers.InterventionEnd",
     "providers.CaseNotesUpload",
-    "compliance.CaseEvent",
-    "compliance.Obligation",
-    "compliance.Finding",
-    "compliance.Escalation",
+    "cases.CaseEvent",
+    "cases.Obligation",
+    "cases.Finding",
+    "cases.Escalation",
     "audit.AuditEvent",
     "audit.AuditChainHead",
 )
@@ -331,7 +331,7 @@ def utc(day: int, hour: int, minute: int = 0, month: int = 3, year: int = 2026) 
 
 def obligations_of(case: Any) -> list[tuple[Any, ...]]:
     """(rule, trigger, opened_at, due_at, satisfied_at, satisfied_by, status), by rule."""
-    from eapcase.compliance.models import Obligation
+    from eapcase.cases.models import Obligation
 
     return list(
         Obligation.objects.filter(case=case)
@@ -343,14 +343,14 @@ def obligations_of(case: Any) -> list[tuple[Any, ...]]:
 
 
 def obligation(case: Any, rule: str, trigger: str) -> Any:
-    from eapcase.compliance.models import Obligation
+    from eapcase.cases.models import Obligation
 
     return Obligation.objects.get(case=case, rule=rule, trigger=trigger)
 
 
 def findings_of(case: Any) -> list[tuple[str, str, str]]:
     """(rule, event_id, severity) in the engine's order."""
-    from eapcase.compliance.models import Finding
+    from eapcase.cases.models import Finding
 
     return list(
         Finding.objects.filter(case=case)
@@ -361,7 +361,7 @@ def findings_of(case: Any) -> list[tuple[str, str, str]]:
 
 def events_of(case: Any) -> list[tuple[Any, ...]]:
     """(seq, event_id, type, at, by, fields) in the order of recording."""
-    from eapcase.compliance.models import CaseEvent
+    from eapcase.cases.models import CaseEvent
 
     return list(
         CaseEvent.objects.filter(case=case)

@@ -15,7 +15,7 @@ from eapcase.accounts.choices import Role
 from eapcase.api import guide
 from eapcase.api.docs import inline_code, operations
 from eapcase.api.serializers import FindingSerializer
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.services import escalation_raise
 from eapcase.outreach.services import callback_request
 from tests.api.conftest import client_for
 from tests.factories import PartnerClosedDateFactory, clinician_of, open_case, user_with_role, utc

@@ -13,9 +13,10 @@ import time_machine
 from django.core.management import call_command
 
 from eapcase.accounts.choices import Role
+from eapcase.cases.models import CaseEvent, Override
 from eapcase.cases.services import case_refer
-from eapcase.compliance.history_io import EVENT_DETAILS, import_history
-from eapcase.compliance.models import CaseEvent, Override
+from eapcase.compliance.event_services import EVENT_DETAILS
+from eapcase.compliance.history_io import import_history
 from eapcase.outreach.models import ContactAttempt, OutboundMessage
 from tests.api.conftest import MISSING_CASE, client_for
 from tests.factories import (
@@ -181,6 +182,7 @@ def _every_type(provider_code: str) -> list[dict[str, Any]]:
         },
         {"type": "note", "at": _at(2, 10, 45), "summary": "All done", "next_step": "Close"},
         {"type": "case_closed", "at": _at(2, 10, 50), "reason": "completed"},
+        {"type": "case_reopened", "at": _at(2, 10, 55), "reason": "came back"},
     ]
 
 
@@ -446,7 +448,8 @@ SESSION = {"type": "session_held", "at": "2026-03-02T10:00:00Z"}
         pytest.param("partner_lead", NOTE, 201, id="lead-note"),
         pytest.param("partner_admin", NOTE, 403, id="partner-admin-note"),
         pytest.param("wpo_clinician", NOTE, 201, id="wpo-clinician-note"),
-        pytest.param("wpo_admin", NOTE, 403, id="wpo-admin-note"),
+        pytest.param("wpo_admin", NOTE, 404, id="wpo-admin-note"),  # reads no case
+        pytest.param("wpo_admin", SESSION, 404, id="wpo-admin-session"),
         pytest.param("provider", NOTE, 403, id="provider-note"),
         pytest.param("provider", SESSION, 201, id="provider-session"),
         pytest.param("other_partner", NOTE, 404, id="other-partner-note"),

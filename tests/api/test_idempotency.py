@@ -9,7 +9,7 @@ import time_machine
 
 from eapcase.accounts.choices import Role
 from eapcase.api.models import IdempotencyKey
-from eapcase.compliance.models import CaseEvent
+from eapcase.cases.models import CaseEvent
 from tests.api.conftest import client_for
 from tests.factories import clinician_of, db_state, open_case, user_with_role, utc
 
@@ -95,7 +95,7 @@ def test_a_bad_key_is_refused() -> None:
 
 
 def test_escalation_acknowledgement_retry_is_replayed() -> None:
-    from eapcase.compliance.services import escalation_raise
+    from eapcase.cases.services import escalation_raise
 
     case = open_case()
     escalation = escalation_raise(

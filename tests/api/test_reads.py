@@ -9,13 +9,13 @@ import pytest
 import time_machine
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.services import case_refer
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.services import case_refer, escalation_raise
 from eapcase.outreach.services import callback_request
 from tests.api.conftest import MISSING_CASE, client_for
 from tests.factories import (
     MONDAY,
     OPENED,
+    MembershipFactory,
     PartnerFactory,
     ProviderFactory,
     clinician_of,
@@ -74,7 +74,7 @@ def test_case_list_shows_only_the_partners_cases() -> None:
 
 def test_case_list_for_wpo_has_every_case_and_filters_by_partner() -> None:
     _two_partners()
-    client = client_for(user_with_role(Role.WPO_ADMIN))
+    client = client_for(user_with_role(Role.WPO_CLINICIAN))
     every = client.get("/api/v1/cases/").json()
     theirs = client.get("/api/v1/cases/", {"partner": "p-theirs"}).json()
     assert [c["reference"] for c in every["results"]] == ["EAP-20002", "EAP-20001"]
@@ -92,9 +92,10 @@ def test_case_list_refuses_a_bad_filter() -> None:
 def test_case_list_queries_are_constant(django_assert_num_queries: Any) -> None:
     _two_partners()
     open_case(partner=PartnerFactory(code="p-third"))
-    client = client_for(user_with_role(Role.WPO_ADMIN))
-    # the token with its user, the memberships, the count, the page of cases with its joins
-    with django_assert_num_queries(4):
+    client = client_for(user_with_role(Role.WPO_CLINICIAN))
+    # the token with its user, its last-used time (written at most once a minute), the
+    # memberships, the count, the page of cases with its joins
+    with django_assert_num_queries(5):
         response = client.get("/api/v1/cases/")
     assert response.json()["count"] == 3
 
@@ -168,16 +169,57 @@ def test_unknown_api_address_is_a_json_404() -> None:
     )
 
 
-def test_provider_sees_only_the_cases_referred_to_them() -> None:
+def _referred_and_escalated() -> tuple[Any, Any]:
     partner = PartnerFactory()
     provider = ProviderFactory(partners=[partner])
     referred = open_case(partner=partner, reference="EAP-20010")
     open_case(partner=partner, reference="EAP-20011")
     case_refer(actor=clinician_of(referred), case=referred, provider=provider, now=MONDAY)
+    callback_request(actor=clinician_of(referred), case=referred, now=MONDAY, event_id="cb1")
+    _escalated(referred)
+    return referred, provider
+
+
+# The reads of case content; each must give a provider and a WPO admin nothing (ADR 0010).
+CONTENT_LISTS = ("cases", "participants", "obligations", "escalations")
+
+
+def test_provider_reads_no_case_record_through_the_api() -> None:
+    """The provider's side of a referral is the provider portal; the API's case record (case,
+    history, participants, work queue, escalations) is the Partner's and WPO's."""
+    referred, provider = _referred_and_escalated()
     client = client_for(user_with_role(Role.PROVIDER, provider=provider))
-    body = client.get("/api/v1/cases/").json()
-    assert [c["reference"] for c in body["results"]] == ["EAP-20010"]
+    counts = {name: client.get(f"/api/v1/{name}/").json()["count"] for name in CONTENT_LISTS}
+    assert counts == dict.fromkeys(CONTENT_LISTS, 0)
+    refused = {"errors": [{"field": "case", "message": "You may not view this case."}]}
+    detail = client.get("/api/v1/cases/EAP-20010/")
+    history = client.get("/api/v1/cases/EAP-20010/events/")
+    assert (detail.status_code, detail.json()) == (403, refused)
+    assert (history.status_code, history.json()) == (403, refused)
     assert client.get("/api/v1/cases/EAP-20011/").json() == MISSING_CASE
+    escalation = referred.escalations.get()
+    assert client.get(f"/api/v1/escalations/{escalation.pk}/").status_code == 404
+    assert client.get(f"/api/v1/participants/{referred.participant_id}/").status_code == 404
+
+
+def test_wpo_admin_reads_no_case_through_the_api_unless_also_a_clinician() -> None:
+    referred, _provider = _referred_and_escalated()
+    admin = user_with_role(Role.WPO_ADMIN)
+    client = client_for(admin)
+    counts = {name: client.get(f"/api/v1/{name}/").json()["count"] for name in CONTENT_LISTS}
+    assert counts == dict.fromkeys(CONTENT_LISTS, 0)
+    for url in ("/api/v1/cases/EAP-20010/", "/api/v1/cases/EAP-20010/events/"):
+        response = client.get(url)
+        assert (response.status_code, response.json()) == (404, MISSING_CASE)
+    escalation = referred.escalations.get()
+    acknowledge = client.post(
+        f"/api/v1/escalations/{escalation.pk}/acknowledge/", {"note": "x"}, format="json"
+    )
+    assert acknowledge.status_code == 404
+    MembershipFactory(user=admin, role=Role.WPO_CLINICIAN)
+    clinician = client_for(admin)
+    assert clinician.get("/api/v1/cases/").json()["count"] == 2
+    assert clinician.get("/api/v1/cases/EAP-20010/").status_code == 200
 
 
 # --- participants ------------------------------------------------------------------------------

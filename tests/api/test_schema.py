@@ -15,13 +15,12 @@ from django.core import signals
 from django.core.management import call_command
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.services import case_refer
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.services import case_refer, escalation_raise
 from eapcase.config.wsgi import application
 from eapcase.outreach.services import callback_request
+from eapcase.security.services import token_issue
 from tests.factories import (
     PartnerFactory,
     ProviderFactory,
@@ -71,7 +70,7 @@ def world() -> dict[str, Any]:
     open_case(reference="EAP-40002")  # another Partner's
     user_with_role(Role.WPO_ADMIN)
     return {
-        "token": Token.objects.create(user=actor).key,
+        "token": token_issue(user=actor, name="schemathesis", read_only=False, at=utc(2, 9))[1],
         # The path parameters of generated requests name these, so that they reach the views.
         "/api/v1/cases/": {"reference": case.reference},
         "/api/v1/participants/": {"id": case.participant_id},

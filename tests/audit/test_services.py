@@ -13,8 +13,8 @@ from django.db import DatabaseError, connection, transaction
 from eapcase.accounts.choices import Role
 from eapcase.audit.models import AuditChainHead, AuditEvent
 from eapcase.audit.services import GENESIS, audit_record, audit_verify
-from eapcase.compliance.models import CaseEvent
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.models import CaseEvent
+from eapcase.cases.services import escalation_raise
 from tests.factories import MONDAY, open_case, user_with_role
 
 pytestmark = pytest.mark.django_db

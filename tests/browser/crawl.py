@@ -77,9 +77,9 @@ def crawl(page: Any, base: str, start: list[str], *, limit: int = 80) -> Iterato
         page.wait_for_load_state()
         assert response is not None and response.ok, f"{page.url} answered {response.status}"
         # A redirect (the home page sends each role to its own) may land on a kind of page
-        # already opened.
-        path = _local(page.url, base) or page.url
-        if kind_of(path) in opened:
+        # already opened, or on one that is not ours (a WPO admin's home is Django's admin).
+        path = _local(page.url, base)
+        if path is None or kind_of(path) in opened:
             continue
         opened.add(kind_of(path))
         seen.add(kind_of(path))

@@ -18,9 +18,9 @@ from tests.browser.conftest import DEMO_PASSWORD, TEST_NOW, login, screenshot
 
 def _partner_uk_cases(browser_server: Any) -> list[Any]:
     """partner-uk's open cases, each with the engine's view of it at TEST_NOW."""
-    from eapcase.accounts.access import cases_visible_to
     from eapcase.accounts.models import User
-    from eapcase.cases.selectors import case_page_get
+    from eapcase.cases.access import cases_visible_to
+    from eapcase.web.case_selectors import case_page_get
 
     user = User.objects.get(username="partner-uk")
     cases = (
@@ -129,7 +129,7 @@ def test_an_attempt_the_engine_questions_needs_a_reason(page: Any, browser_serve
     page.get_by_role("button", name="Record the attempt").click()
 
     alert = page.locator("#confirm-reasons")
-    expect(alert).to_contain_text("CM-MESSAGE-DETAIL")
+    expect(alert).to_contain_text("No detailed message left")
     expect(alert).to_be_focused()
     reason = page.get_by_label("Reason to go ahead")
     expect(reason).to_have_attribute("required", "")

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from eapcase.accounts.models import User
+from eapcase.cases.access import cases_visible_to
+from eapcase.notifications.models import Notification
 from tests.browser.conftest import TEST_NOW, login
 
 #: The focused element's outline, and the first opaque background behind it (the outline is
@@ -78,10 +81,6 @@ def test_contrast_is_measured_as_wcag_does() -> None:
 
 
 def _unread_notifications(browser_server: Any, username: str) -> None:
-    from eapcase.accounts.access import cases_visible_to
-    from eapcase.accounts.models import User
-    from eapcase.notifications.models import Notification
-
     with browser_server.db():
         user = User.objects.get(username=username)
         Notification.objects.create(

@@ -17,7 +17,7 @@ from tests.browser.conftest import login, screenshot
     ("username", "home"),
     [
         ("wpo", "/escalations/"),
-        ("wpo-admin", "/escalations/"),
+        ("wpo-admin", "/admin/"),  # reference data only (ADR 0010)
         ("partner-uk", "/work/"),
         ("lead-uk", "/work/"),
         ("partner-ny", "/work/"),
@@ -77,7 +77,7 @@ def _raise_an_escalation(browser_server: Any) -> None:
     """A Partner clinician escalates a risk on one of their open cases, now."""
     from eapcase.accounts.models import User
     from eapcase.cases.models import Case
-    from eapcase.compliance.services import escalation_raise
+    from eapcase.cases.services import escalation_raise
     from eapcase.core import clock
 
     with browser_server.db():
@@ -110,7 +110,7 @@ def test_wpo_acknowledges_an_escalation_with_a_note(page: Any, browser_server: A
     expect(acknowledged).to_contain_text(f"Escalation on {reference} acknowledged.")
     expect(acknowledged).to_contain_text("safety plan confirmed.")
     with browser_server.db():
-        from eapcase.compliance.models import Escalation
+        from eapcase.cases.models import Escalation
 
         row = Escalation.objects.get(pk=pk)
         assert (row.acknowledged_by.username, row.acknowledgement_note) == (

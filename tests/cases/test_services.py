@@ -14,16 +14,19 @@ from eapcase.cases.models import (
     Case,
     ContactPreference,
     Dissatisfaction,
+    Escalation,
     Note,
     Participant,
     ParticipantQuery,
     Review,
     Session,
 )
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import (
     case_assign,
     case_close,
     case_open,
+    case_reopen,
     dissatisfaction_record,
     note_add,
     participant_create,
@@ -34,8 +37,6 @@ from eapcase.cases.services import (
     risk_set,
     session_record,
 )
-from eapcase.compliance.models import Escalation
-from eapcase.compliance.services import NeedsConfirmation
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach.services import callback_request
 from tests.factories import (
@@ -903,6 +904,41 @@ def test_case_close_closes_the_case() -> None:
     assert audit_of(case)[1:] == [("case.closed", actor.username, "Case", {"events": ["E1"]})]
 
 
+def test_case_reopen_opens_a_closed_case_again_and_keeps_what_closure_breached() -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    callback_request(actor=actor, case=case, now=MONDAY)
+    case_close(actor=actor, case=case, reason="moved away", now=MONDAY + timedelta(hours=1),
+               confirm="Participant left the service")  # fmt: skip
+    breached = obligations_of(case)
+    case_reopen(actor=actor, case=case, reason=" came back ", now=MONDAY + timedelta(hours=2))
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.closed_at) == ("open", None)
+    assert events_of(case)[-1] == (
+        3, "E3", "case_reopened", MONDAY + timedelta(hours=2), actor.username,
+        {"reason": "came back"},
+    )  # fmt: skip
+    assert obligations_of(case) == breached
+    assert audit_of(case)[-1] == ("case.reopened", actor.username, "Case", {"events": ["E3"]})
+    # Open again: it takes the actions of an open case.
+    session_record(actor=actor, case=case, now=MONDAY + timedelta(hours=3))
+
+
+@pytest.mark.parametrize(
+    ("close_first", "reason", "field"), [(False, "back", "case"), (True, " ", "reason")]
+)
+def test_case_reopen_refusals(close_first: bool, reason: str, field: str) -> None:
+    case = open_case()
+    actor = clinician_of(case)
+    if close_first:
+        case_close(actor=actor, case=case, reason="done", now=MONDAY)
+    before = db_state()
+    with pytest.raises(ServiceError) as raised:
+        case_reopen(actor=actor, case=case, reason=reason, now=MONDAY + timedelta(hours=1))
+    assert raised.value.field == field
+    assert db_state() == before
+
+
 def test_case_close_refuses_a_blank_reason() -> None:
     case = open_case()
     actor = clinician_of(case)
@@ -1031,8 +1067,8 @@ def test_case_refer_refuses_a_closed_case() -> None:
 
 
 def test_case_assign_moves_the_obligations_to_the_new_clinicians_queue() -> None:
+    from eapcase.cases.models import Obligation
     from eapcase.cases.services import case_assign
-    from eapcase.compliance.models import Obligation
 
     case = open_case()
     first, second = clinician_of(case), clinician_of(case)

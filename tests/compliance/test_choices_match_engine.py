@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from eapcase.cases import choices as cases
-from eapcase.compliance import choices as compliance
+from eapcase.cases import choices as compliance
 from eapcase.outreach import choices as outreach
 from eapcase.policy import types as engine
 from eapcase.providers import choices as providers

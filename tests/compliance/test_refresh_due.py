@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from eapcase.compliance.services import compliance_refresh_due
+from eapcase.cases.record import compliance_refresh_due
 from eapcase.outreach.services import email_receive
 from tests.factories import MONDAY, clinician_of, obligations_of, open_case
 

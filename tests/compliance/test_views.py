@@ -11,8 +11,8 @@ import time_machine
 from django.test import Client
 
 from eapcase.accounts.choices import Role
-from eapcase.compliance.models import Escalation
-from eapcase.compliance.services import escalation_acknowledge, escalation_raise
+from eapcase.cases.models import Escalation
+from eapcase.cases.services import escalation_acknowledge, escalation_raise
 from eapcase.outreach.services import callback_request
 from tests.factories import (
     PartnerFactory,
@@ -53,10 +53,21 @@ def test_anonymous_users_are_sent_to_log_in() -> None:
 
 
 @pytest.mark.parametrize(
-    "role", [Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD, Role.PARTNER_ADMIN, Role.PROVIDER]
+    "role",
+    [Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD, Role.PARTNER_ADMIN, Role.PROVIDER, Role.WPO_ADMIN],
 )
-def test_the_page_is_for_wpo_only(role: str) -> None:
+def test_the_page_is_for_wpo_clinicians_only(role: str) -> None:
+    """A WPO admin manages reference data and reads no escalation (ADR 0010)."""
     assert client_for(user_with_role(role)).get("/escalations/").status_code == 403
+    assert client_for(user_with_role(role)).get("/escalations/overdue/p-x/").status_code == 403
+
+
+def test_a_wpo_admin_cannot_acknowledge() -> None:
+    escalation = _escalate(open_case(), utc(2, 10))
+    url = f"/escalations/{escalation.pk}/acknowledge/"
+    assert client_for(user_with_role(Role.WPO_ADMIN)).post(url, {"note": "x"}).status_code == 404
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_at is None
 
 
 def test_waiting_escalations_come_first_longest_waiting_first(wpo: Any) -> None:

@@ -131,7 +131,7 @@ def dovecot() -> Iterator[Imap]:
     port = _free_port()
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     (root / "dovecot.conf").write_text(_config(root, port))
-    process = subprocess.Popen(  # noqa: S603 - a fixed program and our own config file
+    process = subprocess.Popen(
         [str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from eapcase.accounts.choices import Role
-from eapcase.core.errors import Conflict, PermissionDenied, ServiceError
+from eapcase.core.errors import Conflict, NotFound, PermissionDenied
 from eapcase.intake.models import MAX_MESSAGE_BYTES, Attachment, InboundMessage
 from eapcase.intake.services import MessageTooBig, message_ingest, triage_link
 from eapcase.outreach.models import Email
@@ -241,14 +241,12 @@ def test_an_unknown_sender_quoting_the_case_reference_writes_as_the_participant(
     )
 
 
-def test_a_reference_to_another_partners_case_goes_to_triage(world: World) -> None:
+def test_a_reference_to_another_partners_case_goes_to_triage_as_no_case(world: World) -> None:
     other = open_case(partner=PartnerFactory(code="p-ie"), reference="EAP-20002")
     raw = eml("plain_participant.eml").replace(b"EAP-10001", other.reference.encode())
     message = message_ingest(raw=raw, now=RECEIVED, source="eml")
-    assert (message.status, message.triage_reason) == (
-        "triage",
-        "EAP-20002 is not a case of this mailbox",
-    )
+    # The same reason as for a reference that exists nowhere (minimum necessary, ADR 0003).
+    assert (message.status, message.triage_reason) == ("triage", "no case EAP-20002")
 
 
 def test_a_reference_to_no_case_goes_to_triage(world: World) -> None:
@@ -369,9 +367,9 @@ def test_a_message_is_not_linked_to_another_partners_case(world: World) -> None:
     message = ingest("unknown_sender.eml")
     other = open_case(partner=PartnerFactory(code="p-ie"))
     wpo = user_with_role(Role.WPO_CLINICIAN)
-    with pytest.raises(ServiceError) as raised:
+    with pytest.raises(NotFound) as raised:
         triage_link(actor=wpo, message=message, case=other, now=utc(2, 11))
-    assert raised.value.field == "case"
+    assert (raised.value.field, raised.value.message) == ("case", "No such case.")
     assert InboundMessage.objects.get().status == "triage"
 
 

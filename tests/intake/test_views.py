@@ -168,10 +168,15 @@ def test_a_partner_admin_sees_the_queue_but_may_not_acknowledge(world: World) ->
     assert client.post(f"/email/{email.pk}/acknowledge/").status_code == 403
 
 
-def test_providers_have_no_email_queue(world: World) -> None:
-    provider_user = user_with_role(Role.PROVIDER)
-    assert client_for(provider_user).get("/email/").status_code == 403
-    assert client_for(provider_user).get("/email/triage/").status_code == 403
+@pytest.mark.parametrize("role", [Role.PROVIDER, Role.WPO_ADMIN])
+def test_providers_and_wpo_admins_have_no_email_queue(world: World, role: str) -> None:
+    user = user_with_role(role)
+    email = _receive(world.case, utc(2, 10))
+    message = _triaged()
+    assert client_for(user).get("/email/").status_code == 403
+    assert client_for(user).get("/email/triage/").status_code == 403
+    assert client_for(user).get(f"/email/triage/{message.pk}/").status_code == 403
+    assert client_for(user).post(f"/email/{email.pk}/acknowledge/").status_code == 404
 
 
 def test_the_queue_needs_a_login(world: World) -> None:
@@ -264,6 +269,25 @@ def test_linking_to_an_unknown_or_invisible_case_is_refused(world: World) -> Non
         assert _message(response) == f"Not linked: no case {reference}."
     response = client.post(f"/email/triage/{message.pk}/link/", {"case_reference": ""})
     assert _message(response) == "Not linked: give a case reference."
+    assert InboundMessage.objects.get().status == "triage"
+
+
+def test_another_partners_case_answers_as_a_missing_one_even_to_who_sees_both(
+    world: World,
+) -> None:
+    """A WPO clinician sees every case, yet filing P-UK's mail on P-IE's case gets the very
+    answer a reference that exists nowhere gets: same status, same place, same words."""
+    message = _triaged()
+    other = open_case(partner=PartnerFactory(code="p-ie"), reference="EAP-20002")
+    client = client_for(user_with_role(Role.WPO_CLINICIAN))
+    answers = []
+    for reference in ("EAP-20002", "EAP-20003"):
+        response = client.post(f"/email/triage/{message.pk}/link/", {"case_reference": reference})
+        answers.append(
+            (response.status_code, response["Location"], _message(response).replace(reference, "#"))
+        )
+    assert answers == [(302, "/email/triage/", "Not linked: no case #.")] * 2
+    assert other.reference == "EAP-20002"
     assert InboundMessage.objects.get().status == "triage"
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import time_machine
 
 from eapcase.accounts.choices import Role
-from eapcase.notifications.sweep import SweepReport
-from eapcase.notifications.worker import Worker
+from eapcase.compliance.sweep import SweepReport
+from eapcase.compliance.worker import Worker
 from tests.factories import (
     OperatorFactory,
     ParticipantFactory,

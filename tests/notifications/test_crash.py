@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.core.mail import EmailMessage
 
-from eapcase.notifications import services, sweep
+from eapcase.compliance import sweep
+from eapcase.notifications import sending
 from eapcase.notifications.models import Delivery
 from eapcase.outreach.services import email_receive
 from tests.factories import utc
@@ -62,7 +63,7 @@ def test_killed_between_sending_and_recording_sends_one_duplicate(
     def dies(**kwargs: Any) -> None:
         raise Killed
 
-    monkeypatch.setattr(services, "delivery_record_sent", dies)
+    monkeypatch.setattr(sending, "delivery_record_sent", dies)
     run_worker(utc(2, 16))
     monkeypatch.undo()
     assert len(smtp.key_headers()) == 2

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from eapcase.cases.services import dissatisfaction_record
-from eapcase.compliance.models import Escalation
-from eapcase.compliance.services import escalation_acknowledge, escalation_raise
+from eapcase.cases.models import Escalation
+from eapcase.cases.services import dissatisfaction_record, escalation_acknowledge, escalation_raise
 from eapcase.notifications.models import Delivery, Notification
 from eapcase.outreach.services import attempt_record, email_receive
 from tests.factories import audit_of, obligation, obligations_of, utc

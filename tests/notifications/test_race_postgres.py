@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.db import connection
 
-from eapcase.compliance.models import Escalation
+from eapcase.cases.models import Escalation
+from eapcase.compliance.worker import Worker
 from eapcase.notifications.models import Delivery
-from eapcase.notifications.worker import Worker
 from eapcase.outreach.services import email_receive
 from tests.factories import utc
 from tests.notifications.conftest import Inbox

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from eapcase.compliance.worker import Worker
 from eapcase.notifications.models import Delivery
-from eapcase.notifications.worker import Worker
 from eapcase.outreach.services import email_receive
 from tests.factories import utc
 from tests.notifications.conftest import Inbox

@@ -14,9 +14,10 @@ from aiosmtpd.controller import Controller
 from django.db import transaction
 
 from eapcase.accounts.choices import Role
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.services import escalation_raise
 from eapcase.core.errors import ServiceError
-from eapcase.outreach.messages import access_line_for, reply_subject, subject_tag
+from eapcase.core.mail import subject_tag
+from eapcase.outreach.messages import access_line_for, reply_subject
 from eapcase.outreach.models import ContactAttempt, OutboundMessage
 from eapcase.outreach.services import detailed_email_send, email_acknowledge, email_receive
 from tests.factories import (
@@ -247,7 +248,7 @@ def test_access_line_of_the_participants_country_else_the_partners() -> None:
 
 
 def test_escalation_notifies_wpo_with_the_case_reference_only(smtp: Inbox) -> None:
-    from eapcase.notifications.services import delivery_send
+    from eapcase.notifications.sending import delivery_send_now as delivery_send
 
     OperatorFactory(escalation_email="escalations@wpo.example.test")
     case = _case()

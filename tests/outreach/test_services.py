@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from eapcase.accounts.choices import Role
+from eapcase.cases.models import Override
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import participant_preferences_update, risk_set
-from eapcase.compliance.models import Override
-from eapcase.compliance.services import NeedsConfirmation
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
 from eapcase.outreach.services import (

@@ -56,7 +56,7 @@ def jsonl(*lines: dict[str, Any]) -> str:
 
 
 def check(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "eapcase.policy.check", *args],
         input=stdin,
         capture_output=True,
@@ -242,7 +242,7 @@ def test_starting_it_imports_no_django(overdue: Path) -> None:
         "django = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(code, django, file=sys.stderr)\n"
     )
-    done = subprocess.run(  # noqa: S603 - our own interpreter and program
+    done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=False
     )
 
@@ -250,7 +250,7 @@ def test_starting_it_imports_no_django(overdue: Path) -> None:
 
 
 def test_import_time_shows_no_django(overdue: Path) -> None:
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+    done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "eapcase.policy.check", str(overdue)],
         capture_output=True,
         text=True,

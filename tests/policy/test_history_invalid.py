@@ -366,7 +366,7 @@ def test_valid_history_is_accepted(lines: list[str]) -> None:
 def run_cli(
     path: Path | str, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
+    return subprocess.run(
         [sys.executable, "-m", "eapcase.policy.check", str(path), *args],
         capture_output=True,
         text=True,

@@ -1657,7 +1657,53 @@ ROWS += [
     ),
     message_row("no-message-voicemail-refused", [], NO_VM, attempt(T, "a1", message="none")),
     message_row(
-        "generic-email-refused", [], NO_EM, attempt(T, "a1", channel="email", message="generic")
+        "no-message-email-refused", [], NO_EM, attempt(T, "a1", channel="email", message="none")
+    ),
+    # A message of any kind on a refused channel is a breach, a generic one too (rules.md,
+    # CM-MESSAGE-CONSENT); no CM-MESSAGE-DETAIL, as no detailed message was allowed.
+    message_row(
+        "generic-email-refused",
+        [Fd("CM-MESSAGE-CONSENT", "a1", "breach")],
+        NO_EM,
+        attempt(T, "a1", channel="email", message="generic"),
+    ),
+    message_row(
+        "generic-voicemail-refused",
+        [Fd("CM-MESSAGE-CONSENT", "a1", "breach")],
+        NO_VM,
+        attempt(T, "a1", message="generic"),
+    ),
+    message_row(
+        "generic-voicemail-refused-reached",
+        [Fd("CM-MESSAGE-CONSENT", "a1", "breach")],
+        NO_VM,
+        attempt(T, "a1", outcome="reached", message="generic"),
+    ),
+    message_row(
+        "generic-email-voicemail-refused-only",
+        [Fd("CM-MESSAGE-DETAIL", "a1", "warning")],
+        NO_VM,
+        attempt(T, "a1", channel="email", message="generic"),
+    ),
+    message_row(
+        "generic-voicemail-email-refused-only",
+        [Fd("CM-MESSAGE-DETAIL", "a1", "warning")],
+        NO_EM,
+        attempt(T, "a1", message="generic"),
+    ),
+    message_row(
+        "generic-refusal-by-update",
+        [Fd("CM-MESSAGE-CONSENT", "a2", "breach")],
+        None,
+        attempt(gmt(MON + "10:00:00"), "a1", message="generic", outcome="reached"),
+        update(gmt(MON + "10:30:00"), voicemail_ok=False),
+        attempt(T, "a2", message="generic"),
+    ),
+    message_row(
+        "provider-generic-is-fine",
+        [],
+        {"voicemail_ok": False, "email_messages_ok": False},
+        attempt(T, "a1", target="provider", outcome="reached", message="generic"),
     ),
     message_row(
         "reached-needs-no-message", [], None, attempt(T, "a1", outcome="reached", message="none")

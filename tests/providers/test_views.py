@@ -16,8 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.choices import Role
-from eapcase.cases.models import Session
-from eapcase.compliance.models import Finding, Override
+from eapcase.cases.models import Finding, Override, Session
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
 from eapcase.providers.services import case_notes_upload, provider_contact_respond
 from tests.factories import (
@@ -423,9 +422,11 @@ def test_who_may_download_stored_case_notes(who: str, status: int) -> None:
     client = _client(users[who]())
     response = client.get(_url(case, f"notes/{upload.pk}/"))
     assert response.status_code == status
-    if who == "wpo_admin":  # an admin sees that notes exist, without the link to the file
+    if who == "partner_admin":  # an admin sees that notes exist, without the link to the file
         page = client.get(_url(case)).content.decode()
         assert ("my notes.txt" in page, f"notes/{upload.pk}/" in page) == (True, False)
+    if who == "wpo_admin":  # reads no case at all (ADR 0010): not even the referral page
+        assert client.get(_url(case)).status_code == 404
     if status == 200:
         assert b"".join(response.streaming_content) == b"Session summary\n"
         assert (

@@ -10,12 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from eapcase.accounts.access import cases_visible_to
 from eapcase.accounts.models import User
 from eapcase.audit.services import audit_verify
+from eapcase.cases.access import cases_referred_to, cases_visible_to
 from eapcase.cases.choices import CaseType, Referral
-from eapcase.cases.models import Case
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.cases.models import Case, CaseEvent, Obligation
 from eapcase.web.demo.load import _Planner
 from eapcase.web.demo.reference import LOGINS, PARTNERS, partner_clock
 from eapcase.web.demo.stories import Plan
@@ -77,10 +76,11 @@ def test_small_load_gives_every_login_its_membership_and_work():
 def test_provider_sees_only_the_cases_referred_to_them():
     load(30)
     provider = User.objects.get(username="provider-1")
-    visible = cases_visible_to(provider)
-    assert visible.exists()
-    assert set(visible.values_list("provider__code", flat=True)) == {"prov-1"}
-    assert visible.count() == Case.objects.filter(provider__code="prov-1").count()
+    referred = cases_referred_to(provider)
+    assert referred.exists()
+    assert set(referred.values_list("provider__code", flat=True)) == {"prov-1"}
+    assert referred.count() == Case.objects.filter(provider__code="prov-1").count()
+    assert cases_visible_to(provider).count() == 0  # no Partner record (ADR 0010)
 
 
 @pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.choices import Role
-from eapcase.compliance.models import Escalation
-from eapcase.compliance.services import escalation_raise
+from eapcase.cases.models import Escalation
+from eapcase.cases.services import escalation_raise
 from eapcase.core.lists import Sort, window_page
 from eapcase.notifications.models import Notification
 from eapcase.outreach.services import callback_request, email_receive

@@ -49,7 +49,7 @@ def rows(response: Any) -> list[tuple[str, str]]:
         (Role.PARTNER_CLINICIAN, "/work/"),
         (Role.PARTNER_LEAD, "/work/"),
         (Role.WPO_CLINICIAN, "/escalations/"),
-        (Role.WPO_ADMIN, "/escalations/"),
+        (Role.WPO_ADMIN, "/admin/"),  # reference data; no case content (ADR 0010)
         (Role.PROVIDER, "/provider/"),
         (Role.PARTNER_ADMIN, "/cases/"),
     ],

@@ -8,9 +8,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from eapcase.accounts.access import standing_of
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import Membership, User
+from eapcase.accounts.standing import standing_of
 
 
 def _wpo_admin_only(request: HttpRequest) -> bool:

@@ -16,12 +16,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from eapcase.compliance.services import NeedsConfirmation
-from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from eapcase.cases.record import NeedsConfirmation
+from eapcase.core.errors import ServiceError
 
 
 class IdempotencyKeyReused(ServiceError):
     """The key was used before for a different request (422)."""
+
+    http_status = 422
 
 
 def error_body(field: str | None, message: str) -> dict[str, Any]:
@@ -51,15 +53,8 @@ def _service_response(exc: ServiceError) -> Response:
         body["reasons"] = exc.reasons
         body["confirm"] = "send the same request again with a confirm field giving your reason"
         return Response(body, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, NotFound):
-        return Response(body, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, PermissionDenied):
-        return Response(body, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, Conflict):
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, IdempotencyKeyReused):
-        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    # The statuses the pages use too (core.errors): NotFound 404, PermissionDenied 403...
+    return Response(body, status=exc.http_status)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

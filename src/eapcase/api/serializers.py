@@ -9,10 +9,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from eapcase.cases.models import Case, Participant
-from eapcase.compliance.choices import ObligationStatus
-from eapcase.compliance.history_io import EVENT_DETAILS
-from eapcase.compliance.models import Escalation, Finding, Obligation
+from eapcase.cases.choices import ObligationStatus
+from eapcase.cases.models import Case, Escalation, Finding, Obligation, Participant
+from eapcase.compliance.event_services import EVENT_DETAILS
 
 
 def effective_status(obligation: Obligation, now: datetime) -> str:

@@ -1,7 +1,10 @@
 """The JSON API (`/api/v1/`): cases, participants, case events, the work queue of obligations,
-escalations. Reads start from `accounts.access.cases_visible_to`; writes go through the same
-services as the pages (an event through `compliance.history_io.event_record`). Token
-authentication for integrations, session authentication for the pages; errors in errors.py;
+escalations. Reads start from `cases.access.cases_visible_to` (so a provider or a WPO admin
+reads none of them: a provider's side of a case is the provider portal); a provider
+posts only the provider's events on a referral. Writes go through the same
+services as the pages (an event through `compliance.event_services.event_record`). Token
+authentication for integrations (tokens from /accounts/tokens/), session authentication for
+the pages; errors in errors.py;
 `Idempotency-Key` in idempotency.py."""
 
 from __future__ import annotations
@@ -21,33 +24,30 @@ from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authentication import (
-    BaseAuthentication,
-    SessionAuthentication,
-    TokenAuthentication,
-)
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eapcase.accounts.access import Action, access_case, cases_visible_to, may
+from eapcase.accounts.acting import acting_user
 from eapcase.accounts.models import User
 from eapcase.api import serializers as s
 from eapcase.api.errors import api_exception_handler
 from eapcase.api.idempotency import idempotent
-from eapcase.cases.choices import CaseStatus, PreferenceSource
-from eapcase.cases.models import Case, Participant
-from eapcase.compliance import services as compliance_services
-from eapcase.compliance.choices import UNSATISFIED
-from eapcase.compliance.history_io import EVENT_DETAILS, event_line, event_record, export_history
-from eapcase.compliance.models import CaseEvent, Escalation, Obligation
+from eapcase.api.parsers import NOTES_BASE64_CHARS, BoundedJSONParser
+from eapcase.cases import services as case_services
+from eapcase.cases.access import Action, access_case, cases_visible_to, may
+from eapcase.cases.choices import UNSATISFIED, CaseStatus, PreferenceSource
+from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation, Participant
+from eapcase.compliance.event_services import EVENT_DETAILS, event_record
+from eapcase.compliance.history_io import event_line, export_history
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.policy import events as policy_events
+from eapcase.providers.uploads import case_notes_content_type, too_large_message
 
 # --- common ------------------------------------------------------------------------------------
 
@@ -58,15 +58,13 @@ class Pagination(LimitOffsetPagination):
 
 
 class ApiMixin:
-    """Authentication, permission, rendering and errors of every API view."""
+    """Permission, rendering and errors of every API view. Authentication is the project's
+    default (settings.REST_FRAMEWORK): hashed API tokens (`eapcase.security.tokens`), then the
+    pages' session."""
 
-    authentication_classes: Sequence[type[BaseAuthentication]] = (
-        TokenAuthentication,
-        SessionAuthentication,
-    )
     permission_classes: Sequence[Any] = (IsAuthenticated,)
     renderer_classes: Sequence[type[BaseRenderer]] = (JSONRenderer, BrowsableAPIRenderer)
-    parser_classes: Sequence[type[BaseParser]] = (JSONParser,)
+    parser_classes: Sequence[type[BaseParser]] = (BoundedJSONParser,)
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
@@ -199,6 +197,7 @@ PROVIDER_EVENTS = frozenset(
 # Length limits of the database columns the services write the texts to.
 _FIELD_LIMITS = {
     ("case_closed", "reason"): 200,
+    ("case_reopened", "reason"): 200,
     ("outreach_closed", "reason"): 500,
     ("note", "next_step"): 500,
     ("intervention_ended", "provider"): 40,
@@ -254,7 +253,9 @@ def _details(kind: str, raw: Any) -> dict[str, Any]:
             continue
         if not isinstance(value, str):
             raise ServiceError("must be a string", field=field)
-        if len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX if name != "file" else 14_000_000):
+        if name == "file" and len(value) > NOTES_BASE64_CHARS:
+            raise ServiceError(too_large_message(), field=field)
+        if name != "file" and len(value) > _DETAIL_LIMITS.get(name, _TEXT_MAX):
             raise ServiceError("is too long", field=field)
         found[name] = value
     if found.get("from_address"):
@@ -271,8 +272,6 @@ def _details(kind: str, raw: Any) -> dict[str, Any]:
 
 def _notes_file(encoded: str, name: str) -> dict[str, Any]:
     """Case notes sent as base64: checked like the upload page's (PDF, DOCX or text, 10 MB)."""
-    from eapcase.providers.uploads import case_notes_content_type
-
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -366,12 +365,15 @@ class CaseEvents(ApiMixin, APIView):
         return idempotent(request, lambda: self._record(request, reference))
 
     def _record(self, request: Request, reference: str) -> Response:
-        case = access_case(user=request.user, case_ref=reference)
+        # A provider records their events on a referral without reading the case's record.
+        case = access_case(user=request.user, case_ref=reference, action=Action.REFERRAL)
         line, confirm, details = parse_event_body(request.data, case)
         _may_record(request.user, case, line["type"])
         now = clock.now()
         before = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
-        event_record(case, line, actor=request.user, now=now, confirm=confirm, details=details)
+        event_record(
+            case, line, actor=acting_user(request), now=now, confirm=confirm, details=details
+        )
         rows = CaseEvent.objects.filter(case=case, seq__gt=before, recorded_at=now).order_by("seq")
         data = {"events": [event_line(case, row) for row in rows]}
         return Response(data, status=status.HTTP_201_CREATED)
@@ -535,8 +537,8 @@ class EscalationAcknowledge(ApiMixin, generics.GenericAPIView[Escalation]):
             raise PermissionDenied("Only WPO acknowledges an escalation.", field="escalation")
         form = s.EscalationAcknowledgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        escalation = compliance_services.escalation_acknowledge(
-            actor=request.user,
+        escalation = case_services.escalation_acknowledge(
+            actor=acting_user(request),
             escalation=escalation,
             note=form.validated_data["note"],
             now=clock.now(),

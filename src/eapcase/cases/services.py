@@ -1,5 +1,6 @@
-"""Writes on participants and cases. Each service is one transaction: it validates, writes the
-domain rows, appends the case event, refreshes the obligations through the engine and audits."""
+"""Writes on participants and cases, and escalations to WPO. Each service is one transaction:
+it validates, writes the domain rows, appends the case event, refreshes the obligations through
+the engine and audits."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
+from eapcase.cases.access import Action, may
 from eapcase.cases.choices import (
     PREFERENCE_FIELDS,
     AuthorisationOrigin,
     CaseStatus,
     CaseType,
+    EscalationReason,
     PreferenceSource,
     Referral,
     ReviewDecision,
@@ -24,21 +27,17 @@ from eapcase.cases.models import (
     Case,
     ContactPreference,
     Dissatisfaction,
+    Escalation,
     Note,
+    Obligation,
     Participant,
     ParticipantQuery,
     Review,
     Session,
 )
-from eapcase.compliance.models import Obligation
-from eapcase.compliance.services import (
-    CLOCK_SKEW,
-    case_write_finish,
-    escalation_raise,
-    event_append,
-    lock_case,
-)
+from eapcase.cases.record import CLOCK_SKEW, Actor, CaseWrite, case_write, user_of
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.notifications.services import escalation_notify
 
 # Rules whose findings make these writes impossible rather than merely questionable.
 REVIEW_REFUSED = frozenset({"CM-REVIEW-DECISION"})
@@ -63,7 +62,7 @@ def _open(case: Case) -> None:
 
 def participant_create(
     *,
-    actor: Any,
+    actor: Actor,
     full_name: str,
     now: datetime,
     client: Any = None,
@@ -119,7 +118,7 @@ def participant_create(
                 value=v,
                 source=source,
                 stated_at=now,
-                recorded_by=_user(actor),
+                recorded_by=user_of(actor),
             )
             for k, v in prefs.items()
         )
@@ -127,13 +126,9 @@ def participant_create(
     return participant
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
-
-
 def participant_preferences_update(
     *,
-    actor: Any,
+    actor: Actor,
     participant: Participant,
     changes: dict[str, bool],
     source: str,
@@ -166,7 +161,7 @@ def participant_preferences_update(
                 value=bool(value),
                 source=source,
                 stated_at=at,
-                recorded_by=_user(actor),
+                recorded_by=user_of(actor),
             )
         participant.save()
         audit_record(
@@ -178,31 +173,22 @@ def participant_preferences_update(
         )
         cases = [case] if case is not None else participant.cases.filter(status=CaseStatus.OPEN)
         for each in sorted(cases, key=lambda c: c.pk):
-            locked = lock_case(each)
-            event = event_append(
-                case=locked,
-                type="participant_updated",
-                at=at,
-                actor=actor,
-                fields={"participant": {k: bool(v) for k, v in changes.items()}},
-                now=now,
-                event_id=event_id,
-            )
-            case_write_finish(
-                case=locked,
-                actor=actor,
-                action="case.participant_updated",
-                now=now,
-                events=[event],
-                historical=historical,
-                data={"fields": sorted(changes)},
-            )
+            with case_write(
+                each, actor=actor, action="case.participant_updated", now=now, historical=historical
+            ) as write:
+                write.append(
+                    "participant_updated",
+                    at=at,
+                    fields={"participant": {k: bool(v) for k, v in changes.items()}},
+                    event_id=event_id,
+                )
+                write.data["fields"] = sorted(changes)
     return participant
 
 
 def case_open(
     *,
-    actor: Any,
+    actor: Actor,
     participant: Participant,
     partner: Any,
     referral: str,
@@ -256,15 +242,10 @@ def case_open(
             authorised_at=at,
             sessions=1 if case_type != CaseType.INDIVIDUAL else int(benefit_sessions),
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.opened",
-            now=now,
-            events=[],
-            obj=case,
-            data={"partner": partner.code, "referral": referral},
-        )
+        # No event yet: the case line itself is judged (its first evaluation).
+        with case_write(case, actor=actor, action="case.opened", now=now) as write:
+            write.obj = write.case
+            write.data.update({"partner": partner.code, "referral": referral})
     return case
 
 
@@ -281,49 +262,39 @@ def _next_reference() -> str:
     return f"EAP-{number}"
 
 
-def case_assign(*, actor: Any, case: Case, clinician: Any, now: datetime) -> Case:
+def case_assign(*, actor: Actor, case: Case, clinician: Any, now: datetime) -> Case:
     """Give the case to a clinician of its Partner (or WPO)."""
-    from eapcase.accounts.access import Action, may
-
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(case, actor=actor, action="case.assigned", now=now) as write:
+        case = write.case
         if clinician is not None and not may(clinician, case, Action.MANAGE):
             raise ServiceError("is not a clinician who may manage this case", field="clinician")
         case.assigned_clinician = clinician
         case.save(update_fields=["assigned_clinician"])
         # The work queues read the clinician from the obligations themselves.
         Obligation.objects.filter(case=case).update(assigned_clinician=clinician)
-        audit_record(
-            actor=actor,
-            action="case.assigned",
-            at=now,
-            case=case,
-            data={"clinician": getattr(clinician, "pk", None)},
-        )
+        write.data["clinician"] = getattr(clinician, "pk", None)
     return case
 
 
-def case_refer(*, actor: Any, case: Case, provider: Any, now: datetime) -> Case:
+def case_refer(*, actor: Actor, case: Case, provider: Any, now: datetime) -> Case:
     """Refer the case to a provider of its Partner's network. Not a history event: the policy
     judges what the provider and the Partner do afterwards, not the referral itself."""
     if provider is None or not provider.active:
         raise ServiceError("choose an active provider", field="provider")
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(case, actor=actor, action="case.referred", now=now) as write:
+        case = write.case
         _open(case)
         if not provider.partners.filter(pk=case.partner_id).exists():
             raise ServiceError("is not in this Partner's network", field="provider")
         case.provider = provider
         case.save(update_fields=["provider"])
-        audit_record(
-            actor=actor, action="case.referred", at=now, case=case, data={"provider": provider.code}
-        )
+        write.data["provider"] = provider.code
     return case
 
 
 def risk_set(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     level: str,
     now: datetime,
@@ -334,34 +305,20 @@ def risk_set(
 ) -> Case:
     """Record the risk or urgency identified on the case (or that it is cleared)."""
     _choice(level, RiskLevel, "level")
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="risk_set",
-            at=at or now,
-            actor=actor,
-            fields={"level": level},
-            now=now,
-            event_id=event_id,
-        )
+    with case_write(
+        case, actor=actor, action="case.risk_set", now=now, historical=historical
+    ) as write:
+        case = write.case
+        write.append("risk_set", at=at or now, fields={"level": level}, event_id=event_id)
         case.risk_level = level
         case.save(update_fields=["risk_level"])
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.risk_set",
-            now=now,
-            events=[event],
-            historical=historical,
-            data={"level": level},
-        )
+        write.data.update({"level": level})
     return case
 
 
 def session_record(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     now: datetime,
     at: datetime | None = None,
@@ -371,19 +328,18 @@ def session_record(
     event_id: str | None = None,
 ) -> Session:
     """A session with the provider took place."""
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(
+        case,
+        actor=actor,
+        action="case.session_recorded",
+        now=now,
+        historical=historical,
+        confirm=confirm,
+    ) as write:
+        case = write.case
         if not historical:
             _open(case)
-        event = event_append(
-            case=case,
-            type="session_held",
-            at=at or now,
-            actor=actor,
-            fields={},
-            now=now,
-            event_id=event_id,
-        )
+        event = write.append("session_held", at=at or now, event_id=event_id)
         session = Session.objects.create(
             case=case,
             provider=provider or case.provider,
@@ -391,22 +347,13 @@ def session_record(
             number=case.sessions.count() + 1,
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.session_recorded",
-            now=now,
-            events=[event],
-            obj=session,
-            historical=historical,
-            confirm=confirm,
-        )
+        write.obj = session
     return session
 
 
 def review_complete(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     decision: str,
     sessions: int,
@@ -431,16 +378,20 @@ def review_complete(
             "transition_destination",
             "say where the participant goes next (insurance, private pay, resources)",
         )
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(
+        case,
+        actor=actor,
+        action="case.review_completed",
+        now=now,
+        historical=historical,
+        refuse=REVIEW_REFUSED,
+    ) as write:
+        case = write.case
         if not historical:
             _open(case)
-        event = event_append(
-            case=case,
-            type="review_completed",
+        event = write.append(
+            "review_completed",
             at=at or now,
-            actor=actor,
-            now=now,
             fields={"decision": decision, "sessions": int(sessions), "resources": resources},
             event_id=event_id,
         )
@@ -452,7 +403,7 @@ def review_complete(
             transition_destination=transition_destination.strip(),
             rationale=rationale.strip(),
             completed_at=event.at,
-            reviewer=_user(actor),
+            reviewer=user_of(actor),
             event_id=event.event_id,
         )
         Authorisation.objects.create(
@@ -462,23 +413,14 @@ def review_complete(
             sessions=int(sessions),
             authorised_at=event.at,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.review_completed",
-            now=now,
-            events=[event],
-            obj=review,
-            historical=historical,
-            refuse=REVIEW_REFUSED,
-            data={"decision": decision},
-        )
+        write.obj = review
+        write.data.update({"decision": decision})
     return review
 
 
 def note_add(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     summary: str,
     next_step: str,
@@ -491,20 +433,19 @@ def note_add(
     if not historical:
         summary = _require(summary, "summary", "say what was done or agreed")
         next_step = _require(next_step, "next_step", "say what happens next")
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="note",
+    with case_write(
+        case, actor=actor, action="case.note_added", now=now, historical=historical
+    ) as write:
+        case = write.case
+        event = write.append(
+            "note",
             at=at or now,
-            actor=actor,
-            now=now,
             fields={"summary": summary, "next_step": next_step},
             event_id=event_id,
         )
         note = Note.objects.create(
             case=case,
-            author=_user(actor),
+            author=user_of(actor),
             written_at=event.at,
             summary=summary,
             next_step=next_step,
@@ -513,21 +454,13 @@ def note_add(
         case.next_step = next_step[:500]
         case.last_summary = summary[:1000]
         case.save(update_fields=["next_step", "last_summary"])
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.note_added",
-            now=now,
-            events=[event],
-            obj=note,
-            historical=historical,
-        )
+        write.obj = note
     return note
 
 
 def query_record(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     text: str,
     now: datetime,
@@ -539,35 +472,21 @@ def query_record(
     """A participant raised a query on the case."""
     if not historical:
         text = _require(text, "text", "say what the participant asked")
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="participant_query",
-            at=at or now,
-            actor=actor,
-            fields={},
-            now=now,
-            event_id=event_id,
-        )
+    with case_write(
+        case, actor=actor, action="case.query_recorded", now=now, historical=historical
+    ) as write:
+        case = write.case
+        event = write.append("participant_query", at=at or now, event_id=event_id)
         query = ParticipantQuery.objects.create(
             case=case, received_at=event.at, text=text, channel=channel, event_id=event.event_id
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.query_recorded",
-            now=now,
-            events=[event],
-            obj=query,
-            historical=historical,
-        )
+        write.obj = query
     return query
 
 
 def query_resolve(
     *,
-    actor: Any,
+    actor: Actor,
     query: ParticipantQuery,
     resolution: str,
     now: datetime,
@@ -578,39 +497,27 @@ def query_resolve(
     """The participant's query is resolved."""
     resolution = resolution.strip() or ("(imported)" if historical else "")
     _require(resolution, "resolution", "say how the query was resolved")
-    with transaction.atomic():
-        case = lock_case(query.case)
-        query = ParticipantQuery.objects.select_for_update().get(pk=query.pk)
-        if query.resolved_at is not None:
-            raise Conflict("the query is already resolved", field="query")
-        event = event_append(
-            case=case,
+    with case_write(
+        query.case, actor=actor, action="case.query_resolved", now=now, historical=historical
+    ) as write:
+        query, event = write.answer(
+            query,
             type="participant_query_resolved",
+            names="query",
+            done="resolved_at",
+            already="the query is already resolved",
             at=at or now,
-            actor=actor,
-            fields={"query": query.event_id},
-            now=now,
             event_id=event_id,
         )
-        query.resolved_at = event.at
         query.resolution = resolution
         query.resolution_event_id = event.event_id
         query.save()
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.query_resolved",
-            now=now,
-            events=[event],
-            obj=query,
-            historical=historical,
-        )
     return query
 
 
 def dissatisfaction_record(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     aspect: str,
     now: datetime,
@@ -626,31 +533,25 @@ def dissatisfaction_record(
         aspect = _require(aspect, "aspect", "say what the participant is dissatisfied with")
         escalate = True
     at = at or now
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="dissatisfaction_noted",
-            at=at,
-            actor=actor,
-            fields={},
-            now=now,
-            event_id=event_id,
-        )
-        events = [event]
+    with case_write(
+        case, actor=actor, action="case.dissatisfaction_recorded", now=now, historical=historical
+    ) as write:
+        case = write.case
+        event = write.append("dissatisfaction_noted", at=at, event_id=event_id)
         escalation = None
         if escalate:
-            escalation = escalation_raise(
-                actor=actor,
-                case=case,
+            escalation = _escalation_add(
+                write,
                 reason="dissatisfaction",
-                at=at,
-                now=now,
                 summary=f"Participant dissatisfied: {aspect}",
-                finish=False,
+                at=at,
                 historical=historical,
             )
-            events.append(case.events.get(event_id=escalation.event_id))
+            write.also_audit(
+                "escalation.raised",
+                escalation,
+                {"reason": "dissatisfaction", "events": [escalation.event_id]},
+            )
         dissatisfaction = Dissatisfaction.objects.create(
             case=case,
             noted_at=at,
@@ -659,21 +560,13 @@ def dissatisfaction_record(
             escalation=escalation,
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.dissatisfaction_recorded",
-            now=now,
-            events=events,
-            obj=dissatisfaction,
-            historical=historical,
-        )
+        write.obj = dissatisfaction
     return dissatisfaction
 
 
 def case_close(
     *,
-    actor: Any,
+    actor: Actor,
     case: Case,
     reason: str,
     now: datetime,
@@ -684,31 +577,136 @@ def case_close(
 ) -> Case:
     """Close the case. Whatever closing breaches (the engine says) needs `confirm`."""
     reason = _require(reason, "reason", "say why the case closes")
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(
+        case, actor=actor, action="case.closed", now=now, historical=historical, confirm=confirm
+    ) as write:
+        case = write.case
         if not historical:
             _open(case)
-        event = event_append(
-            case=case,
-            type="case_closed",
-            at=at or now,
-            actor=actor,
-            fields={"reason": reason},
-            now=now,
-            event_id=event_id,
+        event = write.append(
+            "case_closed", at=at or now, fields={"reason": reason}, event_id=event_id
         )
         case.status = CaseStatus.CLOSED
         case.closed_at = event.at
         case.closure_reason = reason
         case.save(update_fields=["status", "closed_at", "closure_reason"])
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="case.closed",
-            now=now,
-            events=[event],
-            obj=case,
-            historical=historical,
-            confirm=confirm,
-        )
+        write.obj = case
     return case
+
+
+def case_reopen(
+    *,
+    actor: Actor,
+    case: Case,
+    reason: str,
+    now: datetime,
+    at: datetime | None = None,
+    historical: bool = False,
+    event_id: str | None = None,
+) -> Case:
+    """Open a closed case again (history event `case_reopened`). What its closure breached
+    stays breached; the case takes every action of an open case again."""
+    reason = _require(reason, "reason", "say why the case opens again")
+    with case_write(
+        case, actor=actor, action="case.reopened", now=now, historical=historical
+    ) as write:
+        case = write.case
+        if case.status != CaseStatus.CLOSED:
+            raise Conflict("the case is open", field="case")
+        event = write.append(
+            "case_reopened", at=at or now, fields={"reason": reason}, event_id=event_id
+        )
+        if case.closed_at is not None and event.at < case.closed_at:
+            raise ServiceError("is before the case was closed", field="at")
+        case.status = CaseStatus.OPEN
+        case.closed_at = None
+        case.save(update_fields=["status", "closed_at"])
+        write.obj = case
+    return case
+
+
+def escalation_raise(
+    *,
+    actor: Actor,
+    case: Case,
+    reason: str,
+    summary: str,
+    now: datetime,
+    at: datetime | None = None,
+    event_id: str | None = None,
+    historical: bool = False,
+) -> Escalation:
+    """Inform or escalate to WPO (rules CM-EMAIL-INFORM, CM-DISSATISFACTION)."""
+    with case_write(
+        case, actor=actor, action="escalation.raised", now=now, historical=historical
+    ) as write:
+        write.obj = _escalation_add(
+            write,
+            reason=reason,
+            summary=summary,
+            at=at or now,
+            event_id=event_id,
+            historical=historical,
+        )
+        write.data["reason"] = reason
+    return write.obj  # type: ignore[no-any-return]
+
+
+def _escalation_add(
+    write: CaseWrite,
+    *,
+    reason: str,
+    summary: str,
+    at: datetime,
+    historical: bool,
+    event_id: str | None = None,
+) -> Escalation:
+    """The escalation part of a write: its event, its row, and WPO's notice (a keyed delivery,
+    sent by the worker once the write commits, exactly once)."""
+    if reason not in EscalationReason.values:
+        raise ServiceError(f"must be one of {', '.join(EscalationReason.values)}", field="reason")
+    if not summary.strip():
+        raise ServiceError("say what WPO needs to know", field="summary")
+    event = write.append("escalated_to_wpo", at=at, fields={"reason": reason}, event_id=event_id)
+    escalation = Escalation.objects.create(
+        case=write.case,
+        reason=reason,
+        summary=summary.strip(),
+        raised_at=at,
+        raised_by=user_of(write.actor),
+        event_id=event.event_id,
+    )
+    if not historical:
+        escalation_notify(escalation=escalation, now=write.now)
+    return escalation
+
+
+def escalation_acknowledge(
+    *, actor: Actor, escalation: Escalation, note: str, now: datetime, at: datetime | None = None
+) -> Escalation:
+    """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
+    if not getattr(actor, "pk", None):
+        raise ServiceError("an escalation is acknowledged by a WPO user", field="actor")
+    at = at or now
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if escalation.acknowledged_at is not None:
+            raise Conflict("this escalation is already acknowledged", field="escalation")
+        if at < escalation.raised_at:
+            raise ServiceError("is before the escalation was raised", field="at")
+        escalation.acknowledged_at = at
+        escalation.acknowledged_by = user_of(actor)
+        escalation.acknowledgement_note = note.strip()
+        escalation.save(
+            update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+        )
+        audit_record(
+            actor=actor,
+            action="escalation.acknowledged",
+            at=now,
+            case=escalation.case,
+            obj=escalation,
+        )
+    return escalation

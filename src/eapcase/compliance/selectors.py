@@ -11,12 +11,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
-from eapcase.accounts.access import visible_cases_q
-from eapcase.compliance import bridge
-from eapcase.compliance.choices import UNSATISFIED
-from eapcase.compliance.models import Escalation, Obligation
+from eapcase.cases import bridge
+from eapcase.cases.access import visible_cases_q
+from eapcase.cases.choices import UNSATISFIED
+from eapcase.cases.models import Escalation, Obligation
 from eapcase.core.errors import NotFound
 from eapcase.core.lists import Sort, WindowPage, window_page
+from eapcase.organisations.models import Partner
 from eapcase.policy.explain import RULE_TITLES
 from eapcase.policy.pack import PolicyPack
 
@@ -109,8 +110,6 @@ def overdue_list_by_partner(
     """Every Partner's overdue work (unsatisfied obligations whose deadline has passed): the
     count, and the `per_partner` most late rows, grouped by Partner in name order. Three
     queries whatever the size (a window function picks each Partner's most late rows)."""
-    from eapcase.organisations.models import Partner
-
     ranked = _overdue(user, now).annotate(
         rank=Window(
             RowNumber(),
@@ -144,8 +143,6 @@ def overdue_page_for_partner(
 ) -> Any:
     """One Partner's overdue work, most late first (or as `sort` asks), a page of
     OVERDUE_PAGE_SIZE rows; NotFound for a Partner the user sees nothing of."""
-    from eapcase.organisations.models import Partner
-
     partner = Partner.objects.filter(code=partner_code).first()
     if partner is None:
         raise NotFound("No such Partner.", field="partner")

@@ -8,15 +8,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case, standing_of
-from eapcase.compliance import selectors, services
+from eapcase.accounts.acting import acting_user
+from eapcase.accounts.standing import standing_of
+from eapcase.cases import services
+from eapcase.cases.access import Action, access_case
+from eapcase.compliance import selectors
 from eapcase.compliance.forms import AcknowledgeForm
 from eapcase.core import clock
-from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import Conflict, ServiceError
 from eapcase.core.lists import Sort
 
 PAGE = "compliance/escalations.html"
@@ -76,16 +79,13 @@ def overdue_partner(request: HttpRequest, partner: str) -> HttpResponse:
     sort = Sort.from_query(
         request.GET.get("sort"), selectors.OVERDUE_SORTS, selectors.OVERDUE_DEFAULT_SORT
     )
-    try:
-        page = selectors.overdue_page_for_partner(
-            user=request.user,
-            now=now,
-            partner_code=partner,
-            page=request.GET.get("page") or 1,
-            sort=sort,
-        )
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    page = selectors.overdue_page_for_partner(
+        user=request.user,
+        now=now,
+        partner_code=partner,
+        page=request.GET.get("page") or 1,
+        sort=sort,
+    )
     context = {"page": page, "now": now, "sort": sort}
     return render(request, "compliance/overdue_partner.html", context)
 
@@ -94,20 +94,16 @@ def overdue_partner(request: HttpRequest, partner: str) -> HttpResponse:
 @require_POST
 def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     now = clock.now()
-    try:
-        escalation = selectors.escalation_get(user=request.user, escalation_id=pk)
-        access_case(
-            user=request.user, case_ref=escalation.case.reference, action=Action.ACKNOWLEDGE
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
+    escalation = selectors.escalation_get(user=request.user, escalation_id=pk)
+    access_case(user=request.user, case_ref=escalation.case.reference, action=Action.ACKNOWLEDGE)
     form = _ack_form(escalation, request.POST)
     if form.is_valid():
         try:
             escalation = services.escalation_acknowledge(
-                actor=request.user, escalation=escalation, note=form.cleaned_data["note"], now=now
+                actor=acting_user(request),
+                escalation=escalation,
+                note=form.cleaned_data["note"],
+                now=now,
             )
         except Conflict as exc:
             messages.error(request, f"Escalation on {escalation.case.reference}: {exc.message}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -14,17 +15,27 @@ django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = Path(os.environ.get("EAPCASE_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
+
+# Files at rest (ADR 0015): everything this process creates (the SQLite database and its -wal
+# and -shm, uploads, mail files, keys) is readable by its owner only. The umask covers files
+# made by libraries (SQLite, the mail backend); the explicit modes below cover files that
+# existed before this setting did.
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _install_secret() -> str:
     """A per-install secret kept under var/, made once, so a fresh clone needs no setup."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Created 0600 from the start: no moment in which another user could read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -44,8 +55,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "eapcase.core",
@@ -60,19 +75,30 @@ INSTALLED_APPS = [
     "eapcase.api",
     "eapcase.notifications",
     "eapcase.perf",
+    "eapcase.security",
     "eapcase.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "eapcase.security.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "eapcase.security.middleware.SessionTimeoutMiddleware",
+    "eapcase.security.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Near the end, so it is among the first to see a view's exception: NotFound -> 404,
+    # PermissionDenied -> 403 (axes, after it, only handles its own lockout exception).
+    "eapcase.web.errors.ServiceErrorPages",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "eapcase.config.urls"
@@ -89,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eapcase.web.context.navigation",
+                "eapcase.security.context.session_limits",
             ],
         },
     },
@@ -96,6 +123,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'eapcase.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A database made before the umask above keeps its old mode: tighten it and its journals.
+    for suffix in ("", "-wal", "-shm"):
+        database_file = Path(f"{DATABASES['default']['NAME']}{suffix}")
+        if database_file.is_file():
+            database_file.chmod(0o600)
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on the busy timeout instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -125,9 +157,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: it refuses a locked-out user or address before any password
+    # is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Authentication (ADR 0012). Absolute links in mail (password reset) start with this.
+EAPCASE_BASE_URL = env.str("EAPCASE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A second factor (TOTP, with recovery codes) on every login; `make run`'s demo turns it off.
+EAPCASE_REQUIRE_MFA = env.bool("EAPCASE_REQUIRE_MFA", default=True)
+OTP_TOTP_ISSUER = "eapcase"
+# Lockout: after this many failed passwords for one username, or from one address, that
+# username or address is refused for the cool-off time (django-axes).
+AXES_FAILURE_LIMIT = env.int("EAPCASE_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("EAPCASE_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The lockout lasts the cool-off time from the failure that began it; tries during it are
+# refused (and audited) without extending it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "eapcase.security.lockout.lockout_response"
+AXES_HANDLER = "eapcase.security.lockout.AuditedAxesHandler"
+# Axes logs every failure at WARNING with the username and address: log neither.
+AXES_CLIENT_STR_CALLABLE = "eapcase.security.lockout.client_str"
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 100
+# The client's address (lockout, audit): REMOTE_ADDR, or behind this many reverse proxies the
+# address the outermost of them saw, from X-Forwarded-For.
+EAPCASE_PROXY_COUNT = env.int("EAPCASE_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "eapcase.security.lockout.client_address"
+
+# Sessions (ADR 0013): logged out after this long without a request, and this long after
+# logging in whatever happens; the page warns a few minutes before the idle logout.
+EAPCASE_SESSION_IDLE_MINUTES = env.int("EAPCASE_SESSION_IDLE_MINUTES", default=15)
+EAPCASE_SESSION_MAX_HOURS = env.int("EAPCASE_SESSION_MAX_HOURS", default=12)
+EAPCASE_SESSION_WARNING_MINUTES = env.int("EAPCASE_SESSION_WARNING_MINUTES", default=2)
+SESSION_COOKIE_AGE = EAPCASE_SESSION_MAX_HOURS * 3600
+
+# API tokens (issued at /accounts/tokens/) expire after this many days.
+EAPCASE_API_TOKEN_DAYS = env.int("EAPCASE_API_TOKEN_DAYS", default=90)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -143,13 +215,51 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Transport. `EAPCASE_HTTPS=true` is the production profile: cookies only over HTTPS, HSTS,
+# every http:// request redirected; `check --deploy` reports nothing under it (tested).
+EAPCASE_HTTPS = env.bool("EAPCASE_HTTPS", default=False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=EAPCASE_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=EAPCASE_HTTPS)
+SECURE_SSL_REDIRECT = EAPCASE_HTTPS
+SECURE_HSTS_SECONDS = env.int("EAPCASE_HSTS_SECONDS", default=31_536_000) if EAPCASE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = EAPCASE_HTTPS
+SECURE_HSTS_PRELOAD = EAPCASE_HTTPS
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if env.bool("EAPCASE_TRUST_X_FORWARDED_PROTO", default=False):
+    # Only behind a proxy that sets this header itself (and strips the client's).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Content Security Policy (django-csp 4): nothing inline, nothing from elsewhere. Every script
+# and style is a file under /static/; htmx is told not to inject its indicator styles
+# (base.html's htmx-config meta, the rules are in site.css).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Uploads (case notes, mail attachments) are written owner-only, in owner-only folders.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    # Django's file backend, writing each message owner-only (var/mail holds case mail).
+    EMAIL_BACKEND = "eapcase.security.mail.PrivateFileEmailBackend"
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 # With the file backend (what `make run` uses when no EMAIL_HOST is given) every message is a
@@ -177,6 +287,12 @@ TASKS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Integrations send `Authorization: Token <key>` (hashed tokens of eapcase.security); the
+    # pages' own requests use the session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "eapcase.security.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "eapcase API",

@@ -6,7 +6,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("eapcase.api.urls")),
-    path("cases/", include("eapcase.cases.urls")),
+    path("accounts/", include("eapcase.security.urls")),
+    path("cases/", include("eapcase.web.case_urls")),
     path("provider/", include("eapcase.providers.urls")),
     path("escalations/", include("eapcase.compliance.urls")),
     path("email/", include("eapcase.intake.urls")),

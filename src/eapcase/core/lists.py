@@ -1,5 +1,5 @@
 """Long lists on the pages: sorting by a column the page allows, and paging, both kept in the URL
-so that a view of a list can be bookmarked and shared (docs/adr/0004-a11y-lists.md).
+so that a view of a list can be bookmarked and shared (docs/adr/0017-lists.md).
 
 - `Sort.from_query(value, columns, default)` reads `?sort=raised` (ascending) or
   `?sort=-raised` (descending) against a whitelist of columns; anything else falls back to the

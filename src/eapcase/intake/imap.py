@@ -22,6 +22,8 @@ from typing import Any
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 
 from eapcase.core.errors import ServiceError
+from eapcase.intake.choices import Source
+from eapcase.intake.services import message_ingest
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +105,6 @@ def poll_once(
     ssl_context: ssl.SSLContext | None = None,
 ) -> PollResult:
     """Fetch every unseen message of the folder, store each, mark the stored ones seen."""
-    from eapcase.intake.choices import Source
-    from eapcase.intake.services import message_ingest
-
     result = PollResult()
     mailbox = mailbox_open(settings, ssl_context=ssl_context)
     with mailbox.login(settings.user, settings.password, initial_folder=settings.folder):

@@ -23,7 +23,9 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
+from eapcase.cases.models import Case, Participant
 from eapcase.intake.choices import LinkedBy, SenderKind
+from eapcase.organisations.models import Operator, Partner, Provider
 
 _SUBJECT_TOKEN = re.compile(r"\[\s*(EAP-\d+)\s*\]", re.IGNORECASE)
 _PLUS_TOKEN = re.compile(r"^[^@+]+\+(EAP-\d+)@", re.IGNORECASE)
@@ -62,8 +64,6 @@ def without_tag(address: str) -> str:
 
 def mailbox_partner(recipients: Sequence[str]) -> Any:
     """The Partner whose case mailbox is the first matching recipient, or None."""
-    from eapcase.organisations.models import Partner
-
     candidates = [without_tag(r) for r in recipients if "@" in r]
     if not candidates:
         return None
@@ -79,9 +79,6 @@ def mailbox_partner(recipients: Sequence[str]) -> Any:
 
 def sender_kind_of(address: str) -> str:
     """WPO staff, participant, provider or unknown (see the module's docstring)."""
-    from eapcase.cases.models import Participant
-    from eapcase.organisations.models import Operator, Provider
-
     address = address.strip().lower()
     if "@" not in address:
         return SenderKind.UNKNOWN
@@ -100,8 +97,6 @@ def link_message(
     *, from_address: str, subject: str, recipients: Sequence[str], partner: Any
 ) -> Link:
     """Classify the sender and find the message's case (module docstring)."""
-    from eapcase.cases.models import Case
-
     kind = sender_kind_of(from_address)
     for reference, how in (
         (reference_in_subject(subject), LinkedBy.SUBJECT_TOKEN),
@@ -110,10 +105,10 @@ def link_message(
         if not reference:
             continue
         case = Case.objects.select_related("partner").filter(reference=reference).first()
-        if case is None:
+        # Another Partner's case reads as a missing one (ADR 0010): the triage reason is shown
+        # to this mailbox's Partner, who must not learn which references exist elsewhere.
+        if case is None or (partner is not None and case.partner_id != partner.pk):
             return Link(kind, None, LinkedBy.NONE, f"no case {reference}")
-        if partner is not None and case.partner_id != partner.pk:
-            return Link(kind, None, LinkedBy.NONE, f"{reference} is not a case of this mailbox")
         return Link(kind, case, how)
     if kind != SenderKind.PARTICIPANT:
         return Link(kind, None, LinkedBy.NONE, "no case reference")

@@ -17,8 +17,9 @@ from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
-from eapcase.compliance.models import Obligation
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, cases_visible_to, may
+from eapcase.cases.models import Obligation
 from eapcase.core.errors import NotFound
 from eapcase.core.lists import Sort, WindowPage, window_page
 from eapcase.intake.choices import Status

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
-from eapcase.core.errors import Conflict, PermissionDenied, ServiceError
+from eapcase.cases.access import Action, may
+from eapcase.cases.record import NamedActor
+from eapcase.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from eapcase.intake import linking, parsing
 from eapcase.intake.choices import Automatic, LinkedBy, SenderKind, Source, Status
 from eapcase.intake.models import MAX_MESSAGE_BYTES, Attachment, InboundMessage
@@ -33,15 +34,8 @@ from eapcase.outreach.services import email_receive
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SystemActor:
-    """Who writes what intake files by itself: named in the history and audit, no user."""
-
-    username: str
-    pk: None = None
-
-
-INTAKE = SystemActor("intake")
+# What intake files by itself is by the mailbox: named in the history and audit, no user.
+INTAKE = NamedActor("intake")
 
 
 class MessageTooBig(ServiceError):
@@ -207,8 +201,6 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
     Email received at the message's receipt time, so its 24-hour clocks run from receipt
     (or from the case's opening, for a case opened after the message arrived: a case's history
     starts when it opens)."""
-    from eapcase.accounts.access import Action, may
-
     if not may(actor, case, Action.MANAGE):
         raise PermissionDenied("You may not file mail on this case.", field="case")
     with transaction.atomic():
@@ -216,7 +208,9 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
         if message.status != Status.TRIAGE:
             raise Conflict("this message is already filed", field="message")
         if message.partner_id is not None and message.partner_id != case.partner_id:
-            raise ServiceError("the case is not a case of this mailbox's Partner", field="case")
+            # Another Partner's case answers as a missing one does (ADR 0010): triage must not
+            # tell which references exist at other Partners.
+            raise NotFound("No such case.", field="case")
         if message.sender_kind == SenderKind.PROVIDER or message.automatic != Automatic.NONE:
             message.status = Status.NO_OBLIGATION
         else:

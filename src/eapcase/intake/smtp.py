@@ -15,7 +15,10 @@ from typing import Any, AnyStr
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from eapcase.core import clock
+from eapcase.intake.choices import Source
 from eapcase.intake.models import MAX_MESSAGE_BYTES
+from eapcase.intake.services import message_ingest
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +33,6 @@ Submit = Callable[[Callable[[], str]], "concurrent.futures.Future[str]"]
 
 def ingest_message(raw: bytes, mail_from: str, rcpt_tos: Sequence[str]) -> str:
     """Store and file the message, received now."""
-    from eapcase.core import clock
-    from eapcase.intake.choices import Source
-    from eapcase.intake.services import message_ingest
-
     message = message_ingest(
         raw=raw,
         now=clock.now(),

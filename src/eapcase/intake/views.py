@@ -8,11 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case, may, standing_of
+from eapcase.accounts.acting import acting_user
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, access_case, may
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.core.lists import Sort
@@ -51,10 +53,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _email_for(request: HttpRequest, email_id: int) -> Any:
-    try:
-        email = selectors.email_get(user=request.user, email_id=email_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    email = selectors.email_get(user=request.user, email_id=email_id)
     if email.case is None or not may(request.user, email.case, Action.MANAGE):
         raise Forbidden("You may not manage this case.")
     return email
@@ -65,7 +64,7 @@ def _email_for(request: HttpRequest, email_id: int) -> Any:
 def acknowledge(request: HttpRequest, email_id: int) -> HttpResponse:
     email = _email_for(request, email_id)
     try:
-        email_acknowledge(actor=request.user, email=email, now=clock.now())
+        email_acknowledge(actor=acting_user(request), email=email, now=clock.now())
     except ServiceError as exc:
         messages.error(request, f"Not acknowledged: {exc.message}")
     else:
@@ -83,7 +82,7 @@ def action(request: HttpRequest, email_id: int) -> HttpResponse:
         return redirect("intake:queue")
     try:
         email_action(
-            actor=request.user,
+            actor=acting_user(request),
             email=email,
             summary=form.cleaned_data["summary"],
             now=clock.now(),
@@ -110,10 +109,7 @@ def triage(request: HttpRequest) -> HttpResponse:
 
 def _message_for(request: HttpRequest, message_id: int) -> Any:
     _staff_only(request)
-    try:
-        return selectors.inbound_get(user=request.user, message_id=message_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return selectors.inbound_get(user=request.user, message_id=message_id)
 
 
 @login_required
@@ -139,7 +135,7 @@ def link(request: HttpRequest, message_id: int) -> HttpResponse:
     reference = form.cleaned_data["case_reference"]
     try:
         case = access_case(user=request.user, case_ref=reference, action=Action.MANAGE)
-        triage_link(actor=request.user, message=message, case=case, now=clock.now())
+        triage_link(actor=acting_user(request), message=message, case=case, now=clock.now())
     except NotFound:
         messages.error(request, f"Not linked: no case {reference}.")
     except PermissionDenied as exc:
@@ -156,10 +152,7 @@ def link(request: HttpRequest, message_id: int) -> HttpResponse:
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     """An attachment, downloaded (never shown inline) after the access check."""
     _staff_only(request)
-    try:
-        item = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    item = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
     return FileResponse(
         item.file.open("rb"),
         as_attachment=True,

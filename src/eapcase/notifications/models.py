@@ -108,7 +108,7 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField()
     urgent = models.BooleanField(default=False)
     escalation = models.ForeignKey(
-        "compliance.Escalation",
+        "cases.Escalation",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

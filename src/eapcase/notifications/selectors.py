@@ -3,17 +3,14 @@ of an obligation (for the work queue's order), and a user's notifications."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import QuerySet
 
-from eapcase.compliance import bridge
 from eapcase.core.lists import Sort
 from eapcase.notifications import timing
 from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
-
-if TYPE_CHECKING:
-    from eapcase.compliance.models import Obligation
+from eapcase.organisations.calendar import partner_calendar
 
 _OVERRIDABLE = (
     "reminder_share",
@@ -56,7 +53,7 @@ def house_targets_for_case(case: Any) -> timing.HouseTargets:
     return house_targets_get(partner_settings=partner_settings, client_settings=client_settings)
 
 
-def target_due_at(obligation: Obligation, targets: timing.HouseTargets | None = None) -> Any:
+def target_due_at(obligation: Any, targets: timing.HouseTargets | None = None) -> Any:
     """When the work of an obligation should be done: its deadline, else the house target
     (None for rules with neither). For ordering the work queue and reminders only: the
     compliance status is the engine's."""
@@ -65,7 +62,7 @@ def target_due_at(obligation: Obligation, targets: timing.HouseTargets | None = 
     case = obligation.case
     return timing.target_due_at(
         targets or house_targets_for_case(case),
-        bridge.partner_calendar(case.partner),
+        partner_calendar(case.partner),
         rule=obligation.rule,
         opened_at=obligation.opened_at,
         attempts_required=obligation.attempts_required,

@@ -4,27 +4,29 @@ marking notifications read."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
+from django.template.loader import render_to_string
 
+from eapcase.accounts.choices import Role
+from eapcase.accounts.models import User
 from eapcase.core.errors import NotFound
+from eapcase.core.mail import subject_tag
+from eapcase.notifications.choices import ESCALATION_RULE, Level
 from eapcase.notifications.models import Delivery, Notification
+from eapcase.notifications.sending import LEASE
+from eapcase.notifications.tasks import delivery_send
+from eapcase.organisations.models import Operator
 
 logger = logging.getLogger(__name__)
 
-# A sender holds a delivery this long; a delivery still unsent after it is sent again.
-LEASE = timedelta(minutes=2)
 # A delivery whose mail failed this many times is left for a person to look at.
 MAX_ATTEMPTS = 8
-KEY_HEADER = "X-Eapcase-Key"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,6 @@ def delivery_claim(
 
 
 def _enqueue(delivery: Delivery) -> None:
-    from eapcase.notifications.tasks import delivery_send
-
     delivery_send.enqueue(delivery.pk)
 
 
@@ -130,41 +130,6 @@ def deliveries_requeue(*, now: datetime, lease: timedelta = LEASE) -> int:
             if taken:
                 _enqueue(Delivery(pk=pk))
     return len(stale)
-
-
-def _message_id(key: str) -> str:
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}@eapcase>"
-
-
-def delivery_send(*, delivery_id: int, now: datetime, lease: timedelta = LEASE) -> bool:
-    """Send a claimed delivery's mail unless it was sent or another sender holds it. The lease
-    is taken by a conditional UPDATE (one winner on either database) and no transaction is
-    held while the mail goes out."""
-    taken = (
-        Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        .update(lease_until=now + lease, attempts=F("attempts") + 1)
-    )
-    if not taken:
-        return False
-    delivery = Delivery.objects.get(pk=delivery_id)
-    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
-    message = EmailMessage(
-        connection=get_connection(fail_silently=False, timeout=timeout),
-        subject=delivery.subject,
-        body=delivery.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=list(delivery.recipients),
-        headers={KEY_HEADER: delivery.key, "Message-ID": _message_id(delivery.key)},
-    )
-    message.send()
-    delivery_record_sent(delivery_id=delivery_id, now=now)
-    return True
-
-
-def delivery_record_sent(*, delivery_id: int, now: datetime) -> None:
-    Delivery.objects.filter(pk=delivery_id).update(sent_at=now, lease_until=None)
 
 
 def notification_mark_read(*, actor: Any, notification_id: int, now: datetime) -> Notification:
@@ -194,14 +159,6 @@ def escalation_notify(*, escalation: Any, now: datetime) -> Delivery | None:
     the sweep's automatic CM-EMAIL-INFORM escalation): one keyed delivery per escalation, so
     it is mailed exactly once, retried if a worker dies, and carries its key in the headers.
     The message names the case only, no clinical detail. Runs in the escalating transaction."""
-    from django.template.loader import render_to_string
-
-    from eapcase.accounts.choices import Role
-    from eapcase.accounts.models import User
-    from eapcase.notifications.choices import ESCALATION_RULE, Level
-    from eapcase.organisations.models import Operator
-    from eapcase.outreach.messages import subject_tag
-
     case = escalation.case
     operator = Operator.objects.order_by("pk").first()
     inbox = [operator.escalation_email] if operator and operator.escalation_email else []

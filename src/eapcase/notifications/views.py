@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from eapcase.core import clock
-from eapcase.core.errors import NotFound
 from eapcase.core.lists import Sort
 from eapcase.notifications import selectors, services
 
@@ -48,12 +47,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    try:
-        notification = services.notification_mark_read(
-            actor=request.user, notification_id=notification_id, now=clock.now()
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    notification = services.notification_mark_read(
+        actor=request.user, notification_id=notification_id, now=clock.now()
+    )
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

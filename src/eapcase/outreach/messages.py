@@ -23,16 +23,16 @@ from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from eapcase.cases.models import Case
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
+from eapcase.core.mail import subject_tag
+from eapcase.core.text import header_text
 from eapcase.organisations.models import AccessLine
-from eapcase.outreach.models import OutboundMessage
+from eapcase.outreach.models import ContactAttempt, Email, OutboundMessage
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from eapcase.cases.models import Case
-    from eapcase.outreach.models import ContactAttempt, Email
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,6 @@ _SPACES = re.compile(r"\s+")
 _MESSAGE_ID = re.compile(r"^<[^<>\s]+>$")
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd)\s*:\s*)+", re.IGNORECASE)
 SUBJECT_MAX = 200
-
-
-def subject_tag(reference: str) -> str:
-    """The case tag of every subject we send: `[EAP-<ref>]`, without doubling the prefix of
-    references that already start with it (`EAP-10001` -> `[EAP-10001]`, `C3` -> `[EAP-C3]`)."""
-    return f"[{reference}]" if reference.startswith("EAP-") else f"[EAP-{reference}]"
 
 
 def _one_line(text: str) -> str:
@@ -152,7 +146,9 @@ def _send(pk: int, outgoing: _Outgoing) -> None:
     """Send one recorded message (after commit); record when it went, or why it did not."""
     row = OutboundMessage.objects.get(pk=pk)
     message = EmailMessage(
-        subject=row.subject,
+        # The subject may carry a participant's own subject line (a reply): one line, no
+        # bidirectional or control characters (core.text).
+        subject=header_text(row.subject),
         body=outgoing.body,
         from_email=outgoing.from_email,
         to=[row.to],

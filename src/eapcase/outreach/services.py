@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from eapcase.compliance.services import case_write_finish, event_append, lock_case
+from eapcase.cases.record import Actor, case_write, user_of
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach import messages
 from eapcase.outreach.choices import (
@@ -38,7 +38,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def callback_request(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     now: datetime,
     at: datetime | None = None,
@@ -54,41 +54,27 @@ def callback_request(
     fields: dict[str, Any] = {}
     if not_before is not None:
         fields["not_before"] = _iso(not_before)
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="callback_requested",
-            at=at,
-            actor=actor,
-            fields=fields,
-            now=now,
-            event_id=event_id,
-        )
+    with case_write(
+        case, actor=actor, action="outreach.callback_requested", now=now, historical=historical
+    ) as write:
+        case = write.case
+        event = write.append("callback_requested", at=at, fields=fields, event_id=event_id)
         request = OutreachRequest.objects.create(
             case=case,
             kind=RequestKind.CALLBACK,
             requested_at=at,
             not_before=not_before,
             reason=reason.strip(),
-            requested_by=_user(actor),
+            requested_by=user_of(actor),
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="outreach.callback_requested",
-            now=now,
-            events=[event],
-            obj=request,
-            historical=historical,
-        )
+        write.obj = request
     return request
 
 
 def outreach_request(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     purpose: str,
     now: datetime,
@@ -108,17 +94,11 @@ def outreach_request(
     fields: dict[str, Any] = {"purpose": purpose, "target": target}
     if due is not None:
         fields["due"] = _iso(due)
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="outreach_requested",
-            at=at,
-            actor=actor,
-            fields=fields,
-            now=now,
-            event_id=event_id,
-        )
+    with case_write(
+        case, actor=actor, action="outreach.requested", now=now, historical=historical
+    ) as write:
+        case = write.case
+        event = write.append("outreach_requested", at=at, fields=fields, event_id=event_id)
         request = OutreachRequest.objects.create(
             case=case,
             kind=RequestKind.OUTREACH,
@@ -127,25 +107,17 @@ def outreach_request(
             requested_at=at,
             due=due,
             reason=reason.strip(),
-            requested_by=_user(actor),
+            requested_by=user_of(actor),
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="outreach.requested",
-            now=now,
-            events=[event],
-            obj=request,
-            historical=historical,
-            data={"purpose": purpose, "target": target},
-        )
+        write.obj = request
+        write.data.update({"purpose": purpose, "target": target})
     return request
 
 
 def outreach_close(
     *,
-    actor: Any,
+    actor: Actor,
     request: OutreachRequest,
     reason: str,
     now: datetime,
@@ -159,40 +131,33 @@ def outreach_close(
     reason = reason.strip()
     if not reason:
         raise ServiceError("say why the outreach stops", field="reason")
-    with transaction.atomic():
-        case = lock_case(request.case)
-        request = OutreachRequest.objects.select_for_update().get(pk=request.pk)
-        if request.closed_at is not None:
-            raise Conflict("the outreach is already closed", field="outreach")
-        event = event_append(
-            case=case,
+    with case_write(
+        request.case,
+        actor=actor,
+        action="outreach.closed",
+        now=now,
+        historical=historical,
+        confirm=confirm,
+    ) as write:
+        request, event = write.answer(
+            request,
             type="outreach_closed",
+            names="outreach",
+            done="closed_at",
+            already="the outreach is already closed",
             at=at or now,
-            actor=actor,
-            fields={"outreach": request.event_id, "reason": reason},
-            now=now,
             event_id=event_id,
+            fields={"reason": reason},
         )
-        request.closed_at = event.at
         request.close_reason = reason
         request.close_event_id = event.event_id
         request.save()
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="outreach.closed",
-            now=now,
-            events=[event],
-            obj=request,
-            historical=historical,
-            confirm=confirm,
-        )
     return request
 
 
 def attempt_record(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     target: str,
     channel: str,
@@ -220,14 +185,19 @@ def attempt_record(
         raise ServiceError(
             "a message is only left when the attempt did not reach them", field="message"
         )
-    with transaction.atomic():
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="contact_attempt",
+    with case_write(
+        case,
+        actor=actor,
+        action="outreach.attempt_recorded",
+        now=now,
+        historical=historical,
+        refuse=ATTEMPT_REFUSED,
+        confirm=confirm,
+    ) as write:
+        case = write.case
+        event = write.append(
+            "contact_attempt",
             at=at or now,
-            actor=actor,
-            now=now,
             fields={
                 "target": target,
                 "channel": channel,
@@ -245,21 +215,11 @@ def attempt_record(
             message=message,
             summary=summary.strip(),
             attempted_at=event.at,
-            by=_user(actor),
+            by=user_of(actor),
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="outreach.attempt_recorded",
-            now=now,
-            events=[event],
-            obj=attempt,
-            historical=historical,
-            refuse=ATTEMPT_REFUSED,
-            confirm=confirm,
-            data={"target": target, "channel": channel, "outcome": outcome},
-        )
+        write.obj = attempt
+        write.data.update({"target": target, "channel": channel, "outcome": outcome})
     return attempt
 
 
@@ -268,7 +228,7 @@ DETAILED_EMAIL_SUMMARY = "Detailed email sent asking the participant to call the
 
 def detailed_email_send(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     now: datetime,
     summary: str = "",
@@ -318,7 +278,7 @@ def detailed_email_send(
 
 def email_receive(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     sender_kind: str,
     now: datetime,
@@ -339,23 +299,16 @@ def email_receive(
         fields["urgent"] = True
     if not needs_contact:
         fields["needs_contact"] = False
-    with transaction.atomic():
-        if message_id and Email.objects.filter(message_id=message_id).exists():
-            raise Conflict("this message was already received", field="message_id")
-        case = lock_case(case)
-        event = event_append(
-            case=case,
-            type="email_received",
-            at=at or now,
-            actor=actor,
-            fields=fields,
-            now=now,
-            event_id=event_id,
-        )
+    if message_id and Email.objects.filter(message_id=message_id).exists():
+        raise Conflict("this message was already received", field="message_id")
+    with case_write(
+        case, actor=actor, action="email.received", now=now, historical=historical
+    ) as write:
+        event = write.append("email_received", at=at or now, fields=fields, event_id=event_id)
         try:
             with transaction.atomic():
-                email = Email.objects.create(
-                    case=case,
+                write.obj = email = Email.objects.create(
+                    case=write.case,
                     sender_kind=sender_kind,
                     from_address=from_address,
                     subject=subject,
@@ -369,21 +322,12 @@ def email_receive(
         except IntegrityError as exc:
             # Another delivery of the same message won the race.
             raise Conflict("this message was already received", field="message_id") from exc
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="email.received",
-            now=now,
-            events=[event],
-            obj=email,
-            historical=historical,
-        )
     return email
 
 
 def email_acknowledge(
     *,
-    actor: Any,
+    actor: Actor,
     email: Email,
     now: datetime,
     at: datetime | None = None,
@@ -412,7 +356,7 @@ def email_acknowledge(
 
 def email_action(
     *,
-    actor: Any,
+    actor: Actor,
     email: Email,
     summary: str,
     now: datetime,
@@ -439,7 +383,7 @@ def email_action(
 
 def _email_step(
     *,
-    actor: Any,
+    actor: Actor,
     email: Email,
     now: datetime,
     at: datetime | None,
@@ -452,35 +396,19 @@ def _email_step(
 ) -> Email:
     if email.case is None:
         raise ServiceError("link the email to a case first", field="email")
-    with transaction.atomic():
-        case = lock_case(email.case)
-        email = Email.objects.select_for_update().get(pk=email.pk)
-        if getattr(email, column) is not None:
-            raise Conflict(f"the email is already {type.split('_')[1]}", field="email")
-        event = event_append(
-            case=case,
+    with case_write(
+        email.case, actor=actor, action=action, now=now, historical=historical
+    ) as write:
+        email, _event = write.answer(
+            email,
             type=type,
+            names="email",
+            done=column,
+            already=f"the email is already {type.split('_')[1]}",
             at=at or now,
-            actor=actor,
-            fields={"email": email.event_id},
-            now=now,
             event_id=event_id,
         )
-        setattr(email, column, event.at)
         if column == "actioned_at":
             email.action_summary = summary
         email.save()
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action=action,
-            now=now,
-            events=[event],
-            obj=email,
-            historical=historical,
-        )
     return email
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None

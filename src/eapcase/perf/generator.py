@@ -22,7 +22,20 @@ from django.db.models import Max
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import Membership, User
-from eapcase.compliance import bridge
+from eapcase.cases import bridge
+from eapcase.cases.models import (
+    Case,
+    CaseEvent,
+    Escalation,
+    Finding,
+    Note,
+    Obligation,
+    Participant,
+    ParticipantQuery,
+    Session,
+)
+from eapcase.cases.models import Note as CaseNote
+from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import (
     AccessLine,
     Benefit,
@@ -34,6 +47,7 @@ from eapcase.organisations.models import (
     Provider,
     ProviderPractice,
 )
+from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
 from eapcase.perf.stories import ISSUES, Story, case_story, long_story
 from eapcase.policy import events as policy_events
 from eapcase.policy import history
@@ -288,11 +302,6 @@ class Builder:
     """Turns stories into rows, judging each case with the engine."""
 
     def __init__(self, ref: Reference, now: datetime, sink: Sink, start_ids: dict[str, int]):
-        from eapcase.cases.models import Case, Participant, ParticipantQuery, Session
-        from eapcase.cases.models import Note as CaseNote
-        from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation
-        from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
-
         self.ref, self.now, self.sink = ref, now, sink
         self.t: Callable[[datetime | None], Any] = (
             _pg_instant if sink.vendor == "postgresql" else _sqlite_instant
@@ -300,7 +309,7 @@ class Builder:
         self.flag: Callable[[bool], Any] = bool if sink.vendor == "postgresql" else int
         self.ids = {k: v for k, v in start_ids.items()}
         self.packs = bridge.policy_packs()
-        self.calendars = {p.pk: bridge.partner_calendar(p) for p in ref.partners}
+        self.calendars = {p.pk: partner_calendar(p) for p in ref.partners}
         self.codes = {p.pk: p.code for p in ref.partners}
         self.usernames = {name: uid for ids in ref.clinicians.values() for uid, name in ids}
         self.participants = sink.table(Participant, (
@@ -519,10 +528,6 @@ def _plan(first: int, cases: int, ref: Reference, seed: int) -> Iterator[tuple[i
 
 def _start_ids() -> dict[str, int]:
     """The first free primary key of each table written in bulk."""
-    from eapcase.cases.models import Case, Note, Participant, ParticipantQuery, Session
-    from eapcase.compliance.models import CaseEvent, Escalation, Finding, Obligation
-    from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
-
     models: dict[str, Any] = {
         "case": Case, "participant": Participant, "event": CaseEvent, "attempt": ContactAttempt,
         "outreach": OutreachRequest, "email": Email, "escalation": Escalation, "note": Note,
@@ -569,11 +574,7 @@ def _reset_sequences() -> None:
     from django.apps import apps
     from django.core.management.color import no_style
 
-    models = [
-        m
-        for app in ("cases", "compliance", "outreach")
-        for m in apps.get_app_config(app).get_models()
-    ]
+    models = [m for app in ("cases", "outreach") for m in apps.get_app_config(app).get_models()]
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)
@@ -591,8 +592,6 @@ def generate(
     the default database, with the reference data unless an earlier run made it (then the
     cases are added after those already there)."""
     from tqdm import tqdm
-
-    from eapcase.cases.models import Case
 
     started = time.perf_counter()
     now = now or reference_time()

@@ -20,7 +20,10 @@ from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.models import User
 from eapcase.cases.models import Case
+from eapcase.compliance.selectors import overdue_list_by_partner
 from eapcase.core import clock
+from eapcase.outreach.services import attempt_record
+from eapcase.web.selectors import work_queue as selector
 
 
 @dataclass
@@ -174,8 +177,6 @@ def _instant(value: datetime) -> Any:
 
 def work_queue(s: Subjects, iterations: int) -> Measure:
     """A clinician's work queue, first page (GET /work/)."""
-    from eapcase.web.selectors import work_queue as selector
-
     client = _client(s.clinician)
     run = _get(client, "/work/")
     queue = selector(user=s.clinician, now=clock.now())
@@ -190,7 +191,6 @@ def work_queue(s: Subjects, iterations: int) -> Measure:
 def work_queue_selector(s: Subjects, iterations: int) -> Measure:
     """The work queue's selector alone (`web.selectors.work_queue`: the ORM query, the access
     gate row by row, the order), against the same floor: the ORM's own overhead."""
-    from eapcase.web.selectors import work_queue as selector
 
     def run() -> Any:
         return selector(user=s.clinician, now=clock.now())
@@ -252,8 +252,6 @@ def case_page(s: Subjects, iterations: int) -> Measure:
 def attempt(s: Subjects, iterations: int) -> Measure:
     """Recording a contact attempt through `outreach.services.attempt_record` (lock, rows,
     event, the engine's refresh, audit), rolled back after each iteration."""
-    from eapcase.outreach.services import attempt_record
-
     case = s.attempt_case
 
     def run() -> None:
@@ -303,8 +301,6 @@ def attempt(s: Subjects, iterations: int) -> Measure:
 
 def wpo_overdue(s: Subjects, iterations: int) -> Measure:
     """WPO's escalations page with every Partner's overdue work (GET /escalations/)."""
-    from eapcase.compliance.selectors import overdue_list_by_partner
-
     run = _get(_client(s.wpo), "/escalations/")
     groups = overdue_list_by_partner(user=s.wpo, now=clock.now())
     m = Measure("WPO overdue work, all Partners", rows=sum(len(g.items) for g in groups))

@@ -159,4 +159,5 @@ def _state(run: CaseRun) -> CaseState:
         ),
         closed_at=run.closed_at,
         review_pending=run.review is not None and not run.review.settled,
+        reopened_at=run.reopened_at,
     )

@@ -17,6 +17,7 @@ from eapcase.policy.payloads import (
     CaseClosed,
     CaseNotesReviewed,
     CaseNotesUploaded,
+    CaseReopened,
     ContactAttempt,
     DissatisfactionNoted,
     EmailAcknowledged,
@@ -63,6 +64,7 @@ __all__ = [
     "CaseClosed",
     "CaseNotesReviewed",
     "CaseNotesUploaded",
+    "CaseReopened",
     "ContactAttempt",
     "DissatisfactionNoted",
     "EmailAcknowledged",
@@ -376,6 +378,10 @@ _PARSERS: Final[dict[EventType, tuple[frozenset[str], _Parser]]] = {
         lambda f: Note(_text(f, "summary"), _text(f, "next_step")),
     ),
     EventType.CASE_CLOSED: (frozenset({"reason"}), lambda f: CaseClosed(_text(f, "reason"))),
+    EventType.CASE_REOPENED: (
+        frozenset({"reason"}),
+        lambda f: CaseReopened(_text(f, "reason")),
+    ),
 }
 # A line may carry the common keys next to the type's own fields.
 _TABLE: Final = {kind: (names | COMMON_KEYS, parse) for kind, (names, parse) in _PARSERS.items()}

@@ -8,9 +8,15 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from eapcase.policy.calendar import explain_due
-from eapcase.policy.types import DueBasis, EventType, Obligation, Rule, Status
+from eapcase.policy.types import CaseState, DueBasis, EventType, Obligation, Rule, Status
 
-__all__ = ["RULE_FAMILIES", "RULE_TITLES", "format_instant", "obligation_reason"]
+__all__ = [
+    "RULE_FAMILIES",
+    "RULE_TITLES",
+    "case_standing",
+    "format_instant",
+    "obligation_reason",
+]
 
 _DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS: Final = (
@@ -174,3 +180,15 @@ def obligation_reason(ob: Obligation) -> str:
         parts.append(progress)
     parts.append(_outcome(ob))
     return "; ".join(parts)
+
+
+def case_standing(state: CaseState, zone: str | None = None) -> str | None:
+    """Whether a case that was reopened is open or closed now, in plain words ("reopened Tue 3
+    Mar 2026 09:00 UTC: open again; what its closure breached stays breached"). None for a case
+    never reopened: its obligations already say what a closure did."""
+    if state.reopened_at is None:
+        return None
+    reopened = format_instant(state.reopened_at, zone)
+    if state.closed_at is None:
+        return f"reopened {reopened}: open again; what its closure breached stays breached"
+    return f"closed again {format_instant(state.closed_at, zone)}, after it was reopened {reopened}"

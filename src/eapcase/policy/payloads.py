@@ -31,6 +31,7 @@ __all__ = [
     "CaseClosed",
     "CaseNotesReviewed",
     "CaseNotesUploaded",
+    "CaseReopened",
     "ContactAttempt",
     "DissatisfactionNoted",
     "EmailAcknowledged",
@@ -219,6 +220,12 @@ class Note(Payload):
 @fast_init
 @dataclass(frozen=True, slots=True)
 class CaseClosed(Payload):
+    reason: str | None = None
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class CaseReopened(Payload):
     reason: str | None = None
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
-from eapcase.policy.explain import format_instant
+from eapcase.policy.explain import case_standing, format_instant
 from eapcase.policy.pack import PackSet, pack_summary
 from eapcase.policy.types import Evaluation
 
@@ -73,7 +73,8 @@ def text_report(pack_set: PackSet, evaluations: list[Evaluation], now: datetime)
         if not evaluation.in_scope:
             out.append(f"Case {evaluation.case}: out of scope of this policy")
             continue
-        out.append(f"Case {evaluation.case}")
+        standing = case_standing(evaluation.state)
+        out.append(f"Case {evaluation.case}" + ("" if standing is None else f" ({standing})"))
         if not evaluation.obligations and not evaluation.findings:
             out.append("  nothing to judge")
         for ob in evaluation.obligations:

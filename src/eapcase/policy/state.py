@@ -169,7 +169,9 @@ class CaseRun:
         )
         self.first_session: Event[Any] | None = None
         self.review: OpenObligation | None = None
+        #: The closure in force (None while the case is open) and the latest reopening.
         self.closed_at: datetime | None = None
+        self.reopened_at: datetime | None = None
         self.obligations: list[OpenObligation] = []
         self.findings: list[Finding] = []
         #: Outreach still open for counting attempts, in the order requested.

@@ -81,6 +81,7 @@ class EventType(StrEnum):
     CASE_NOTES_REVIEWED = "case_notes_reviewed"
     NOTE = "note"
     CASE_CLOSED = "case_closed"
+    CASE_REOPENED = "case_reopened"
 
 
 class Target(StrEnum):
@@ -314,7 +315,11 @@ class OutreachProgress:
 
 @dataclass(frozen=True, slots=True)
 class CaseState:
-    """What the case looks like after the events up to `now`, for the application to show."""
+    """What the case looks like after the events up to `now`, for the application to show.
+
+    `closed_at` is the closure in force: the latest `case_closed`, or None while the case is
+    open (never closed, or reopened since). `reopened_at` is the latest `case_reopened`, kept
+    after a later closure so that a report can say the case was closed again."""
 
     sessions_held: int
     sessions_authorised: int
@@ -323,6 +328,12 @@ class CaseState:
     open_outreach: tuple[OutreachProgress, ...]
     closed_at: datetime | None
     review_pending: bool
+    reopened_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the case is open now: never closed, or reopened after its last closure."""
+        return self.closed_at is None
 
 
 @dataclass(frozen=True, slots=True)

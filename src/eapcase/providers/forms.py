@@ -6,10 +6,9 @@ from typing import Any
 
 from django import forms
 
+from eapcase.core.localtime import LocalDateTimeField
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.uploads import MAX_NOTES_LABEL, case_notes_content_type, too_large_message
-
-_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class ProviderForm(forms.Form):
@@ -40,12 +39,9 @@ class ProviderForm(forms.Form):
 
 
 def _when(label: str) -> forms.DateTimeField:
-    """A date and time in the Partner's zone (the view activates it while the form is used)."""
-    return forms.DateTimeField(
-        label=label,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_LOCAL),
-        input_formats=[_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-    )
+    """A date and time in the Partner's zone (the view activates it while the form is used);
+    one that happens twice at a clock change asks which is meant (core.localtime)."""
+    return LocalDateTimeField(label=label)
 
 
 class SessionForm(ProviderForm):

@@ -1,5 +1,5 @@
 """Reads for the provider pages, always starting from the access predicate. Sessions
-authorised come from the policy engine (through compliance.bridge), notes due and the
+authorised come from the policy engine (through cases.bridge), notes due and the
 Partner's response deadlines from the obligations it stored."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Prefetch, Q
 
-from eapcase.accounts.access import Action, cases_visible_to, may, standing_of
-from eapcase.compliance import bridge
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.accounts.standing import standing_of
+from eapcase.cases import bridge
+from eapcase.cases.access import Action, cases_referred_to, may
+from eapcase.cases.models import Case, CaseEvent, Obligation
 from eapcase.policy.types import Rule
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
 
@@ -120,10 +121,8 @@ def _referral(case: Case, now: datetime) -> Referral:
 def referral_list(*, user: Any, now: datetime) -> list[Referral]:
     """The cases referred to the user's providers, open ones first, the most recently opened
     first (a user who is also Partner staff sees only the referrals here)."""
-    provider_ids = sorted(standing_of(user).provider_ids)
     cases = (
-        cases_visible_to(user)
-        .filter(provider_id__in=provider_ids)
+        cases_referred_to(user)
         .select_related("partner", "provider")
         .prefetch_related("partner__closed_dates", _events(), _provider_obligations(), _contacts())
         .order_by("-status", "-opened_at", "reference")
@@ -134,8 +133,6 @@ def referral_list(*, user: Any, now: datetime) -> list[Referral]:
 def referral_get(*, case: Case, now: datetime) -> ReferralDetail:
     """The provider side of one case the user may see (the caller has passed the access gate):
     sessions, ends of intervention, case notes and contacts of the provider it is referred to."""
-    from eapcase.cases.models import Case
-
     case = (
         Case.objects.filter(pk=case.pk)
         .select_related("partner", "provider", "participant")
@@ -162,7 +159,7 @@ def referral_get(*, case: Case, now: datetime) -> ReferralDetail:
     mine = Q(provider_id=provider_id)
     return ReferralDetail(
         referral=referral,
-        sessions=list(case.sessions.order_by("held_at", "number")),
+        sessions=list(case.sessions.filter(mine).order_by("held_at", "number")),
         interventions=list(case.intervention_ends.filter(mine).order_by("ended_at", "id")),
         uploads=list(case.notes_uploads.filter(mine).order_by("-uploaded_at", "-id")),
         contacts=contacts,

@@ -7,24 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.base import File
-from django.db import transaction
 
-from eapcase.compliance.services import case_write_finish, event_append, lock_case
-from eapcase.core.errors import Conflict, ServiceError
+from eapcase.cases.record import Actor, case_write, user_of
+from eapcase.core.errors import ServiceError
+from eapcase.organisations.models import Provider
 from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.models import CaseNotesUpload, InterventionEnd, ProviderContact
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
-
-
 def _provider_of(case: Any, provider: Any, *, historical: bool = False) -> tuple[Any, str]:
     """The provider row and its history id. An imported history may name a provider by an id
     this installation does not know: the id is kept, the row is left empty."""
-    from eapcase.organisations.models import Provider
-
     if isinstance(provider, str):
         row = Provider.objects.filter(code=provider).first()
         if row is None and not historical:
@@ -38,7 +32,7 @@ def _provider_of(case: Any, provider: Any, *, historical: bool = False) -> tuple
 
 def provider_contact_record(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     topic: str,
     text: str,
@@ -59,19 +53,18 @@ def provider_contact_record(
         # Which topics are urgent by default is the history format's, so the engine's.
         urgent = bool(events.parse_event_fields("provider_contact", {"topic": topic})["urgent"])
     urgent = bool(urgent)
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(
+        case, actor=actor, action="provider.contact_recorded", now=now, historical=historical
+    ) as write:
+        case = write.case
         if provider is None and case.provider is None and historical:
             provider_row = None
         else:
             provider_row, _code = _provider_of(case, provider, historical=historical)
-        event = event_append(
-            case=case,
-            type="provider_contact",
+        event = write.append(
+            "provider_contact",
             at=at or now,
-            actor=actor,
             fields={"topic": topic, "urgent": urgent},
-            now=now,
             event_id=event_id,
         )
         contact = ProviderContact.objects.create(
@@ -83,22 +76,14 @@ def provider_contact_record(
             received_at=event.at,
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="provider.contact_recorded",
-            now=now,
-            events=[event],
-            obj=contact,
-            historical=historical,
-            data={"topic": topic, "urgent": urgent},
-        )
+        write.obj = contact
+        write.data.update({"topic": topic, "urgent": urgent})
     return contact
 
 
 def provider_contact_respond(
     *,
-    actor: Any,
+    actor: Actor,
     contact: ProviderContact,
     response: str,
     now: datetime,
@@ -110,39 +95,31 @@ def provider_contact_respond(
     response = response.strip() or ("(imported)" if historical else "")
     if not response:
         raise ServiceError("write the answer to the provider", field="response")
-    with transaction.atomic():
-        case = lock_case(contact.case)
-        contact = ProviderContact.objects.select_for_update().get(pk=contact.pk)
-        if contact.responded_at is not None:
-            raise Conflict("the provider has already been answered", field="contact")
-        event = event_append(
-            case=case,
+    with case_write(
+        contact.case,
+        actor=actor,
+        action="provider.contact_answered",
+        now=now,
+        historical=historical,
+    ) as write:
+        contact, _event = write.answer(
+            contact,
             type="provider_responded",
+            names="contact",
+            done="responded_at",
+            already="the provider has already been answered",
             at=at or now,
-            actor=actor,
-            fields={"contact": contact.event_id},
-            now=now,
             event_id=event_id,
         )
-        contact.responded_at = event.at
         contact.response = response
-        contact.responded_by = _user(actor)
+        contact.responded_by = user_of(actor)
         contact.save()
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="provider.contact_answered",
-            now=now,
-            events=[event],
-            obj=contact,
-            historical=historical,
-        )
     return contact
 
 
 def intervention_end(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     now: datetime,
     provider: Any = None,
@@ -151,17 +128,13 @@ def intervention_end(
     event_id: str | None = None,
 ) -> InterventionEnd:
     """The provider's intervention ended; completed case notes are due (CM-NOTES-UPLOAD)."""
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(
+        case, actor=actor, action="provider.intervention_ended", now=now, historical=historical
+    ) as write:
+        case = write.case
         provider_row, code = _provider_of(case, provider, historical=historical)
-        event = event_append(
-            case=case,
-            type="intervention_ended",
-            at=at or now,
-            actor=actor,
-            fields={"provider": code},
-            now=now,
-            event_id=event_id,
+        event = write.append(
+            "intervention_ended", at=at or now, fields={"provider": code}, event_id=event_id
         )
         ended = InterventionEnd.objects.create(
             case=case,
@@ -170,21 +143,13 @@ def intervention_end(
             ended_at=event.at,
             event_id=event.event_id,
         )
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="provider.intervention_ended",
-            now=now,
-            events=[event],
-            obj=ended,
-            historical=historical,
-        )
+        write.obj = ended
     return ended
 
 
 def case_notes_upload(
     *,
-    actor: Any,
+    actor: Actor,
     case: Any,
     now: datetime,
     provider: Any = None,
@@ -199,17 +164,13 @@ def case_notes_upload(
     Content checks of the file belong to the upload page; here the file is stored as given."""
     if file is None and not historical:
         raise ServiceError("attach the completed case notes", field="file")
-    with transaction.atomic():
-        case = lock_case(case)
+    with case_write(
+        case, actor=actor, action="provider.case_notes_uploaded", now=now, historical=historical
+    ) as write:
+        case = write.case
         provider_row, code = _provider_of(case, provider, historical=historical)
-        event = event_append(
-            case=case,
-            type="case_notes_uploaded",
-            at=at or now,
-            actor=actor,
-            fields={"provider": code},
-            now=now,
-            event_id=event_id,
+        event = write.append(
+            "case_notes_uploaded", at=at or now, fields={"provider": code}, event_id=event_id
         )
         upload = CaseNotesUpload(
             case=case,
@@ -224,21 +185,13 @@ def case_notes_upload(
         if file is not None:
             upload.file.save(f"{case.reference}-{event.event_id}", file, save=False)
         upload.save()
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="provider.case_notes_uploaded",
-            now=now,
-            events=[event],
-            obj=upload,
-            historical=historical,
-        )
+        write.obj = upload
     return upload
 
 
 def case_notes_review(
     *,
-    actor: Any,
+    actor: Actor,
     upload: CaseNotesUpload,
     note: str,
     now: datetime,
@@ -251,33 +204,25 @@ def case_notes_review(
     note = note.strip() or ("(imported)" if historical else "")
     if not note:
         raise ServiceError("say what the review found", field="note")
-    with transaction.atomic():
-        case = lock_case(upload.case)
-        upload = CaseNotesUpload.objects.select_for_update().get(pk=upload.pk)
-        if upload.reviewed_at is not None:
-            raise Conflict("these case notes are already reviewed", field="notes")
-        event = event_append(
-            case=case,
+    with case_write(
+        upload.case,
+        actor=actor,
+        action="provider.case_notes_reviewed",
+        now=now,
+        historical=historical,
+    ) as write:
+        upload, event = write.answer(
+            upload,
             type="case_notes_reviewed",
+            names="notes",
+            done="reviewed_at",
+            already="these case notes are already reviewed",
             at=at or now,
-            actor=actor,
-            fields={"notes": upload.event_id},
-            now=now,
             event_id=event_id,
         )
-        upload.reviewed_at = event.at
-        upload.reviewed_by = _user(actor)
+        upload.reviewed_by = user_of(actor)
         upload.review_note = note
         upload.issues_found = issues_found
         upload.review_event_id = event.event_id
         upload.save()
-        case_write_finish(
-            case=case,
-            actor=actor,
-            action="provider.case_notes_reviewed",
-            now=now,
-            events=[event],
-            obj=upload,
-            historical=historical,
-        )
     return upload

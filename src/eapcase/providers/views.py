@@ -1,8 +1,9 @@
 """The provider's pages (/provider/): the referrals, and on each one the provider's actions.
 
-Every page passes the access gate: reading asks for Action.VIEW, every action for
-Action.PROVIDE (only the provider the case is referred to). A case the user may not see is a
-404, like a missing one. Forms post, redirect and leave a message; none needs JavaScript."""
+Every page passes the access gate: reading asks for Action.REFERRAL (the provider's side of a
+case, never the Partner's record), every action for Action.PROVIDE (only the provider the case
+is referred to). A case the user may not reach is a 404, like a missing one. Forms post,
+redirect and leave a message; none needs JavaScript."""
 
 from __future__ import annotations
 
@@ -20,17 +21,21 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from eapcase.accounts.access import Action, access_case, may, standing_of
+from eapcase.accounts.acting import acting_user
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import session_record
-from eapcase.compliance.services import NeedsConfirmation
+from eapcase.cases.words import CaseWords
 from eapcase.core import clock
-from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import ServiceError
 from eapcase.providers import selectors, services
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.forms import (
@@ -51,15 +56,6 @@ FORMS: dict[str, tuple[type[django_forms.Form], str]] = {
     "flag_form": (FlagForm, "flag"),
     "query_form": (QueryForm, "query"),
 }
-
-
-def _case(request: HttpRequest, ref: str, action: Action) -> Case:
-    try:
-        return access_case(user=request.user, case_ref=ref, action=action)
-    except NotFound as exc:
-        raise Http404("No such referral.") from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
 
 
 @contextmanager
@@ -92,6 +88,8 @@ def _referral_page(
         "can_download": selectors.notes_downloadable(user=request.user, case=case),
         "is_open": case.status == CaseStatus.OPEN,
         "now": now,
+        # The case's events in words, read only if the page names one (cases.words).
+        "words": SimpleLazyObject(lambda: CaseWords.for_case(case)),
     }
     for name, (form_class, prefix) in FORMS.items():
         initial = {"at": now} if "at" in form_class.base_fields else None
@@ -123,7 +121,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def referral(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.REFERRAL)
     with _partner_time(case):
         return _referral_page(request, case, clock.now())
 
@@ -134,7 +132,7 @@ def referral(request: HttpRequest, ref: str) -> HttpResponse:
 def notes_download(request: HttpRequest, ref: str, upload_id: int) -> FileResponse:
     """A stored case-notes file, to Partner staff of the case and the provider who uploaded
     it; 404 for anyone else. Sent as an attachment with the type found at upload."""
-    case = _case(request, ref, Action.VIEW)
+    case = access_case(user=request.user, case_ref=ref, action=Action.REFERRAL)
     upload = selectors.notes_upload_get(user=request.user, case=case, upload_id=upload_id)
     if upload is None or not upload.file:
         raise Http404("No such file.")
@@ -172,7 +170,7 @@ def _action(
         @login_required
         @require_POST
         def view(request: HttpRequest, ref: str) -> HttpResponse:
-            case = _case(request, ref, Action.PROVIDE)
+            case = access_case(user=request.user, case_ref=ref, action=Action.PROVIDE)
             now = clock.now()
             with _partner_time(case):
                 form = form_class(request.POST, prefix=prefix)
@@ -203,7 +201,7 @@ def session(
     assert isinstance(form, SessionForm)
     try:
         held = session_record(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             now=now,
             at=form.cleaned_data["at"],
@@ -227,7 +225,7 @@ def intervention_end(
     """End the intervention: the completed case notes are then due (CM-NOTES-UPLOAD)."""
     try:
         services.intervention_end(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             now=now,
             provider=case.provider,
@@ -246,7 +244,7 @@ def flag(request: HttpRequest, case: Case, form: django_forms.Form, now: datetim
     topic = form.cleaned_data["topic"]
     try:
         services.provider_contact_record(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             topic=topic,
             text=form.cleaned_data["text"],
@@ -265,7 +263,7 @@ def query(request: HttpRequest, case: Case, form: django_forms.Form, now: dateti
     """Send a query to the Partner (CM-PROVIDER-RESPONSE); the answer appears on the page."""
     try:
         services.provider_contact_record(
-            actor=request.user,
+            actor=acting_user(request),
             case=case,
             topic=ProviderTopic.QUERY,
             text=form.cleaned_data["text"],
@@ -284,7 +282,7 @@ def query(request: HttpRequest, case: Case, form: django_forms.Form, now: dateti
 def notes_upload(request: HttpRequest, ref: str) -> HttpResponse:
     """Upload completed case notes (CM-NOTES-UPLOAD). The body is not read before the access
     gate; the file is counted while it is read and dropped past 10 MB."""
-    case = _case(request, ref, Action.PROVIDE)
+    case = access_case(user=request.user, case_ref=ref, action=Action.PROVIDE)
     handler = SizeLimitUploadHandler(request)
     request.upload_handlers = [handler, *request.upload_handlers]
     return _notes_upload_checked(request, case, handler)
@@ -308,7 +306,7 @@ def _notes_upload_checked(
         file = form.cleaned_data["file"]
         try:
             upload = services.case_notes_upload(
-                actor=request.user,
+                actor=acting_user(request),
                 case=case,
                 now=now,
                 provider=case.provider,

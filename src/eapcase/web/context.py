@@ -6,8 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from eapcase.accounts.access import standing_of
 from eapcase.accounts.choices import Role
+from eapcase.accounts.standing import standing_of
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from eapcase.accounts.access import Action, may, standing_of, visible_cases_q
 from eapcase.accounts.choices import Role
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.accounts.models import Membership
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.access import Action, may, visible_cases_q
+from eapcase.cases.models import CaseEvent, Obligation
 from eapcase.outreach.models import ContactAttempt
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
@@ -267,8 +269,6 @@ def _person(user: Any) -> str:
 def clinician_list_for_partners(*, partner_ids: list[int]) -> dict[int, list[Any]]:
     """Active Partner clinicians and clinical leads of each Partner, by name: whom a case of
     that Partner may be given to. One query."""
-    from eapcase.accounts.models import Membership
-
     memberships = (
         Membership.objects.filter(
             active=True,
@@ -301,9 +301,9 @@ def work_queue_allowed(user: Any) -> bool:
 
 
 def home_path(user: Any) -> str | None:
-    """Each role's starting page: Partner clinicians and leads their work, WPO the
-    escalations, providers their referrals, Partner admins the cases; None for a user without
-    an active role."""
+    """Each role's starting page: Partner clinicians and leads their work, WPO clinicians the
+    escalations, providers their referrals, Partner admins the cases, WPO admins the reference
+    data (the admin site: they read no case); None for a user without an active role."""
     standing = standing_of(user)
     partner_roles: set[str] = set().union(*standing.partner_roles.values())
     if partner_roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}:
@@ -314,4 +314,6 @@ def home_path(user: Any) -> str | None:
         return "/provider/"
     if partner_roles:
         return "/cases/"
+    if Role.WPO_ADMIN in standing.wpo_roles:
+        return "/admin/"
     return None

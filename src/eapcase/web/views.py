@@ -9,23 +9,17 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseRedirect,
-    QueryDict,
-)
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from eapcase.accounts.access import Action, access_case
+from eapcase.accounts.acting import acting_user
+from eapcase.cases.access import Action, access_case
 from eapcase.cases.services import case_assign
 from eapcase.core import clock
-from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.core.errors import ServiceError
 from eapcase.web import selectors
 from eapcase.web.forms import AssignForm, WorkFilterForm
 
@@ -98,12 +92,7 @@ def work(request: HttpRequest) -> HttpResponse:
 @require_POST
 def work_assign(request: HttpRequest, ref: str) -> HttpResponse:
     """Give a case to another clinician of its Partner (a Partner clinical lead, or WPO)."""
-    try:
-        case = access_case(user=request.user, case_ref=ref, action=Action.ASSIGN)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from exc
+    case = access_case(user=request.user, case_ref=ref, action=Action.ASSIGN)
     team = selectors.clinician_list_for_partners(partner_ids=[case.partner_id])
     form = AssignForm(request.POST, clinicians=team[case.partner_id])
     back = str(request.POST.get("next") or "")
@@ -115,7 +104,7 @@ def work_assign(request: HttpRequest, ref: str) -> HttpResponse:
     if form.is_valid():
         clinician = form.cleaned_data["clinician"]
         try:
-            case_assign(actor=request.user, case=case, clinician=clinician, now=clock.now())
+            case_assign(actor=acting_user(request), case=case, clinician=clinician, now=clock.now())
         except ServiceError as exc:
             error = str(exc)
         else:

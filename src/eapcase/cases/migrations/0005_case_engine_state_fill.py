@@ -1,5 +1,5 @@
 """Fill Case.engine_state for the cases that exist: each case's history through the engine
-(compliance.bridge.evaluate_case), judged at the time of its last refresh (the latest
+(cases.bridge.evaluate_case), judged at the time of its last refresh (the latest
 Obligation.evaluated_at), or now for a case the engine has never refreshed."""
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from typing import Any
 from django.db import migrations
 from django.db.models import Max
 from django.utils import timezone
+from eapcase.cases import bridge
 
 CHUNK = 500
 
 
 def fill(apps: Any, schema_editor: Any) -> None:
-    from eapcase.compliance import bridge
-
     Case = apps.get_model("cases", "Case")
     CaseEvent = apps.get_model("compliance", "CaseEvent")
     Obligation = apps.get_model("compliance", "Obligation")

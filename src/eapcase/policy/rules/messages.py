@@ -1,14 +1,16 @@
 """Messages and documentation (policy, Policy section and Clinical Practice): the findings
-CM-MESSAGE-CONSENT, CM-MESSAGE-DETAIL and CM-DOCUMENTATION, judged on single events."""
+CM-MESSAGE-CONSENT (a message of any kind on a channel the target refused messages on),
+CM-MESSAGE-DETAIL and CM-DOCUMENTATION, judged on single events."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
 
+from eapcase.policy.consent import messages_allowed
 from eapcase.policy.events import ContactAttempt, Event, Note
 from eapcase.policy.state import CaseRun, Handler
-from eapcase.policy.types import Channel, EventType, MessageLeft, Outcome, Rule, Severity, Target
+from eapcase.policy.types import Channel, EventType, MessageLeft, Outcome, Rule, Severity
 
 RULES: Final = (Rule.MESSAGE_CONSENT, Rule.MESSAGE_DETAIL, Rule.DOCUMENTATION)
 # Enum members bound once: attribute access on an Enum class is slow on Python 3.11.
@@ -20,32 +22,27 @@ _RULE_MESSAGE_CONSENT: Final = Rule.MESSAGE_CONSENT
 _RULE_MESSAGE_DETAIL: Final = Rule.MESSAGE_DETAIL
 _SEVERITY_BREACH: Final = Severity.BREACH
 _SEVERITY_WARNING: Final = Severity.WARNING
-_TARGET_PROVIDER: Final = Target.PROVIDER
-
-
-def _messages_allowed(run: CaseRun, target: Target, channel: Channel) -> bool:
-    # Providers are taken to accept messages; participants say so per channel.
-    if target is _TARGET_PROVIDER:
-        return True
-    if channel is _CHANNEL_PHONE:
-        return run.prefs.voicemail_ok
-    return run.prefs.email_messages_ok
 
 
 def on_attempt(run: CaseRun, event: Event[ContactAttempt]) -> None:
     attempt = event.fields
-    allowed = _messages_allowed(run, attempt.target, attempt.channel)
-    if attempt.message is _MESSAGE_LEFT_DETAILED:
-        if not allowed:
-            what = "voicemail" if attempt.channel is _CHANNEL_PHONE else "email message"
-            run.find(
-                _RULE_MESSAGE_CONSENT,
-                event,
-                _SEVERITY_BREACH,
-                f"detailed {what} left although the {attempt.target.value} does not accept "
-                f"{attempt.channel.value} messages",
-            )
-    elif attempt.outcome is _OUTCOME_NOT_REACHED and allowed:
+    message = attempt.message
+    # The same answer the application's forms offer (consent.messages_allowed).
+    allowed = messages_allowed(run.prefs, attempt.target, attempt.channel)
+    if message not in allowed:
+        what = "voicemail" if attempt.channel is _CHANNEL_PHONE else "email message"
+        run.find(
+            _RULE_MESSAGE_CONSENT,
+            event,
+            _SEVERITY_BREACH,
+            f"{message.value} {what} left although the {attempt.target.value} does not accept "
+            f"{attempt.channel.value} messages",
+        )
+    elif (
+        message is not _MESSAGE_LEFT_DETAILED
+        and attempt.outcome is _OUTCOME_NOT_REACHED
+        and _MESSAGE_LEFT_DETAILED in allowed
+    ):
         run.find(
             _RULE_MESSAGE_DETAIL,
             event,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from eapcase.policy.events import Event, ReviewCompleted, SessionHeld
+from eapcase.policy.sessions import sessions_remaining, transition_sessions
 from eapcase.policy.state import CaseRun, Handler
 from eapcase.policy.types import EventType, ReviewDecision, Rule, Severity
 
@@ -44,8 +45,8 @@ def on_review(run: CaseRun, event: Event[ReviewCompleted]) -> None:
     review = event.fields
     held = run.sessions_held
     benefit = run.case.benefit_sessions
-    remaining = max(benefit - held, 0)
-    transition = run.packs.at(event.at).review.transition_sessions
+    remaining = sessions_remaining(benefit, held)
+    transition = transition_sessions(run.packs, event.at)
     problem: str | None = None
     if review.decision is _REVIEW_DECISION_AUTHORISE_REMAINING:
         if review.sessions > remaining:

@@ -4,6 +4,7 @@ event or obligation directly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +13,8 @@ from django.core.files.base import ContentFile
 from eapcase.cases import services as cases
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, Participant
-from eapcase.compliance import services as compliance
+from eapcase.compliance.event_services import event_record
 from eapcase.core.errors import ServiceError
-from eapcase.outreach import services as outreach
-from eapcase.providers import services as providers
 from eapcase.web.demo.people import ParticipantSpec
 from eapcase.web.demo.reference import Reference
 from eapcase.web.demo.stories import Plan, Step
@@ -71,377 +70,169 @@ class Executor:
             assigned_clinician=self.ref.users[s.clinician],
             presenting_issue=s.issue,
         )
-        ctx: dict[str, Any] = {}
+        escalations: dict[str, Any] = {}  # step key -> escalation, for WPO's acknowledgement
         for step in plan.steps:
             actor = self.ref.users[step.by] if step.by else None
             try:
-                getattr(self, f"_{step.kind}")(case, ctx, step, actor, **step.args)
+                self._step(case, step, actor, escalations)
             except ServiceError as exc:
                 raise DemoRefused(case.reference, step, exc) from exc
             self.events += 1
         return case
 
-    # One method per step kind; each calls the service a clinician's action would.
-
-    def _risk(self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, level: str) -> None:
-        cases.risk_set(
-            actor=actor, case=case, level=level, now=self.now, at=step.at, historical=True
-        )
-
-    def _prefs(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, changes: dict[str, bool]
-    ) -> None:
-        cases.participant_preferences_update(
+    def _step(self, case: Case, step: Step, actor: Any, escalations: dict[str, Any]) -> None:
+        """Write one planned step: a history event through the one event table (as `eapcase
+        import` and the API do), or WPO's acknowledgement of an escalation (not an event)."""
+        a = step.args
+        if step.kind == "escalation_ack":
+            cases.escalation_acknowledge(
+                actor=actor,
+                escalation=escalations[a["key"]],
+                note=a["note"],
+                now=self.now,
+                at=step.at,
+            )
+            return
+        line, details = STEP_EVENTS[step.kind](case, a)
+        written = event_record(
+            case,
+            {"at": step.at.isoformat(), **{k: v for k, v in line.items() if v is not None}},
             actor=actor,
-            participant=case.participant,
-            changes=changes,
-            source=PreferenceSource.PARTICIPANT,
             now=self.now,
-            at=step.at,
             historical=True,
+            details=details,
         )
+        if step.kind == "escalate":
+            escalations[a["key"]] = written
+        elif step.kind == "dissatisfaction":
+            escalations[a["key"]] = written.escalation
 
-    def _callback(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        not_before: datetime | None,
-        reason: str,
-    ) -> None:
-        ctx[key] = outreach.callback_request(
-            actor=actor,
-            case=case,
-            now=self.now,
-            at=step.at,
-            not_before=not_before,
-            reason=reason,
-            historical=True,
-        )
 
-    def _outreach(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        purpose: str,
-        target: str,
-        due: datetime | None,
-        reason: str,
-    ) -> None:
-        ctx[key] = outreach.outreach_request(
-            actor=actor,
-            case=case,
-            purpose=purpose,
-            target=target,
-            now=self.now,
-            at=step.at,
-            due=due,
-            reason=reason,
-            historical=True,
-        )
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
-    def _outreach_close(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, reason: str
-    ) -> None:
-        outreach.outreach_close(
-            actor=actor, request=ctx[key], reason=reason, now=self.now, at=step.at, historical=True
-        )
 
-    def _attempt(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        target: str,
-        channel: str,
-        outcome: str,
-        message: str,
-        summary: str,
-    ) -> None:
-        outreach.attempt_record(
-            actor=actor,
-            case=case,
-            target=target,
-            channel=channel,
-            outcome=outcome,
-            message=message,
-            summary=summary,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
+def _provider(case: Case) -> str:
+    return case.provider.code if case.provider else ""
 
-    def _email_in(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        sender: str,
-        urgent: bool,
-        needs_contact: bool,
-        subject: str,
-        body: str,
-        address: str,
-    ) -> None:
-        ctx[key] = outreach.email_receive(
-            actor=actor,
-            case=case,
-            sender_kind=sender,
-            now=self.now,
-            at=step.at,
-            urgent=urgent,
-            needs_contact=needs_contact,
-            subject=subject,
-            body=body,
-            from_address=address,
-            message_id=f"<{case.reference}.{key}@mail.wpo.example>",
-            historical=True,
-        )
 
-    def _email_ack(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str
-    ) -> None:
-        ctx[key] = outreach.email_acknowledge(
-            actor=actor, email=ctx[key], now=self.now, at=step.at, historical=True
-        )
+def _notes_file(case: Case, sessions: int) -> dict[str, Any]:
+    provider = case.provider
+    text = (
+        "Completed case notes (invented demo data)\n"
+        f"Case: {case.reference}\nProvider: {provider.name if provider else ''}\n"
+        f"Sessions held: {sessions}\n\n"
+        "Presenting issue and goals agreed at the first session.\n"
+        "Progress reviewed each session; outcome measure repeated at the last.\n"
+        "Plan: participant knows how to return through the access line.\n"
+    )
+    name = f"{case.reference}-case-notes.txt"
+    return {
+        "file": ContentFile(text.encode(), name=name),
+        "original_name": name,
+        "content_type": "text/plain",
+    }
 
-    def _email_act(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, summary: str
-    ) -> None:
-        ctx[key] = outreach.email_action(
-            actor=actor, email=ctx[key], summary=summary, now=self.now, at=step.at, historical=True
-        )
 
-    def _escalate(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        reason: str,
-        summary: str,
-    ) -> None:
-        # Historical: recorded as it happened, and WPO is not notified again by email.
-        ctx[key] = compliance.escalation_raise(
-            actor=actor,
-            case=case,
-            reason=reason,
-            summary=summary,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
+Line = tuple[dict[str, Any], dict[str, Any] | None]
 
-    def _escalation_ack(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, note: str
-    ) -> None:
-        compliance.escalation_acknowledge(
-            actor=actor, escalation=ctx[key], note=note, now=self.now, at=step.at
-        )
-
-    def _dissatisfaction(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        aspect: str,
-        description: str,
-    ) -> None:
-        recorded = cases.dissatisfaction_record(
-            actor=actor,
-            case=case,
-            aspect=aspect,
-            description=description,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-        ctx[key] = recorded.escalation
-
-    def _query(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        text: str,
-        channel: str,
-    ) -> None:
-        ctx[key] = cases.query_record(
-            actor=actor,
-            case=case,
-            text=text,
-            channel=channel,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _query_resolve(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, resolution: str
-    ) -> None:
-        cases.query_resolve(
-            actor=actor,
-            query=ctx[key],
-            resolution=resolution,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _provider_contact(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        topic: str,
-        text: str,
-    ) -> None:
-        ctx[key] = providers.provider_contact_record(
-            actor=actor,
-            case=case,
-            topic=topic,
-            text=text,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _provider_respond(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, response: str
-    ) -> None:
-        providers.provider_contact_respond(
-            actor=actor,
-            contact=ctx[key],
-            response=response,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _session(self, case: Case, ctx: dict[str, Any], step: Step, actor: Any) -> None:
-        cases.session_record(actor=actor, case=case, now=self.now, at=step.at, historical=True)
-
-    def _review(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        decision: str,
-        sessions: int,
-        resources: list[str],
-        destination: str,
-        rationale: str,
-    ) -> None:
-        cases.review_complete(
-            actor=actor,
-            case=case,
-            decision=decision,
-            sessions=sessions,
-            resources=resources,
-            transition_destination=destination,
-            rationale=rationale,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _intervention_end(self, case: Case, ctx: dict[str, Any], step: Step, actor: Any) -> None:
-        providers.intervention_end(
-            actor=actor, case=case, now=self.now, at=step.at, historical=True
-        )
-
-    def _notes_upload(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, key: str, sessions: int
-    ) -> None:
-        provider = case.provider
-        text = (
-            "Completed case notes (invented demo data)\n"
-            f"Case: {case.reference}\nProvider: {provider.name if provider else ''}\n"
-            f"Sessions held: {sessions}\n\n"
-            "Presenting issue and goals agreed at the first session.\n"
-            "Progress reviewed each session; outcome measure repeated at the last.\n"
-            "Plan: participant knows how to return through the access line.\n"
-        )
-        ctx[key] = providers.case_notes_upload(
-            actor=actor,
-            case=case,
-            now=self.now,
-            at=step.at,
-            file=ContentFile(text.encode(), name=f"{case.reference}-case-notes.txt"),
-            original_name=f"{case.reference}-case-notes.txt",
-            content_type="text/plain",
-            historical=True,
-        )
-
-    def _notes_review(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        key: str,
-        note: str,
-        issues: bool,
-    ) -> None:
-        providers.case_notes_review(
-            actor=actor,
-            upload=ctx[key],
-            note=note,
-            issues_found=issues,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _note(
-        self,
-        case: Case,
-        ctx: dict[str, Any],
-        step: Step,
-        actor: Any,
-        *,
-        summary: str,
-        next_step: str,
-    ) -> None:
-        cases.note_add(
-            actor=actor,
-            case=case,
-            summary=summary,
-            next_step=next_step,
-            now=self.now,
-            at=step.at,
-            historical=True,
-        )
-
-    def _close(
-        self, case: Case, ctx: dict[str, Any], step: Step, actor: Any, *, reason: str
-    ) -> None:
-        cases.case_close(
-            actor=actor, case=case, reason=reason, now=self.now, at=step.at, historical=True
-        )
+#: A planned step -> the history line it is (fields that later steps name get the step's key
+#: as event id; None fields are left out) and the texts a clinician would have typed.
+STEP_EVENTS: dict[str, Callable[[Case, dict[str, Any]], Line]] = {
+    "risk": lambda c, a: ({"type": "risk_set", "level": a["level"]}, None),
+    "prefs": lambda c, a: (
+        {"type": "participant_updated", "participant": a["changes"]},
+        {"source": PreferenceSource.PARTICIPANT},
+    ),
+    "callback": lambda c, a: (
+        {"type": "callback_requested", "id": a["key"], "not_before": _iso(a["not_before"])},
+        {"reason": a["reason"]},
+    ),
+    "outreach": lambda c, a: (
+        {
+            "type": "outreach_requested",
+            "id": a["key"],
+            "purpose": a["purpose"],
+            "target": a["target"],
+            "due": _iso(a["due"]),
+        },
+        {"reason": a["reason"]},
+    ),
+    "outreach_close": lambda c, a: (
+        {"type": "outreach_closed", "outreach": a["key"], "reason": a["reason"]},
+        None,
+    ),
+    "attempt": lambda c, a: ({"type": "contact_attempt", **a}, None),
+    "email_in": lambda c, a: (
+        {
+            "type": "email_received",
+            "id": a["key"],
+            "from": a["sender"],
+            "urgent": a["urgent"],
+            "needs_contact": a["needs_contact"],
+        },
+        {
+            "subject": a["subject"],
+            "body": a["body"],
+            "from_address": a["address"],
+            "message_id": f"<{c.reference}.{a['key']}@mail.wpo.example>",
+        },
+    ),
+    "email_ack": lambda c, a: ({"type": "email_acknowledged", "email": a["key"]}, None),
+    "email_act": lambda c, a: (
+        {"type": "email_actioned", "email": a["key"]},
+        {"summary": a["summary"]},
+    ),
+    # Historical: recorded as it happened, and WPO is not notified again by email.
+    "escalate": lambda c, a: (
+        {"type": "escalated_to_wpo", "id": a["key"], "reason": a["reason"]},
+        {"summary": a["summary"]},
+    ),
+    "dissatisfaction": lambda c, a: (
+        {"type": "dissatisfaction_noted"},
+        {"aspect": a["aspect"], "description": a["description"], "escalate": True},
+    ),
+    "query": lambda c, a: (
+        {"type": "participant_query", "id": a["key"]},
+        {"text": a["text"], "channel": a["channel"]},
+    ),
+    "query_resolve": lambda c, a: (
+        {"type": "participant_query_resolved", "query": a["key"]},
+        {"resolution": a["resolution"]},
+    ),
+    "provider_contact": lambda c, a: (
+        {"type": "provider_contact", "id": a["key"], "topic": a["topic"]},
+        {"text": a["text"]},
+    ),
+    "provider_respond": lambda c, a: (
+        {"type": "provider_responded", "contact": a["key"]},
+        {"response": a["response"]},
+    ),
+    "session": lambda c, a: ({"type": "session_held"}, None),
+    "review": lambda c, a: (
+        {
+            "type": "review_completed",
+            "decision": a["decision"],
+            "sessions": a["sessions"],
+            "resources": a["resources"],
+        },
+        {"transition_destination": a["destination"], "rationale": a["rationale"]},
+    ),
+    "intervention_end": lambda c, a: (
+        {"type": "intervention_ended", "provider": _provider(c)},
+        None,
+    ),
+    "notes_upload": lambda c, a: (
+        {"type": "case_notes_uploaded", "id": a["key"], "provider": _provider(c)},
+        _notes_file(c, a["sessions"]),
+    ),
+    "notes_review": lambda c, a: (
+        {"type": "case_notes_reviewed", "notes": a["key"]},
+        {"note": a["note"], "issues_found": a["issues"]},
+    ),
+    "note": lambda c, a: (
+        {"type": "note", "summary": a["summary"], "next_step": a["next_step"]},
+        None,
+    ),
+    "close": lambda c, a: ({"type": "case_closed", "reason": a["reason"]}, None),
+}

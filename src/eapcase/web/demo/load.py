@@ -9,10 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from eapcase.accounts.access import cases_visible_to
 from eapcase.accounts.models import User
-from eapcase.cases.models import Case, Participant
-from eapcase.compliance.models import CaseEvent, Obligation
+from eapcase.cases.access import cases_visible_to
+from eapcase.cases.models import Case, CaseEvent, Obligation, Participant
 from eapcase.web.demo import texts
 from eapcase.web.demo.clock import PartnerClock
 from eapcase.web.demo.execute import Executor

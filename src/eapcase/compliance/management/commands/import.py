@@ -1,4 +1,5 @@
-"""`eapcase import FILE`: write a case history through the services, all or nothing."""
+"""`eapcase import FILE`: validate a whole case history, then write it through the services case
+by case in short transactions; run again after a stop, it skips what it already wrote."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from eapcase.policy.events import parse_instant
 
 
 class Command(BaseCommand):
-    help = "Import a case history (JSON Lines). Nothing is written unless every line is valid."
+    help = (
+        "Import a case history (JSON Lines). Nothing is written unless every line is valid; "
+        "run again after a stop, it skips the cases and events already written."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="path of the history, or - for standard input")
@@ -37,7 +41,12 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         events = sum(1 for line in lines if line.strip())
-        with tqdm(total=events, unit="line", file=sys.stderr, disable=events < 2000) as bar:
+        with tqdm(
+            total=events,
+            unit="line",
+            file=sys.stderr,
+            disable=events < 2000 or not sys.stderr.isatty(),
+        ) as bar:
             try:
                 result = import_history(lines, now=now, progress=bar.update)
             except ImportFailed as exc:
@@ -49,4 +58,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"imported {result.cases} case(s) with {result.events} event(s)"
             f" and {result.partners} partner line(s)"
+            + (f"; {result.skipped} line(s) were already written" if result.skipped else "")
         )

@@ -12,6 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
+from eapcase.intake.choices import Source
+from eapcase.intake.imap import poll_once, settings_from_env
+from eapcase.intake.services import message_ingest
+from eapcase.intake.smtp import IntakeHandler, intake_controller
 
 
 class Command(BaseCommand):
@@ -49,8 +53,6 @@ class Command(BaseCommand):
             self._eml([Path(f) for f in options["files"]])
 
     def _smtp(self, host: str, port: int) -> None:
-        from eapcase.intake.smtp import IntakeHandler, intake_controller
-
         handler = IntakeHandler()
         controller = intake_controller(handler, host=host, port=port)
         stop = threading.Event()
@@ -67,8 +69,6 @@ class Command(BaseCommand):
             handler.close()
 
     def _imap(self, *, once: bool, interval: int, security: str | None) -> None:
-        from eapcase.intake.imap import poll_once, settings_from_env
-
         try:
             settings = settings_from_env(security=security)
         except ServiceError as exc:
@@ -94,9 +94,6 @@ class Command(BaseCommand):
             time.sleep(max(interval, 1))
 
     def _eml(self, paths: list[Path]) -> None:
-        from eapcase.intake.choices import Source
-        from eapcase.intake.services import message_ingest
-
         failed = 0
         for path in paths:
             try:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from eapcase.perf import database
+from eapcase.perf.generator import generate
 
 
 class Command(BaseCommand):
@@ -32,8 +33,6 @@ class Command(BaseCommand):
             self.generate(options)
 
     def generate(self, options: dict[str, Any]) -> None:
-        from eapcase.perf.generator import generate
-
         url = options["database_url"] or database.default_url()
         database.refuse_application_database(url)
         database.manifest_clear(url)

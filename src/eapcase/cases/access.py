@@ -1,0 +1,107 @@
+"""The one access gate for cases. Pages, API, exports, reports and services all start here.
+
+Minimum necessary (ADR 0010): WPO clinicians read every case; Partner staff the cases of their
+Partner; nobody else any case record. A provider reaches only the provider's side of the cases
+referred to them (Action.REFERRAL: the referral, sessions, their own contacts, queries and
+uploads), never the Partner's case page, timeline, attempts or escalations. A WPO admin manages
+reference data and reads no case unless they also hold a clinical role. Missing and invisible
+give the same answer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from eapcase.accounts.choices import Role
+from eapcase.accounts.standing import standing_of
+from eapcase.cases.models import Case
+from eapcase.core.errors import NotFound, PermissionDenied
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read the case record: page, timeline, notes, emails, downloads, API reads
+    REFERRAL = "referral"  # read the provider's side of a case (the provider portal's page)
+    MANAGE = "manage"  # the Partner's clinical actions: attempts, reviews, notes, closure
+    ASSIGN = "assign"  # reassign the case to another clinician
+    PROVIDE = "provide"  # the provider's actions: sessions, case notes, contacts to the Partner
+    ACKNOWLEDGE = "acknowledge"  # WPO acknowledges an escalation
+
+
+def visible_cases_q(user: Any, via: str = "") -> Q:
+    """The access predicate (whose case records the user reads) as a filter on cases, or on
+    rows that point at a case (`via`, e.g. "case__"), so a query about obligations or
+    escalations applies it without a subquery over every case. WPO clinicians: no
+    restriction; Partner staff: their Partners' cases; anybody else: nothing."""
+    standing = standing_of(user)
+    if standing.is_wpo:
+        return Q()
+    if not standing.partner_roles:
+        return Q(pk__in=[])
+    return Q(**{f"{via}partner_id__in": list(standing.partner_roles)})
+
+
+def referred_cases_q(user: Any, via: str = "") -> Q:
+    """The cases referred to the user's providers, as a filter like `visible_cases_q`."""
+    provider_ids = standing_of(user).provider_ids
+    if not provider_ids:
+        return Q(pk__in=[])
+    return Q(**{f"{via}provider_id__in": sorted(provider_ids)})
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Every query about case records starts from this queryset."""
+
+    return Case.objects.filter(visible_cases_q(user))
+
+
+def cases_referred_to(user: Any) -> QuerySet[Case]:
+    """The cases referred to the user's providers: the provider portal's list starts here.
+    Only the provider's side of them may be shown (Action.REFERRAL)."""
+
+    return Case.objects.filter(referred_cases_q(user))
+
+
+def may(user: Any, case: Case, action: Action) -> bool:
+    """Whether the user may do `action` to a case. Reading the record is `cases_visible_to`'s
+    rule; the provider's side adds the provider it is referred to; the other actions narrow
+    reading by role."""
+    standing = standing_of(user)
+    partner_roles = standing.partner_roles.get(case.partner_id, frozenset())
+    is_provider = case.provider_id is not None and case.provider_id in standing.provider_ids
+    if action == Action.VIEW:
+        return standing.is_wpo or bool(partner_roles)
+    if action == Action.REFERRAL:
+        return standing.is_wpo or bool(partner_roles) or is_provider
+    if action == Action.MANAGE:
+        return Role.WPO_CLINICIAN in standing.wpo_roles or bool(
+            partner_roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}
+        )
+    if action == Action.ASSIGN:
+        return Role.WPO_CLINICIAN in standing.wpo_roles or Role.PARTNER_LEAD in partner_roles
+    if action == Action.PROVIDE:
+        return is_provider
+    if action == Action.ACKNOWLEDGE:
+        return standing.is_wpo
+    return False
+
+
+def access_case(*, user: Any, case_ref: str, action: Action = Action.VIEW) -> Case:
+    """The case the user may act on. NotFound for a missing case and for one the user can
+    neither read nor holds as a referral (the same answer); PermissionDenied for a case they
+    reach but may not act on so (a provider asking for the Partner's record of a referral)."""
+
+    # Q() | Q(x) is Q(x) in Django, not "everything": WPO's empty filter is not combined.
+    reach = Q() if standing_of(user).is_wpo else visible_cases_q(user) | referred_cases_q(user)
+    case = (
+        Case.objects.filter(reach)
+        .filter(reference=case_ref)
+        .select_related("partner", "participant", "client", "provider", "assigned_clinician")
+        .first()
+    )
+    if case is None:
+        raise NotFound("No such case.", field="case")
+    if not may(user, case, action):
+        raise PermissionDenied(f"You may not {action.value} this case.", field="case")
+    return case

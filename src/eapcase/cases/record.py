@@ -1,0 +1,379 @@
+"""The write path of the case record. Every write to a case goes through `case_write`: it locks
+the case, lets the service write its rows and append history events (`CaseWrite.append`),
+then refreshes the obligations and findings through the policy engine (the single place that
+does, once per write), refuses or asks for confirmation by what the engine found on the new
+events (ADR 0002), and audits, all in one transaction (ADR 0003)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeAlias
+
+from django.db import transaction
+from django.db.models import F
+
+from eapcase.accounts.models import User
+from eapcase.audit.services import audit_record
+from eapcase.cases import bridge
+from eapcase.cases.models import Case, CaseEvent, Finding, Obligation, Override
+from eapcase.core.errors import Conflict, ServiceError
+from eapcase.policy import events, history
+
+# A clinician's clock may run a little ahead of the server's; further than this is an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NamedActor:
+    """Someone named in the history who is not a user of this system: the author of an
+    imported event, or a part of the system itself (the intake mailbox)."""
+
+    username: str
+    pk: None = None
+
+
+# Who a write is by: a user; a name (an imported history's author, the intake mailbox); or
+# None, the system itself (the sweep's automatic escalations).
+Actor: TypeAlias = User | NamedActor | None
+
+
+def user_of(actor: Actor) -> User | None:
+    """The user behind an actor, for the rows that point at one."""
+    return actor if isinstance(actor, User) else None
+
+
+@dataclass
+class CaseWrite:
+    """One write to a case in progress, inside `case_write`'s transaction: the locked case,
+    the events appended so far, and what the audit row will name."""
+
+    case: Case
+    actor: Actor
+    now: datetime
+    events: list[CaseEvent] = field(default_factory=list)
+    obj: Any = None
+    data: dict[str, Any] = field(default_factory=dict)
+    # Further audit rows of the same write (an escalation raised by a dissatisfaction).
+    audits: list[tuple[str, Any, dict[str, Any]]] = field(default_factory=list)
+    evaluation: Any = None
+
+    def append(
+        self,
+        type: str,
+        *,
+        at: datetime,
+        fields: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> CaseEvent:
+        """Validate an event as the history reader does and add it to the case's history."""
+        event = event_append(
+            case=self.case,
+            type=type,
+            at=at,
+            actor=self.actor,
+            fields=fields or {},
+            now=self.now,
+            event_id=event_id,
+        )
+        self.events.append(event)
+        return event
+
+    def answer(
+        self,
+        row: Any,
+        *,
+        type: str,
+        names: str,
+        done: str,
+        already: str,
+        at: datetime,
+        event_id: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> tuple[Any, CaseEvent]:
+        """An event that answers or closes an earlier one, once: re-read its row under a lock,
+        refuse when it is already done (`done`, the row's time column; `already`, the message),
+        append the event naming it (`names`: the field that carries its event id), and set
+        `done` to the event's time. The caller sets its own columns and saves the row."""
+        row = row.__class__.objects.select_for_update().get(pk=row.pk)
+        if getattr(row, done) is not None:
+            raise Conflict(already, field=names)
+        event = self.append(
+            type, at=at, fields={names: row.event_id, **(fields or {})}, event_id=event_id
+        )
+        setattr(row, done, event.at)
+        self.obj = row
+        return row, event
+
+    def also_audit(self, action: str, obj: Any, data: dict[str, Any] | None = None) -> None:
+        self.audits.append((action, obj, dict(data or {})))
+
+
+@contextmanager
+def case_write(
+    case: Case,
+    *,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    historical: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    confirm: str = "",
+) -> Iterator[CaseWrite]:
+    """The one way to write to a case. The body writes its rows and appends its events to the
+    `CaseWrite` it is given; on leaving the block the case is refreshed through the engine (when
+    the history changed, or the case was never judged), the new events are judged (`refuse`:
+    rules whose findings roll the write back; any other finding or a newly breached obligation
+    needs `confirm`, a reason; `historical` records what happened without judging), and the
+    write is audited. An exception anywhere rolls all of it back."""
+    with transaction.atomic():
+        write = CaseWrite(case=lock_case(case), actor=actor, now=now)
+        yield write
+        # Parts of the write audited on their own (an escalation raised by a dissatisfaction)
+        # come first, as the part happened first.
+        for extra_action, obj, data in write.audits:
+            data.setdefault("events", [e.event_id for e in write.events])
+            audit_record(
+                actor=actor, action=extra_action, at=now, case=write.case, obj=obj, data=data
+            )
+        if write.events or bridge.stored_evaluation(write.case.engine_state) is None:
+            write.evaluation = case_write_finish(
+                case=write.case,
+                actor=actor,
+                action=action,
+                now=now,
+                events=write.events,
+                obj=write.obj,
+                data=write.data,
+                historical=historical,
+                refuse=refuse,
+                confirm=confirm,
+            )
+        else:
+            audit_record(
+                actor=actor, action=action, at=now, case=write.case, obj=write.obj, data=write.data
+            )
+
+
+_REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
+
+
+def lock_case(case: Case) -> Case:
+    """Re-read the case under a row lock: writes to one case queue behind each other."""
+    # `of=("self",)`: lock the case row only, not the Partner row the join reads, or every
+    # write to one Partner's cases would queue behind the others on PostgreSQL.
+    return Case.objects.select_for_update(of=("self",)).select_related("partner").get(pk=case.pk)
+
+
+def event_append(
+    *,
+    case: Case,
+    type: str,
+    at: datetime,
+    actor: Actor,
+    fields: dict[str, Any],
+    now: datetime,
+    event_id: str | None = None,
+) -> CaseEvent:
+    """Validate one event exactly as the history reader does and append it to the case's
+    history. The caller holds the case lock and refreshes the case afterwards."""
+    if at.tzinfo is None:
+        raise ServiceError("must carry a time zone", field="at")
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
+    if at < case.opened_at:
+        raise ServiceError("is before the case was opened", field="at")
+    try:
+        events.parse_event_fields(type, fields)
+    except events.FieldError as exc:
+        raise ServiceError(exc.reason, field=exc.field) from exc
+    if event_id is not None and CaseEvent.objects.filter(case=case, event_id=event_id).exists():
+        raise Conflict(f"event id {event_id} is already used in this case", field="id")
+    # Counted in the database, not on this instance: nested services may hold other copies.
+    Case.objects.filter(pk=case.pk).update(event_seq=F("event_seq") + 1)
+    case.event_seq = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
+    if event_id is None:
+        event_id = f"E{case.event_seq}"
+        # An imported history may already use the name; never reuse one.
+        while CaseEvent.objects.filter(case=case, event_id=event_id).exists():
+            event_id = f"{event_id}x"
+    _check_references(case, event_id=event_id, type=type, at=at, fields=fields)
+    return CaseEvent.objects.create(
+        case=case,
+        seq=case.event_seq,
+        event_id=event_id,
+        type=type,
+        at=at,
+        by=getattr(actor, "username", "") or "",
+        fields=fields,
+        recorded_at=now,
+    )
+
+
+def _check_references(
+    case: Case, *, event_id: str, type: str, at: datetime, fields: dict[str, Any]
+) -> None:
+    """The reader's own cross-event check (ids named exist, are earlier, of the right type),
+    run over the case's history with the new event in its place."""
+    new = events.make_event(
+        case=case.reference,
+        id=event_id,
+        type=type,
+        at=at,
+        by=None,
+        fields=fields,
+        seq=case.event_seq,
+    )
+    if new.type.value not in _REFERRING_TYPES:
+        return
+    rows = [bridge.engine_event(case, row) for row in case.events.order_by("at", "seq")]
+    ordered = sorted([*rows, new], key=lambda e: (e.at, e.line))
+    for error in history.check_references(ordered):
+        if error.line == new.line:
+            field, _, reason = error.reason.partition(": ")
+            raise ServiceError(reason, field=field)
+
+
+def compliance_refresh(*, case: Case, now: datetime) -> Any:
+    """Ask the engine about the whole case history and replace the stored obligations and
+    findings with its answer. Every service that appends an event calls this before commit."""
+    rows = list(case.events.order_by("at", "seq"))
+    evaluation = bridge.evaluate_case(case, rows, now)
+    Obligation.objects.filter(case=case).delete()
+    Finding.objects.filter(case=case).delete()
+    Obligation.objects.bulk_create(
+        Obligation(
+            case=case,
+            partner_id=case.partner_id,
+            assigned_clinician_id=case.assigned_clinician_id,
+            rule=o.rule,
+            trigger=o.trigger,
+            opened_at=o.opened_at,
+            due_at=o.due_at,
+            satisfied_at=o.satisfied_at,
+            satisfied_by=o.satisfied_by or "",
+            status=str(o.status),
+            target=str(o.target or ""),
+            attempts_made=o.attempts_made,
+            attempts_required=o.attempts_required,
+            reason=bridge.reason(o)[:500],
+            revision=o.revision,
+            position=i,
+            evaluated_at=now,
+        )
+        for i, o in enumerate(evaluation.obligations)
+    )
+    # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
+    # row, so that pages show it without replaying the history.
+    engine_state = bridge.engine_state_json(evaluation)
+    Case.objects.filter(pk=case.pk).update(
+        reevaluate_at=evaluation.next_change_at, engine_state=engine_state
+    )
+    case.reevaluate_at = evaluation.next_change_at
+    case.engine_state = engine_state
+    Finding.objects.bulk_create(
+        Finding(
+            case=case,
+            partner_id=case.partner_id,
+            rule=f.rule,
+            event_id=f.event,
+            at=f.at,
+            severity=str(f.severity),
+            detail=f.detail[:500],
+            position=i,
+        )
+        for i, f in enumerate(evaluation.findings)
+    )
+    return evaluation
+
+
+class NeedsConfirmation(ServiceError):
+    """The engine finds that the write breaks or strains a rule; the clinician may go ahead
+    only with a reason (`confirm`). What the engine found is recorded all the same."""
+
+    def __init__(self, reasons: list[str], findings: list[Any]) -> None:
+        super().__init__(
+            f"confirm with a reason to go ahead: {'; '.join(reasons)}", field="confirm"
+        )
+        self.reasons = reasons
+        self.findings = findings  # the engine's findings on the new events
+
+
+def compliance_refresh_due(*, now: datetime, limit: int = 500) -> int:
+    """Refresh the cases whose verdict time alone has changed by `now` (Case.reevaluate_at),
+    each in its own transaction, so stored obligations fall overdue and CM-EMAIL-INFORM opens
+    without waiting for a write to the case. Returns how many cases were refreshed. Safe to run
+    from several workers: a case locked by another is skipped."""
+    refreshed = 0
+    due = Case.objects.filter(reevaluate_at__lte=now).order_by("reevaluate_at")
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            case = (
+                Case.objects.select_for_update(skip_locked=True)
+                .select_related("partner")
+                .filter(pk=pk, reevaluate_at__lte=now)
+                .first()
+            )
+            if case is None:
+                continue
+            compliance_refresh(case=case, now=now)
+            refreshed += 1
+    return refreshed
+
+
+def case_write_finish(
+    *,
+    case: Case,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    events: list[CaseEvent],
+    obj: Any = None,
+    data: dict[str, Any] | None = None,
+    historical: bool = False,
+    refuse: frozenset[str] = frozenset(),
+    confirm: str = "",
+) -> Any:
+    """The common end of every case write: refresh through the engine, judge the new events
+    by what the engine found on them, then audit.
+
+    A finding whose rule the service lists in `refuse` rolls the write back; any other finding
+    on a new event needs `confirm` (a reason). `historical` records events as they happened
+    (import, demo): findings are kept, nothing is refused."""
+    breached_before = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
+    evaluation = compliance_refresh(case=case, now=now)
+    reasons: list[str] = []
+    confirmed: list[str] = []
+    if not historical:
+        new_ids = {e.event_id for e in events}
+        found = [f for f in evaluation.findings if f.event in new_ids]
+        refused = [f for f in found if f.rule in refuse]
+        if refused:
+            raise ServiceError("; ".join(f"{f.rule}: {f.detail}" for f in refused))
+        breached = [
+            o
+            for o in evaluation.obligations
+            if str(o.status) == "breached" and (o.rule, o.trigger) not in breached_before
+        ]
+        reasons = [f"{f.rule}: {f.detail}" for f in found]
+        reasons += [f"{o.rule} ({o.trigger}) would be breached" for o in breached]
+        if reasons and not confirm.strip():
+            raise NeedsConfirmation(reasons, found)
+        confirmed = sorted({str(f.rule) for f in found} | {str(o.rule) for o in breached})
+    payload = dict(data or {})
+    payload["events"] = [e.event_id for e in events]
+    if confirmed:
+        payload["confirmed_findings"] = confirmed
+    audit_record(actor=actor, action=action, at=now, case=case, obj=obj, data=payload)
+    if reasons:
+        Override.objects.create(
+            case=case,
+            event_ids=payload["events"],
+            findings=reasons,
+            reason=confirm.strip(),
+            by=user_of(actor),
+            at=now,
+        )
+    return evaluation

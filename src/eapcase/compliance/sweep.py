@@ -1,0 +1,460 @@
+"""The sweep `eapcase worker` runs every 30 seconds: no deadline passes unseen, and where the
+policy says WPO must be informed the system informs WPO itself.
+
+One sweep, at `now`:
+1. Re-judges the cases whose verdict time alone has changed (`Case.reevaluate_at`, from the
+   engine's `next_change_at`): deadlines fall overdue, and CM-EMAIL-INFORM opens when an
+   email's 24 hours run out although no write touched the case.
+2. Raises the escalation to WPO (reason `no_contact`) for every unsatisfied CM-EMAIL-INFORM
+   obligation, through `cases.services.escalation_raise`, exactly once (its key is
+   claimed in the same transaction); the engine then finds CM-EMAIL-INFORM met.
+   `escalation_raise` itself claims the keyed delivery that mails the WPO inbox
+   (`services.escalation_notify`), as it does for every escalation a clinician raises or a
+   recorded dissatisfaction raises: one mechanism, one mail per escalation.
+3. Reminds WPO (inbox and WPO clinicians in the app) of escalations left unacknowledged.
+4. Reminds the clinician when the house share of an obligation's allowance has passed, and
+   tells the Partner's clinical lead at the deadline (or the house target, for work the policy
+   gives no deadline). Timing: `timing.py`.
+5. Queues again the mails a killed worker claimed but did not record as sent.
+
+Exactly once: each of these is a `Delivery` whose key (case, rule, trigger, level) is unique
+in the database and is inserted in the same transaction as what it does, before anything is
+sent. Each claim runs in its own transaction that first locks the case row, skipping it when
+another worker or a write holds it (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite
+serialises writers), then re-reads the obligation by its identity under that lock (every
+write refreshes a case's obligations under the same lock, replacing the rows). Work skipped
+because another worker holds the case is that worker's, or the next sweep's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from eapcase.accounts.choices import Role
+from eapcase.accounts.models import User
+from eapcase.cases.choices import UNSATISFIED
+from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation
+from eapcase.cases.record import compliance_refresh_due
+from eapcase.cases.services import escalation_raise
+from eapcase.cases.words import CaseWords, rule_title
+from eapcase.core.errors import ServiceError
+from eapcase.notifications import timing
+from eapcase.notifications.choices import ESCALATION_RULE, Level
+from eapcase.notifications.models import ClientHouseSettings, Delivery, HouseSettings
+from eapcase.notifications.selectors import house_targets_get
+from eapcase.notifications.sending import LEASE
+from eapcase.notifications.services import Message, deliveries_requeue, delivery_claim
+from eapcase.organisations.calendar import partner_calendar
+from eapcase.organisations.models import Operator
+from eapcase.policy import calendar as policy_calendar
+
+logger = logging.getLogger(__name__)
+
+INFORM = "CM-EMAIL-INFORM"
+# Rules the sweep does not remind of: CM-EMAIL-INFORM is met by the escalation the sweep
+# raises itself; CM-DISSATISFACTION is escalated as the dissatisfaction is recorded.
+NOT_REMINDED = (INFORM, "CM-DISSATISFACTION")
+URGENT_TRIGGERS = ("provider_contact", "email_received")
+# Cases re-judged per transaction batch when time alone changed their verdict.
+REFRESH_BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    refreshed: int = 0
+    escalated: int = 0
+    escalation_reminders: int = 0
+    reminders: int = 0
+    deadlines: int = 0
+    requeued: int = 0
+
+    def anything(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def __str__(self) -> str:
+        return ", ".join(f"{f.name} {getattr(self, f.name)}" for f in fields(self))
+
+
+def sweep(*, now: datetime, lease: timedelta = LEASE) -> SweepReport:
+    """One pass over everything that may be due at `now` (see the module's docstring)."""
+    report = SweepReport()
+    ctx = _Context()
+    report.refreshed = _refresh_due(now)
+    report.escalated = _escalate_unanswered(now, ctx)
+    report.escalation_reminders = _remind_escalations(now, ctx)
+    report.reminders, report.deadlines = _remind_obligations(now, ctx)
+    report.requeued = deliveries_requeue(now=now, lease=lease)
+    return report
+
+
+# --- what one sweep reads once ---------------------------------------------------------------
+
+
+class _Context:
+    """Calendars, house settings and staff, read once per sweep and Partner."""
+
+    def __init__(self) -> None:
+        self._calendars: dict[int, policy_calendar.BusinessCalendar] = {}
+        self._partner_settings: dict[int, HouseSettings | None] = {}
+        self._client_settings: dict[int, ClientHouseSettings | None] = {}
+        self._staff: dict[tuple[int, tuple[str, ...]], list[User]] = {}
+        self._operator: Operator | bool | None = False
+
+    def calendar(self, case: Case) -> policy_calendar.BusinessCalendar:
+        if case.partner_id not in self._calendars:
+            self._calendars[case.partner_id] = partner_calendar(case.partner)
+        return self._calendars[case.partner_id]
+
+    def targets(self, case: Case) -> timing.HouseTargets:
+        if case.partner_id not in self._partner_settings:
+            self._partner_settings[case.partner_id] = HouseSettings.objects.filter(
+                partner_id=case.partner_id
+            ).first()
+        client = None
+        if case.client_id is not None:
+            if case.client_id not in self._client_settings:
+                self._client_settings[case.client_id] = ClientHouseSettings.objects.filter(
+                    client_id=case.client_id
+                ).first()
+            client = self._client_settings[case.client_id]
+        return house_targets_get(
+            partner_settings=self._partner_settings[case.partner_id], client_settings=client
+        )
+
+    def staff(self, partner_id: int, roles: tuple[str, ...]) -> list[User]:
+        key = (partner_id, roles)
+        if key not in self._staff:
+            self._staff[key] = list(
+                User.objects.filter(
+                    is_active=True,
+                    memberships__active=True,
+                    memberships__partner_id=partner_id,
+                    memberships__role__in=roles,
+                )
+                .distinct()
+                .order_by("pk")
+            )
+        return self._staff[key]
+
+    def wpo_clinicians(self) -> list[User]:
+        key = (0, (Role.WPO_CLINICIAN,))
+        if key not in self._staff:
+            self._staff[key] = list(
+                User.objects.filter(
+                    is_active=True,
+                    memberships__active=True,
+                    memberships__role=Role.WPO_CLINICIAN,
+                )
+                .distinct()
+                .order_by("pk")
+            )
+        return self._staff[key]
+
+    def wpo_inbox(self) -> list[str]:
+        if self._operator is False:
+            self._operator = Operator.objects.order_by("pk").first()
+        operator = self._operator
+        if isinstance(operator, Operator) and operator.escalation_email:
+            return [operator.escalation_email]
+        return []
+
+
+def _lock_case(case_id: int) -> Case | None:
+    """The case under a row lock, or None when another worker or a write holds it."""
+    return (
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("partner")
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def _local(case: Case, at: datetime) -> str:
+    zone = case.partner.timezone
+    return f"{at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M} ({zone})"
+
+
+# --- 1. CM-EMAIL-INFORM opens by the passing of time -----------------------------------------
+
+
+def _refresh_due(now: datetime) -> int:
+    """Re-judge every case whose verdict time alone has changed (the engine's next_change_at,
+    kept as Case.reevaluate_at): deadlines fall overdue and CM-EMAIL-INFORM opens when an
+    email's 24 hours run out, before the reminders and escalations below read them."""
+    refreshed = 0
+    while True:
+        done = compliance_refresh_due(now=now, limit=REFRESH_BATCH)
+        refreshed += done
+        if done < REFRESH_BATCH:
+            return refreshed
+
+
+# --- 2. the automatic escalation -------------------------------------------------------------
+
+
+def _escalate_unanswered(now: datetime, ctx: _Context) -> int:
+    claimed = Delivery.objects.filter(
+        case_id=OuterRef("case_id"),
+        rule=INFORM,
+        trigger=OuterRef("trigger"),
+        level=Level.ESCALATION,
+    )
+    rows = list(
+        Obligation.objects.filter(rule=INFORM, status__in=UNSATISFIED, opened_at__lte=now)
+        .exclude(Exists(claimed))
+        .order_by("opened_at", "pk")
+        .values_list("case_id", "trigger")
+    )
+    raised = 0
+    for case_id, trigger in rows:
+        try:
+            with transaction.atomic():
+                raised += _escalate_one(now, ctx, case_id=case_id, trigger=trigger)
+        except ServiceError:
+            logger.exception("could not escalate %s on case %s", INFORM, case_id)
+    return raised
+
+
+def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -> int:
+    case = _lock_case(case_id)
+    if case is None:
+        return 0
+    # Read again under the case lock by its identity (a refresh replaces the rows).
+    obligation = (
+        Obligation.objects.select_for_update(skip_locked=True)
+        .filter(case=case, rule=INFORM, trigger=trigger, status__in=UNSATISFIED)
+        .first()
+    )
+    if obligation is None:
+        return 0  # satisfied meanwhile, or held by another worker
+    email = CaseWords.for_case(case, [trigger]).event(trigger)
+    # In words for WPO (the rule and the event id are in the delivery's key, for support).
+    summary = (
+        f"No contact with the participant within 24 hours of {email}. The policy requires "
+        "WPO to be told: raised automatically by eapcase."
+    )
+    # The key only: the mail to the WPO inbox is escalation_raise's own.
+    message = Message(
+        subject=f"Escalation of case {case.reference}: no contact after an email",
+        body="",
+        text=summary,
+        due_at=obligation.due_at,
+    )
+    delivery = delivery_claim(
+        case=case,
+        rule=INFORM,
+        trigger=trigger,
+        level=Level.ESCALATION,
+        due_at=obligation.opened_at,
+        urgent=True,
+        message=message,
+        now=now,
+    )
+    if delivery is None:
+        return 0
+    escalation = escalation_raise(
+        actor=None, case=case, reason="no_contact", summary=summary, now=now
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(escalation=escalation)
+    return 1
+
+
+# --- 3. WPO informed of every escalation, and reminded ---------------------------------------
+
+
+def _wpo_reminder(case: Case, escalation: Escalation, ctx: _Context) -> Message:
+    """The reminder of an unacknowledged escalation: like the escalation mail itself, the case
+    reference only, no clinical detail."""
+    raised = _local(case, escalation.raised_at)
+    return Message(
+        subject=f"[eapcase] Unacknowledged escalation: case {case.reference}",
+        body=(
+            f"Case {case.reference} ({case.partner.name}) was escalated to WPO on {raised} "
+            f"and the escalation is not acknowledged yet.\n\n"
+            f"Acknowledge it under /escalations/.\n"
+        ),
+        text=f"Escalation of case {case.reference} (raised {raised}) is not acknowledged yet.",
+        users=ctx.wpo_clinicians(),
+        emails=ctx.wpo_inbox(),
+    )
+
+
+def _unacknowledged(level: str) -> Any:
+    keyed = Delivery.objects.filter(
+        case_id=OuterRef("case_id"),
+        rule=ESCALATION_RULE,
+        trigger=OuterRef("event_id"),
+        level=level,
+    )
+    return (
+        Escalation.objects.filter(acknowledged_at__isnull=True)
+        .exclude(Exists(keyed))
+        .select_related("case", "case__partner")
+        .order_by("raised_at", "pk")
+    )
+
+
+def _remind_escalations(now: datetime, ctx: _Context) -> int:
+    reminded = 0
+    for escalation in _unacknowledged(Level.ESCALATION_REMINDER):
+        hours = ctx.targets(escalation.case).escalation_reminder_hours
+        due = escalation.raised_at + timedelta(hours=hours)
+        if now < due:
+            continue
+        with transaction.atomic():
+            delivery = delivery_claim(
+                case=escalation.case,
+                rule=ESCALATION_RULE,
+                trigger=escalation.event_id,
+                level=Level.ESCALATION_REMINDER,
+                due_at=due,
+                urgent=True,
+                message=_wpo_reminder(escalation.case, escalation, ctx),
+                now=now,
+                escalation=escalation,
+            )
+            reminded += delivery is not None
+    return reminded
+
+
+# --- 4. reminders and deadlines --------------------------------------------------------------
+
+
+def _urgent_triggers(obligations: Iterable[Obligation]) -> set[tuple[int, str]]:
+    """(case id, event id) of the urgent emails and provider contacts among the triggers."""
+    by_case: dict[int, set[str]] = {}
+    for o in obligations:
+        by_case.setdefault(o.case_id, set()).add(o.trigger)
+    if not by_case:
+        return set()
+    rows = CaseEvent.objects.filter(
+        case_id__in=list(by_case), type__in=URGENT_TRIGGERS, fields__urgent=True
+    ).values_list("case_id", "event_id")
+    return {(case_id, event_id) for case_id, event_id in rows if event_id in by_case[case_id]}
+
+
+def _remind_obligations(now: datetime, ctx: _Context) -> tuple[int, int]:
+    deadline_claimed = Delivery.objects.filter(
+        case_id=OuterRef("case_id"),
+        rule=OuterRef("rule"),
+        trigger=OuterRef("trigger"),
+        level=Level.DEADLINE,
+    )
+    candidates = list(
+        Obligation.objects.filter(status__in=UNSATISFIED, case__status="open", opened_at__lte=now)
+        .exclude(rule__in=NOT_REMINDED)
+        .exclude(Exists(deadline_claimed))
+        .select_related("case", "case__partner")
+        .order_by("pk")
+    )
+    if not candidates:
+        return 0, 0
+    reminded = set(
+        Delivery.objects.filter(
+            case_id__in={o.case_id for o in candidates}, level=Level.REMINDER
+        ).values_list("case_id", "rule", "trigger")
+    )
+    urgent_triggers = _urgent_triggers(candidates)
+    counts = {Level.REMINDER: 0, Level.DEADLINE: 0}
+    for o in candidates:
+        case = o.case
+        urgent = (o.case_id, o.trigger) in urgent_triggers or case.risk_level != "none"
+        plan = timing.plan(
+            ctx.calendar(case),
+            ctx.targets(case),
+            rule=o.rule,
+            opened_at=o.opened_at,
+            due_at=o.due_at,
+            urgent=urgent,
+            attempts_required=o.attempts_required,
+        )
+        if plan is None:
+            continue
+        level = timing.level_due(plan, now)
+        if level is None or (
+            level == Level.REMINDER and (o.case_id, o.rule, o.trigger) in reminded
+        ):
+            continue
+        with transaction.atomic():
+            if _remind_one(now, ctx, o, plan, Level(level), urgent):
+                counts[Level(level)] += 1
+    return counts[Level.REMINDER], counts[Level.DEADLINE]
+
+
+def _remind_one(
+    now: datetime, ctx: _Context, o: Obligation, plan: timing.Plan, level: Level, urgent: bool
+) -> bool:
+    case = _lock_case(o.case_id)
+    if case is None:
+        return False
+    # Read again under the case lock by its identity (a refresh replaces the rows); a row
+    # whose times changed meanwhile is planned again by the next sweep.
+    current = (
+        Obligation.objects.select_for_update(skip_locked=True)
+        .filter(
+            case=case,
+            rule=o.rule,
+            trigger=o.trigger,
+            opened_at=o.opened_at,
+            due_at=o.due_at,
+            status__in=UNSATISFIED,
+        )
+        .first()
+    )
+    if current is None:
+        return False
+    clinicians = ctx.staff(case.partner_id, (Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD))
+    assigned = case.assigned_clinician
+    if assigned is not None and assigned.is_active:
+        clinicians = [assigned]
+    if level == Level.DEADLINE:
+        users = ctx.staff(case.partner_id, (Role.PARTNER_LEAD,)) or clinicians
+    else:
+        users = clinicians
+    what = "house target" if plan.from_target else "deadline"
+    when = _local(case, plan.deadline)
+    # In words: "Call back on case EAP-10001"; the ids go to the support line of the mail (and
+    # to its X-Eapcase-Key header).
+    label = f"{rule_title(current.rule)} on case {case.reference}"
+    opened_by = CaseWords.for_case(case, [current.trigger]).event(current.trigger)
+    if level == Level.DEADLINE:
+        passed = "has passed" if plan.deadline <= now else "is reached"
+        text = f"The {what} of {label} {passed}: {when}."
+        subject = f"[eapcase] {'Target' if plan.from_target else 'Deadline'} passed: {label}"
+    else:
+        text = f"Reminder: {label} is due by {when} ({what})."
+        subject = f"[eapcase] Reminder: {label}"
+    if urgent:
+        subject = f"{subject} [urgent]"
+    text = f"{text} It was opened by {opened_by}."
+    body = f"{text}\n\nOpen the case: /cases/{case.reference}/\n"
+    if plan.from_target:
+        body += "The policy sets no deadline for this work; the target is the Partner's own.\n"
+    body += f"\nFor support: {current.rule} {current.trigger}\n"
+    message = Message(
+        subject=subject,
+        body=body,
+        text=text,
+        users=users,
+        emails=[u.email for u in users if u.email],
+        due_at=plan.deadline,
+    )
+    delivery = delivery_claim(
+        case=case,
+        rule=current.rule,
+        trigger=current.trigger,
+        level=level,
+        due_at=plan.deadline_at if level == Level.DEADLINE else plan.reminder_at,
+        urgent=urgent,
+        message=message,
+        now=now,
+    )
+    return delivery is not None

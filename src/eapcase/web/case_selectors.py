@@ -1,0 +1,600 @@
+"""Reads for the case pages, always starting from the access predicate.
+
+The case page's state is what the engine derived at the case's last refresh
+(`Case.engine_state`, written by `cases.record.compliance_refresh`); obligations and
+findings are the rows the engine stored. A plain view never replays the history: only the
+close form asks the engine what closing would breach. Every function here runs a fixed number
+of queries whatever the size of the case."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Min, Q, QuerySet, prefetch_related_objects
+
+from eapcase.accounts.models import User
+from eapcase.cases import bridge
+from eapcase.cases.access import cases_visible_to
+from eapcase.cases.choices import UNSATISFIED, ObligationStatus
+from eapcase.cases.models import (
+    Case,
+    CaseEvent,
+    Dissatisfaction,
+    Escalation,
+    Finding,
+    Obligation,
+    Override,
+    ParticipantQuery,
+    Review,
+)
+from eapcase.cases.words import CaseWords
+from eapcase.organisations.calendar import partner_calendar
+from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
+from eapcase.outreach.messages import access_line_for
+from eapcase.outreach.models import Email, OutreachRequest
+from eapcase.policy import closing_would_breach as policy_closing_would_breach
+from eapcase.policy import sessions_remaining
+from eapcase.policy.explain import RULE_TITLES, format_instant
+from eapcase.policy.types import Evaluation, OutreachProgress, ParticipantPrefs
+from eapcase.policy.types import Obligation as EngineObligation
+from eapcase.providers.models import CaseNotesUpload, ProviderContact
+
+PAGE_SIZE = 25
+#: Timeline entries the case page shows unless asked for the whole history.
+TIMELINE_LIMIT = 50
+
+#: Short names of the rules, for headings and tables: the engine's own (policy.explain).
+RULE_LABELS = RULE_TITLES
+
+#: What each event type is, in words.
+EVENT_LABELS = {
+    "participant_updated": "Contact preferences changed",
+    "risk_set": "Risk set",
+    "callback_requested": "Call back requested",
+    "outreach_requested": "Outreach requested",
+    "outreach_closed": "Outreach closed",
+    "contact_attempt": "Contact attempt",
+    "email_received": "Email received",
+    "email_acknowledged": "Email acknowledged",
+    "email_actioned": "Email actioned",
+    "escalated_to_wpo": "Escalated to WPO",
+    "dissatisfaction_noted": "Dissatisfaction noted",
+    "participant_query": "Participant query",
+    "participant_query_resolved": "Query resolved",
+    "provider_contact": "Provider contact",
+    "provider_responded": "Provider answered",
+    "session_held": "Session held",
+    "review_completed": "First-session review",
+    "intervention_ended": "Intervention ended",
+    "case_notes_uploaded": "Case notes uploaded",
+    "case_notes_reviewed": "Case notes reviewed",
+    "note": "Note",
+    "case_closed": "Case closed",
+}
+
+_PURPOSE_WORDS = {
+    "general": "outreach",
+    "complaint": "outreach after a complaint",
+    "checkin": "clinical check-in",
+    "callback": "call back",
+}
+_DECISION_WORDS = {
+    "authorise_remaining": "authorise sessions",
+    "transition_session": "one transition session",
+    "deny": "no further sessions",
+}
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+def case_list(
+    *,
+    user: Any,
+    now: datetime,
+    query: str = "",
+    status: str = "",
+    partner: int | None = None,
+    case_type: str = "",
+) -> QuerySet[Case]:
+    """The cases the user may see, searched by reference or participant name and filtered,
+    with their number of deadlines passed and next deadline (one query per page)."""
+    cases = cases_visible_to(user)
+    query = query.strip()
+    if query:
+        cases = cases.filter(
+            Q(reference__icontains=query)
+            | Q(participant__full_name__icontains=query)
+            | Q(participant__preferred_name__icontains=query)
+        )
+    if status:
+        cases = cases.filter(status=status)
+    if partner:
+        cases = cases.filter(partner_id=partner)
+    if case_type:
+        cases = cases.filter(case_type=case_type)
+    unsatisfied = Q(obligations__status__in=UNSATISFIED, obligations__due_at__isnull=False)
+    return (
+        cases.select_related("participant", "partner", "client", "assigned_clinician")
+        .annotate(
+            overdue=Count("obligations", filter=unsatisfied & Q(obligations__due_at__lte=now)),
+            next_due=Min("obligations__due_at", filter=unsatisfied),
+        )
+        # Open cases first ("open" sorts after "closed"), the most overdue first.
+        .order_by(
+            F("status").desc(),
+            F("overdue").desc(),
+            F("next_due").asc(nulls_last=True),
+            "-opened_at",
+            "pk",
+        )
+    )
+
+
+def case_list_page(cases: QuerySet[Case], number: Any, size: int = PAGE_SIZE) -> Page[Case]:
+    return Paginator(cases, size).get_page(number)
+
+
+def case_list_partners(*, user: Any) -> list[Partner]:
+    """The Partners whose cases the user may see (for the list's filter)."""
+    return list(
+        Partner.objects.filter(pk__in=cases_visible_to(user).values("partner_id")).order_by("name")
+    )
+
+
+# --- the case page -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ledger:
+    benefit: int
+    authorised: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        """Sessions of the benefit not yet authorised (never below zero)."""
+        return max(self.benefit - self.authorised, 0)
+
+    @property
+    def remaining(self) -> int:
+        """Sessions of the benefit not yet held: the most a review can still authorise."""
+        return sessions_remaining(self.benefit, self.held)
+
+
+@dataclass
+class ObligationLine:
+    row: Obligation
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        return RULE_LABELS.get(self.row.rule, self.row.rule)
+
+
+@dataclass
+class TimelineEntry:
+    event: CaseEvent
+    who: str
+    what: str
+    summary: str
+    next_step: str
+    findings: list[Finding]
+    overrides: list[Override]
+
+
+@dataclass
+class OpenOutreach:
+    progress: OutreachProgress
+    request: OutreachRequest | None
+
+    @property
+    def label(self) -> str:
+        return _PURPOSE_WORDS.get(self.progress.purpose, self.progress.purpose)
+
+
+@dataclass
+class CasePage:
+    case: Case
+    now: datetime
+    events: list[CaseEvent]
+    evaluation: bridge.StoredEvaluation
+    ledger: Ledger
+    obligations: list[ObligationLine]
+    settled: list[ObligationLine]
+    findings: list[Finding]
+    timeline: list[TimelineEntry]
+    procedure: ClientProcedure | None
+    access_line: AccessLine | None
+    last_contact: CaseEvent | None
+    attempts_since: int
+    open_outreach: list[OpenOutreach]
+    open_queries: list[ParticipantQuery]
+    open_emails: list[Email]
+    open_provider_contacts: list[ProviderContact]
+    open_uploads: list[CaseNotesUpload]
+    recent_contacts: list[TimelineEntry] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    #: the case's events in words, for the template filters `event_label` and `in_words`
+    words: CaseWords = field(default_factory=CaseWords)
+
+    @property
+    def prefs(self) -> ParticipantPrefs:
+        return self.evaluation.state.participant
+
+    @property
+    def risk(self) -> str:
+        return str(self.evaluation.state.risk)
+
+    @property
+    def consent_badges(self) -> list[str]:
+        return consent_badges(self.prefs)
+
+    @property
+    def timeline_truncated(self) -> bool:
+        """Whether the timeline shows only the latest events of a longer history."""
+        return len(self.timeline) < len(self.events)
+
+    @property
+    def deadlines(self) -> list[ObligationLine]:
+        """Unsatisfied obligations with a deadline, soonest first."""
+        return sorted(
+            (o for o in self.obligations if o.row.due_at is not None),
+            key=lambda o: o.row.due_at or self.now,
+        )
+
+    @property
+    def undated(self) -> list[ObligationLine]:
+        """Unsatisfied obligations without a deadline."""
+        return [o for o in self.obligations if o.row.due_at is None]
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for o in self.obligations if o.overdue)
+
+
+def consent_badges(prefs: ParticipantPrefs) -> list[str]:
+    """The participant's contact limits, as the engine has them now."""
+    limits = [
+        (prefs.email_only, "Email only"),
+        (not prefs.voicemail_ok, "No voicemail"),
+        (not prefs.email_messages_ok, "No email messages"),
+        (not prefs.email_consent, "No email consent"),
+        (not prefs.phone, "No phone number"),
+        (not prefs.email, "No email address"),
+    ]
+    return [label for applies, label in limits if applies]
+
+
+def _prefetched_partner(case: Case) -> None:
+    # The engine's calendar reads the Partner's closed dates; read them once per request.
+    prefetch_related_objects([case.partner], "closed_dates")
+
+
+def case_events(case: Case) -> list[CaseEvent]:
+    """The case's history in the engine's order (instant, then recording)."""
+    return list(CaseEvent.objects.filter(case=case).order_by("at", "seq"))
+
+
+def case_evaluate(case: Case, events: list[CaseEvent], now: datetime) -> Evaluation:
+    _prefetched_partner(case)
+    return bridge.evaluate_case(case, events, now)
+
+
+def open_deadlines(case: Case) -> list[Obligation]:
+    """The case's stored obligations with a deadline still to meet (closing does not end
+    them: they stay due after closure)."""
+    return list(
+        Obligation.objects.filter(case=case, due_at__isnull=False, satisfied_at__isnull=True)
+        .exclude(status=ObligationStatus.BREACHED)
+        .order_by("position")
+    )
+
+
+def ledger_of(case: Case, evaluation: bridge.StoredEvaluation) -> Ledger:
+    """The benefit ledger as the policy counted it at the last write: the one place pages
+    read sessions authorised, held, available and remaining from."""
+    state = evaluation.state
+    return Ledger(case.benefit_sessions, state.sessions_authorised, state.sessions_held)
+
+
+def closing_would_breach(
+    case: Case, events: list[CaseEvent], now: datetime, *, outreach: str | None = None
+) -> list[EngineObligation]:
+    """What closing the case (or, with `outreach`, that outreach or call back) now would
+    breach: a what-if, the one question a page puts to the engine (ADR 0004)."""
+    _prefetched_partner(case)
+    return list(
+        policy_closing_would_breach(
+            bridge.case_info(case),
+            [bridge.engine_event(case, row) for row in events],
+            bridge.policy_packs(),
+            partner_calendar(case.partner),
+            now,
+            outreach=outreach,
+        )
+    )
+
+
+def procedure_for(case: Case, now: datetime) -> ClientProcedure | None:
+    """The client organisation's procedures in force today (the latest version)."""
+    if case.client_id is None:
+        return None
+    today = now.astimezone(ZoneInfo(case.partner.timezone)).date()
+    return (
+        ClientProcedure.objects.filter(client_id=case.client_id, effective_from__lte=today)
+        .order_by("-effective_from", "-version")
+        .first()
+    )
+
+
+def case_stored_evaluation(
+    case: Case, events: list[CaseEvent], now: datetime
+) -> bridge.StoredEvaluation:
+    """The engine's derived state as the last refresh stored it on the case row (read afresh:
+    the instance may predate the last write). A case never refreshed (no stored state) is
+    asked of the engine instead."""
+    data = Case.objects.filter(pk=case.pk).values_list("engine_state", flat=True).first()
+    stored = bridge.stored_evaluation(data)
+    if stored is None:
+        stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
+    return stored
+
+
+def case_page_get(
+    *, case: Case, now: datetime, timeline_limit: int | None = TIMELINE_LIMIT
+) -> CasePage:
+    """Everything the case page and the handover page show, in a fixed number of queries.
+    The timeline holds the latest `timeline_limit` events (None: all of them), newest first."""
+    events = case_events(case)
+    evaluation = case_stored_evaluation(case, events, now)
+    state = evaluation.state
+    ledger = ledger_of(case, evaluation)
+
+    words = CaseWords.of_events(events, case.partner.timezone)
+    obligation_rows = list(Obligation.objects.filter(case=case).order_by("position"))
+    open_lines, settled = [], []
+    for row in obligation_rows:
+        if row.status in UNSATISFIED:
+            overdue = row.status == ObligationStatus.OVERDUE or (
+                row.due_at is not None and row.due_at <= now
+            )
+            open_lines.append(ObligationLine(row, overdue))
+        else:
+            settled.append(ObligationLine(row, False))
+    findings = list(Finding.objects.filter(case=case).order_by("position"))
+    by_event: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_event[finding.event_id].append(finding)
+    overrides_by_event: dict[str, list[Override]] = defaultdict(list)
+    for override in Override.objects.filter(case=case).order_by("at", "pk"):
+        for event_id in override.event_ids:
+            overrides_by_event[event_id].append(override)
+
+    outreach = {r.event_id: r for r in OutreachRequest.objects.filter(case=case)}
+    reviews = {r.event_id: r for r in Review.objects.filter(case=case)}
+    queries = list(ParticipantQuery.objects.filter(case=case).order_by("received_at", "pk"))
+    dissatisfactions = {d.event_id: d for d in Dissatisfaction.objects.filter(case=case)}
+    escalations = {e.event_id: e for e in Escalation.objects.filter(case=case)}
+    emails = list(Email.objects.filter(case=case).order_by("received_at", "pk"))
+    contacts = list(
+        ProviderContact.objects.filter(case=case)
+        .select_related("provider")
+        .order_by("received_at", "pk")
+    )
+    uploads = list(CaseNotesUpload.objects.filter(case=case).order_by("uploaded_at", "pk"))
+
+    rows = _Rows(
+        zone=case.partner.timezone,
+        words=words,
+        outreach=outreach,
+        reviews=reviews,
+        queries={q.event_id: q for q in queries},
+        resolutions={q.resolution_event_id: q for q in queries if q.resolution_event_id},
+        dissatisfactions=dissatisfactions,
+        escalations=escalations,
+        emails={e.event_id: e for e in emails},
+        contacts={c.event_id: c for c in contacts},
+        responses={c.event_id: c for c in contacts},
+        uploads={u.event_id: u for u in uploads},
+        reviews_of_notes={u.review_event_id: u for u in uploads if u.review_event_id},
+    )
+    usernames = {e.by for e in events if e.by}
+    names = {
+        u.username: (u.get_full_name() or u.username)
+        for u in User.objects.filter(username__in=usernames)
+    }
+    attempts = [
+        e
+        for e in events
+        if e.type == "contact_attempt" and e.fields.get("target", "participant") == "participant"
+    ]
+    # Only the events shown are described: the latest ones, and the last five attempts to
+    # contact the participant (the handover page's list), wherever they fall.
+    first_shown = 0 if timeline_limit is None else max(len(events) - timeline_limit, 0)
+    recent_ids = {id(e) for e in attempts[-5:]}
+    session_number = 0
+    entries: list[TimelineEntry] = []
+    recent: list[TimelineEntry] = []
+    for index, event in enumerate(events):
+        if event.type == "session_held":
+            session_number += 1
+        shown = index >= first_shown
+        if not shown and id(event) not in recent_ids:
+            continue
+        summary, next_step = _describe(event, rows, session_number)
+        entry = TimelineEntry(
+            event=event,
+            who=names.get(event.by, event.by) if event.by else "",
+            what=EVENT_LABELS.get(event.type, event.type),
+            summary=summary,
+            next_step=next_step,
+            findings=by_event.get(event.event_id, []),
+            overrides=overrides_by_event.get(event.event_id, []),
+        )
+        if shown:
+            entries.append(entry)
+        if id(event) in recent_ids:
+            recent.append(entry)
+    entries.reverse()
+    recent.reverse()
+
+    reached = [e for e in attempts if e.fields.get("outcome") == "reached"]
+    last_contact = reached[-1] if reached else None
+    since = (last_contact.at, last_contact.seq) if last_contact is not None else None
+    attempts_since = sum(1 for e in attempts if since is None or (e.at, e.seq) > since)
+    open_outreach = [OpenOutreach(p, outreach.get(p.id)) for p in state.open_outreach]
+    return CasePage(
+        case=case,
+        now=now,
+        events=events,
+        evaluation=evaluation,
+        ledger=ledger,
+        obligations=open_lines,
+        settled=settled,
+        findings=findings,
+        timeline=entries,
+        procedure=procedure_for(case, now),
+        access_line=access_line_for(case),
+        last_contact=last_contact,
+        attempts_since=attempts_since,
+        open_outreach=open_outreach,
+        open_queries=[q for q in queries if q.resolved_at is None],
+        open_emails=[e for e in emails if e.acknowledged_at is None or e.actioned_at is None],
+        open_provider_contacts=[c for c in contacts if c.responded_at is None],
+        open_uploads=[u for u in uploads if u.reviewed_at is None],
+        recent_contacts=recent,
+        names=names,
+        words=words,
+    )
+
+
+@dataclass
+class _Rows:
+    zone: str
+    words: CaseWords
+    outreach: dict[str, OutreachRequest]
+    reviews: dict[str, Review]
+    queries: dict[str, ParticipantQuery]
+    resolutions: dict[str, ParticipantQuery]
+    dissatisfactions: dict[str, Dissatisfaction]
+    escalations: dict[str, Escalation]
+    emails: dict[str, Email]
+    contacts: dict[str, ProviderContact]
+    responses: dict[str, ProviderContact]
+    uploads: dict[str, CaseNotesUpload]
+    reviews_of_notes: dict[str, CaseNotesUpload]
+
+
+def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, str]:
+    """(summary, next step) of one event, from its fields and the domain row it wrote."""
+    f = event.fields
+    kind = event.type
+    if kind == "note":
+        return str(f.get("summary") or ""), str(f.get("next_step") or "")
+    if kind == "contact_attempt":
+        how = (
+            f"{f.get('channel', 'phone')} to the {f.get('target', 'participant')}, "
+            f"{str(f.get('outcome', '')).replace('_', ' ')}, "
+            f"{_MESSAGE_WORDS.get(str(f.get('message', 'none')), '')}"
+        )
+        return f"{how}: {f.get('summary') or ''}".rstrip(": "), ""
+    if kind == "participant_updated":
+        changes = f.get("participant") or {}
+        words = (f"{k.replace('_', ' ')} {'yes' if v else 'no'}" for k, v in changes.items())
+        return ", ".join(words), ""
+    if kind == "risk_set":
+        return f"level {f.get('level')}", ""
+    if kind in ("callback_requested", "outreach_requested"):
+        request = rows.outreach.get(event.event_id)
+        parts = []
+        if kind == "outreach_requested":
+            purpose = str(f.get("purpose", "general"))
+            target = " to the provider" if f.get("target") == "provider" else ""
+            parts.append(f"{_PURPOSE_WORDS.get(purpose, purpose)}{target}")
+        when = request.not_before or request.due if request is not None else None
+        if when is not None:
+            word = "not before" if kind == "callback_requested" else "due"
+            parts.append(f"{word} {format_instant(when, rows.zone)}")
+        if request is not None and request.reason:
+            parts.append(request.reason)
+        return "; ".join(parts), ""
+    if kind == "outreach_closed":
+        named = rows.words.event(str(f.get("outreach")))
+        return f"{named}: {f.get('reason') or ''}".rstrip(": "), ""
+    if kind == "email_received":
+        email = rows.emails.get(event.event_id)
+        sender = "WPO" if f.get("from") == "wpo" else "the participant"
+        text = f"from {sender}{', urgent' if f.get('urgent') else ''}"
+        if email is not None and email.subject:
+            text += f": {email.subject}"
+        return text, ""
+    if kind == "email_acknowledged":
+        return rows.words.event(str(f.get("email"))), ""
+    if kind == "email_actioned":
+        email = rows.emails.get(str(f.get("email")))
+        named = rows.words.event(str(f.get("email")))
+        return (email.action_summary if email is not None else "") or named, ""
+    if kind == "escalated_to_wpo":
+        escalation = rows.escalations.get(event.event_id)
+        reason = str(f.get("reason", "")).replace("_", " ")
+        return f"{reason}: {escalation.summary}" if escalation else reason, ""
+    if kind == "dissatisfaction_noted":
+        d = rows.dissatisfactions.get(event.event_id)
+        return (f"{d.aspect}{': ' + d.description if d.description else ''}" if d else ""), ""
+    if kind == "participant_query":
+        q = rows.queries.get(event.event_id)
+        return (q.text if q else ""), ""
+    if kind == "participant_query_resolved":
+        q = rows.resolutions.get(event.event_id)
+        return (q.resolution if q else rows.words.event(str(f.get("query")))), ""
+    if kind == "provider_contact":
+        c = rows.contacts.get(event.event_id)
+        topic = str(f.get("topic", "")).replace("_", " ")
+        text = f"{topic}{', urgent' if f.get('urgent') else ''}"
+        return (f"{text}: {c.text}" if c and c.text else text), ""
+    if kind == "provider_responded":
+        c = rows.responses.get(str(f.get("contact")))
+        return (c.response if c else rows.words.event(str(f.get("contact")))), ""
+    if kind == "session_held":
+        return f"session {session_number}", ""
+    if kind == "review_completed":
+        review = rows.reviews.get(event.event_id)
+        decision = str(f.get("decision", ""))
+        parts = [_DECISION_WORDS.get(decision, decision)]
+        if decision == "authorise_remaining":
+            parts.append(f"{f.get('sessions', 0)} further session(s)")
+        if review is not None and review.transition_destination:
+            parts.append(f"then {review.transition_destination}")
+        resources = f.get("resources") or []
+        if resources:
+            parts.append("resources: " + ", ".join(str(r) for r in resources))
+        if review is not None and review.rationale:
+            parts.append(review.rationale)
+        return "; ".join(parts), ""
+    if kind in ("intervention_ended", "case_notes_uploaded"):
+        upload = rows.uploads.get(event.event_id) if kind == "case_notes_uploaded" else None
+        text = f"provider {f.get('provider')}"
+        if upload is not None and upload.original_name:
+            text += f": {upload.original_name}"
+        return text, ""
+    if kind == "case_notes_reviewed":
+        upload = rows.reviews_of_notes.get(event.event_id)
+        if upload is None:
+            return rows.words.event(str(f.get("notes"))), ""
+        return f"{'issues found; ' if upload.issues_found else ''}{upload.review_note}", ""
+    if kind == "case_closed":
+        return str(f.get("reason") or ""), ""
+    return "", ""
+
+
+_MESSAGE_WORDS = {
+    "detailed": "detailed message",
+    "generic": "generic message",
+    "none": "no message",
+}

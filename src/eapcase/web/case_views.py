@@ -1,0 +1,659 @@
+"""Pages of the cases app: the list, the case page, the handover page and one page per action.
+
+Every page starts from `access_case` (or `cases_visible_to` for the list); a missing or
+invisible case is a 404, a case seen but not to be acted on a 403. Each action is one service
+call. Times are shown and entered in the Partner's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import cached_property
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model
+from django.forms import DateTimeField
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
+from django.views import View
+from django_htmx.http import HttpResponseClientRedirect
+
+from eapcase.accounts.acting import acting_user
+from eapcase.cases import bridge
+from eapcase.cases.access import Action, access_case, may
+from eapcase.cases.models import Case, ParticipantQuery
+from eapcase.cases.record import NeedsConfirmation
+from eapcase.cases.services import (
+    case_close,
+    dissatisfaction_record,
+    escalation_raise,
+    note_add,
+    query_record,
+    query_resolve,
+    review_complete,
+    session_record,
+)
+from eapcase.cases.words import CaseWords, rule_title
+from eapcase.core import clock
+from eapcase.core.errors import ServiceError
+from eapcase.outreach.messages import access_line_for
+from eapcase.outreach.models import Email, OutreachRequest
+from eapcase.outreach.services import (
+    attempt_record,
+    callback_request,
+    email_acknowledge,
+    email_action,
+    outreach_close,
+    outreach_request,
+)
+from eapcase.policy import transition_sessions
+from eapcase.providers.models import CaseNotesUpload, ProviderContact
+from eapcase.providers.services import case_notes_review, provider_contact_respond
+from eapcase.web import case_forms as forms
+from eapcase.web import case_selectors as selectors
+
+
+def _htmx(request: HttpRequest) -> bool:
+    """Whether htmx made the request (django-htmx's middleware sets `request.htmx`)."""
+    return bool(getattr(request, "htmx", False))
+
+
+def _htmx_trigger(request: HttpRequest) -> str | None:
+    """The id of the element that made the htmx request (None for a link without one)."""
+    return getattr(getattr(request, "htmx", None), "trigger", None)
+
+
+@contextmanager
+def _local_time(case: Case) -> Iterator[None]:
+    """Forms read, and templates show, times in the Partner's zone."""
+    with timezone.override(ZoneInfo(case.partner.timezone)):
+        yield
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    """Search and list the cases the user may see."""
+    now = clock.now()
+    partners = selectors.case_list_partners(user=request.user)
+    form = forms.CaseSearchForm(request.GET or None, partners=partners)
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = {
+            "query": form.cleaned_data["q"],
+            "status": form.cleaned_data["status"],
+            "partner": form.cleaned_data["partner"],
+            "case_type": form.cleaned_data["case_type"],
+        }
+    cases = selectors.case_list(user=request.user, now=now, **filters)
+    page = selectors.case_list_page(cases, request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "now": now,
+        "query": query.urlencode(),
+        "show_partner": len(partners) > 1,
+    }
+    template = "cases/list.html#results" if _htmx(request) else "cases/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
+    now = clock.now()
+    # The latest events unless the whole history is asked for (`?timeline=all`).
+    whole = request.GET.get("timeline") == "all"
+    with _local_time(case):
+        page = selectors.case_page_get(
+            case=case, now=now, timeline_limit=None if whole else selectors.TIMELINE_LIMIT
+        )
+        return render(
+            request,
+            "cases/detail.html",
+            {
+                "page": page,
+                "case": case,
+                "now": now,
+                "can_manage": may(request.user, case, Action.MANAGE),
+                "rule_labels": selectors.RULE_LABELS,
+            },
+        )
+
+
+@login_required
+def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
+    case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
+    now = clock.now()
+    with _local_time(case):
+        page = selectors.case_page_get(case=case, now=now)
+        return render(request, "cases/handover.html", {"page": page, "case": case, "now": now})
+
+
+# --- acting --------------------------------------------------------------------------------------
+
+
+def _breach_lines(obligations: Any) -> list[dict[str, str]]:
+    """What a closing would breach, as the close forms list it."""
+    return [
+        {
+            "rule": o.rule,
+            "label": selectors.RULE_LABELS.get(o.rule, ""),
+            "trigger": o.trigger,
+            "reason": bridge.reason(o),
+        }
+        for o in obligations
+    ]
+
+
+@method_decorator(login_required, name="dispatch")
+class CaseActionView(View):
+    """One action on a case: GET shows the form, POST calls the service once. A refusal comes
+    back on the form (next to the field it names); a confirmation the service asks for shows
+    what the engine found and a required reason to go ahead."""
+
+    form_class: ClassVar[type[forms.ActionForm]]
+    title: ClassVar[str]
+    intro: ClassVar[str] = ""
+    submit: ClassVar[str] = "Save"
+    done: ClassVar[str] = "Saved."
+    extra_template: ClassVar[str] = ""
+    target_model: ClassVar[type[Model] | None] = None
+
+    case: Case
+    now: datetime
+    target: Any
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.case = access_case(user=request.user, case_ref=kwargs["ref"], action=Action.MANAGE)
+        self.now = clock.now()
+        self.target = None
+        if self.target_model is not None:
+            self.target = get_object_or_404(self.target_model, pk=kwargs["pk"], case=self.case)
+        with _local_time(self.case):
+            return super().dispatch(request, *args, **kwargs)
+
+    # -- the case as the policy judged it at the last write (stored: no replay of the history)
+    @cached_property
+    def events(self) -> list[Any]:
+        return selectors.case_events(self.case)
+
+    @cached_property
+    def evaluation(self) -> bridge.StoredEvaluation:
+        return selectors.case_stored_evaluation(self.case, self.events, self.now)
+
+    @cached_property
+    def ledger(self) -> selectors.Ledger:
+        return selectors.ledger_of(self.case, self.evaluation)
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {"now": self.now, "prefs": self.evaluation.state.participant}
+
+    def make_form(self, data: Any = None) -> forms.ActionForm:
+        initial = {k: v for k, v in self.request.GET.items() if k != "csrfmiddlewaretoken"}
+        form = self.form_class(data, initial=initial, **self.form_kwargs())
+        for field in form.fields.values():
+            if isinstance(field, DateTimeField):
+                field.help_text = f"{field.help_text} {self.case.partner.timezone} time.".strip()
+        self.prepare(form)
+        return form
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.show(self.make_form())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                message = self.perform(form)
+            except NeedsConfirmation as exc:
+                if form.confirmable:
+                    form.ask_confirmation(exc.reasons)
+                else:
+                    form.service_error(exc)
+            except ServiceError as exc:
+                form.service_error(exc)
+            else:
+                if form.confirmation():
+                    message += " Your reason to go ahead is recorded with the case."
+                messages.success(request, message)
+                url = self.case_url()
+                if _htmx(request):
+                    return HttpResponseClientRedirect(url)
+                return HttpResponseRedirect(url)
+        return self.show(form)
+
+    def perform(self, form: forms.ActionForm) -> str:
+        raise NotImplementedError
+
+    def case_url(self) -> str:
+        return reverse("cases:detail", kwargs={"ref": self.case.reference})
+
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
+    def show(self, form: forms.ActionForm) -> HttpResponse:
+        form.mark_invalid()
+        context = {
+            "case": self.case,
+            "form": form,
+            "view": self,
+            "title": self.title,
+            "intro": self.intro,
+            "submit": self.submit,
+            "target": self.target,
+            "extra_template": self.extra_template,
+            "action_url": self.request.path,
+            "case_url": self.case_url(),
+            "now": self.now,
+            # Focus moves to the form when htmx loads it into the case page, not when it
+            # re-renders it after a change of channel (htmx keeps the focus on that input).
+            "focus_title": _htmx(self.request) and not _htmx_trigger(self.request),
+            "rule_labels": selectors.RULE_LABELS,
+            # The case's events in words, read only if the page names one (cases.words).
+            "words": SimpleLazyObject(
+                lambda: CaseWords.of_events(self.events, self.case.partner.timezone)
+            ),
+            **self.extra_context(),
+        }
+        template = "cases/action.html#action-form" if _htmx(self.request) else "cases/action.html"
+        return render(self.request, template, context)
+
+    def prepare(self, form: forms.ActionForm) -> None:
+        """Last touches to the form before it is shown."""
+
+
+class AttemptView(CaseActionView):
+    form_class = forms.AttemptForm
+    title = "Record a contact attempt"
+    submit = "Record the attempt"
+    done = "Contact attempt recorded."
+    extra_template = "cases/partials/attempt_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        d = form.cleaned_data
+        attempt_record(
+            actor=acting_user(self.request),
+            case=self.case,
+            target=d["target"],
+            channel=d["channel"],
+            outcome=d["outcome"],
+            message=d["message"],
+            summary=d["summary"],
+            now=self.now,
+            at=form.instant(),
+            confirm=form.confirmation(),
+        )
+        return self.done
+
+    def prepare(self, form: forms.ActionForm) -> None:
+        # The message choices follow the channel and the target: htmx asks again on a change.
+        for name in ("target", "channel"):
+            form.fields[name].widget.attrs.update(
+                {
+                    "hx-get": self.request.path,
+                    "hx-trigger": "change",
+                    "hx-include": "closest form",
+                    "hx-target": "#action-form",
+                    "hx-select": "#action-form",
+                    "hx-swap": "outerHTML",
+                }
+            )
+
+    def extra_context(self) -> dict[str, Any]:
+        line = access_line_for(self.case)
+        participant = self.case.participant
+        first = participant.preferred_name or participant.full_name.split(" ")[0]
+        return {
+            "badges": selectors.consent_badges(self.evaluation.state.participant),
+            "open_outreach": [
+                selectors.OpenOutreach(p, None) for p in self.evaluation.state.open_outreach
+            ],
+            "access_line": line,
+            "first_name": first,
+            "risk": str(self.evaluation.state.risk),
+            "refresh_label": "Show the messages the consent allows by",
+        }
+
+
+class CallbackView(CaseActionView):
+    form_class = forms.CallbackForm
+    title = "Request a clinical call back"
+    submit = "Request the call back"
+    done = "Call back requested."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        callback_request(
+            actor=acting_user(self.request),
+            case=self.case,
+            now=self.now,
+            at=form.instant(),
+            not_before=form.optional_instant("not_before"),
+            reason=form.cleaned_data["reason"],
+        )
+        return self.done
+
+
+class OutreachRequestView(CaseActionView):
+    form_class = forms.OutreachRequestForm
+    title = "Request an outreach or a check-in"
+    submit = "Request"
+    done = "Outreach requested."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        d = form.cleaned_data
+        outreach_request(
+            actor=acting_user(self.request),
+            case=self.case,
+            purpose=d["purpose"],
+            target=d["target"],
+            now=self.now,
+            at=form.instant(),
+            due=form.optional_instant("due"),
+            reason=d["reason"],
+        )
+        return "Check-in requested." if d["purpose"] == "checkin" else self.done
+
+
+class OutreachCloseView(CaseActionView):
+    form_class = forms.OutreachCloseForm
+    title = "Close an outreach"
+    submit = "Close the outreach"
+    done = "Outreach closed."
+    target_model = OutreachRequest
+    extra_template = "cases/partials/outreach_close_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        outreach_close(
+            actor=acting_user(self.request),
+            request=self.target,
+            reason=form.cleaned_data["reason"],
+            now=self.now,
+            at=form.instant(),
+            confirm=form.confirmation(),
+        )
+        return self.done
+
+    @cached_property
+    def breaches(self) -> list[dict[str, str]]:
+        return _breach_lines(
+            selectors.closing_would_breach(
+                self.case, self.events, self.now, outreach=self.target.event_id
+            )
+        )
+
+    def extra_context(self) -> dict[str, Any]:
+        progress = next(
+            (p for p in self.evaluation.state.open_outreach if p.id == self.target.event_id), None
+        )
+        return {
+            "outreach": selectors.OpenOutreach(progress, self.target) if progress else None,
+            "breaches": self.breaches,
+        }
+
+    def prepare(self, form: forms.ActionForm) -> None:
+        # Closing needs a reason exactly when the policy says it would breach something.
+        form.offer_confirm = bool(self.breaches)
+        form.fields["confirm"].required = form.offer_confirm
+
+
+class SessionView(CaseActionView):
+    form_class: ClassVar[type[forms.ActionForm]] = forms.SessionForm
+    title = "Record a session"
+    submit = "Record the session"
+    done = "Session recorded."
+    extra_template = "cases/partials/ledger_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        session_record(
+            actor=acting_user(self.request),
+            case=self.case,
+            now=self.now,
+            at=form.instant(),
+            confirm=form.confirmation(),
+        )
+        return self.done
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"ledger": self.ledger, "review_pending": self.evaluation.state.review_pending}
+
+
+class ReviewView(SessionView):
+    form_class = forms.ReviewForm
+    title = "First-session review"
+    submit = "Record the review"
+    done = "Review recorded."
+
+    def form_kwargs(self) -> dict[str, Any]:
+        transition = transition_sessions(bridge.policy_packs(), self.now)
+        return {
+            **super().form_kwargs(),
+            "remaining": self.ledger.remaining,
+            "transition": transition,
+        }
+
+    def perform(self, form: forms.ActionForm) -> str:
+        assert isinstance(form, forms.ReviewForm)
+        d = form.cleaned_data
+        review_complete(
+            actor=acting_user(self.request),
+            case=self.case,
+            decision=d["decision"],
+            sessions=form.decision_sessions(),
+            resources=form.resource_list(),
+            transition_destination=d["transition_destination"],
+            rationale=d["rationale"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class NoteView(CaseActionView):
+    form_class = forms.NoteForm
+    title = "Add a note"
+    submit = "Add the note"
+    done = "Note added."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        note_add(
+            actor=acting_user(self.request),
+            case=self.case,
+            summary=form.cleaned_data["summary"],
+            next_step=form.cleaned_data["next_step"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class QueryView(CaseActionView):
+    form_class = forms.QueryForm
+    title = "Record a participant query"
+    submit = "Record the query"
+    done = "Query recorded."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        query_record(
+            actor=acting_user(self.request),
+            case=self.case,
+            text=form.cleaned_data["text"],
+            channel=form.cleaned_data["channel"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class QueryResolveView(CaseActionView):
+    form_class = forms.QueryResolveForm
+    title = "Resolve a participant query"
+    submit = "Resolve the query"
+    done = "Query resolved."
+    target_model = ParticipantQuery
+
+    def perform(self, form: forms.ActionForm) -> str:
+        query_resolve(
+            actor=acting_user(self.request),
+            query=self.target,
+            resolution=form.cleaned_data["resolution"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class DissatisfactionView(CaseActionView):
+    form_class = forms.DissatisfactionForm
+    title = "Record dissatisfaction"
+    intro = "Recording it escalates the case to WPO at the same time."
+    submit = "Record and escalate to WPO"
+    done = "Dissatisfaction recorded and escalated to WPO."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        dissatisfaction_record(
+            actor=acting_user(self.request),
+            case=self.case,
+            aspect=form.cleaned_data["aspect"],
+            description=form.cleaned_data["description"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class EscalationView(CaseActionView):
+    form_class = forms.EscalationForm
+    title = "Escalate to WPO"
+    intro = "For a participant's dissatisfaction, record the dissatisfaction instead."
+    submit = "Escalate to WPO"
+    done = "Escalated to WPO."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        escalation_raise(
+            actor=acting_user(self.request),
+            case=self.case,
+            reason=form.cleaned_data["reason"],
+            summary=form.cleaned_data["summary"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class EmailAcknowledgeView(CaseActionView):
+    form_class: ClassVar[type[forms.ActionForm]] = forms.EmailAcknowledgeForm
+    title = "Acknowledge an email"
+    submit = "Acknowledge"
+    done = "Email acknowledged."
+    target_model = Email
+    extra_template = "cases/partials/email_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        email_acknowledge(
+            actor=acting_user(self.request), email=self.target, now=self.now, at=form.instant()
+        )
+        return self.done
+
+
+class EmailActionView(EmailAcknowledgeView):
+    form_class = forms.EmailActionForm
+    title = "Action an email"
+    submit = "Mark as actioned"
+    done = "Email actioned."
+
+    def perform(self, form: forms.ActionForm) -> str:
+        email_action(
+            actor=acting_user(self.request),
+            email=self.target,
+            summary=form.cleaned_data["summary"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class ProviderResponseView(CaseActionView):
+    form_class = forms.ProviderResponseForm
+    title = "Answer a provider contact"
+    submit = "Record the answer"
+    done = "Answer to the provider recorded."
+    target_model = ProviderContact
+    extra_template = "cases/partials/provider_contact_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        provider_contact_respond(
+            actor=acting_user(self.request),
+            contact=self.target,
+            response=form.cleaned_data["response"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class NotesReviewView(CaseActionView):
+    form_class = forms.NotesReviewForm
+    title = "Review uploaded case notes"
+    submit = "Record the review"
+    done = "Case notes review recorded."
+    target_model = CaseNotesUpload
+    extra_template = "cases/partials/notes_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        case_notes_review(
+            actor=acting_user(self.request),
+            upload=self.target,
+            note=form.cleaned_data["note"],
+            issues_found=form.cleaned_data["issues_found"],
+            now=self.now,
+            at=form.instant(),
+        )
+        return self.done
+
+
+class CloseView(CaseActionView):
+    form_class = forms.CloseForm
+    title = "Close the case"
+    submit = "Close the case"
+    done = "Case closed."
+    extra_template = "cases/partials/close_extra.html"
+
+    def perform(self, form: forms.ActionForm) -> str:
+        case_close(
+            actor=acting_user(self.request),
+            case=self.case,
+            reason=form.cleaned_data["reason"],
+            now=self.now,
+            at=form.instant(),
+            confirm=form.confirmation(),
+        )
+        return self.done
+
+    @cached_property
+    def breaches(self) -> list[dict[str, str]]:
+        return _breach_lines(selectors.closing_would_breach(self.case, self.events, self.now))
+
+    def prepare(self, form: forms.ActionForm) -> None:
+        form.offer_confirm = bool(self.breaches)
+        form.fields["confirm"].required = form.offer_confirm
+
+    def extra_context(self) -> dict[str, Any]:
+        words = CaseWords.of_events(self.events, self.case.partner.timezone)
+        open_deadlines = [
+            f"{rule_title(o.rule)} ({words.event(o.trigger)})"
+            for o in selectors.open_deadlines(self.case)
+        ]
+        return {"breaches": self.breaches, "open_deadlines": open_deadlines}
