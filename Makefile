@@ -6,7 +6,7 @@ EAPCASE := $(BIN)/eapcase
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint typecheck contracts migrations-check pytest bench demo clean vendor vendor-check
+.PHONY: install run serve test lint typecheck contracts migrations-check pytest bench demo clean vendor vendor-check vendor-axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,5 +81,16 @@ vendor:
 	sed -i 's|//# sourceMappingURL=.*||' $(VENDOR)/chartjs/chart.umd.min.js
 	cd $(VENDOR) && sha256sum bootstrap/bootstrap.min.css bootstrap/bootstrap.bundle.min.js chartjs/chart.umd.min.js > SHA256SUMS
 
+# axe-core runs only in the browser tests (tests/browser/test_accessibility.py): it is kept
+# under the tests, never served to users. `make vendor-axe` takes it again.
+AXE_VERSION := 4.14.1
+AXE_VENDOR := tests/browser/vendor/axe-core
+vendor-axe:
+	rm -rf /tmp/eapcase-vendor-axe && mkdir -p /tmp/eapcase-vendor-axe $(AXE_VENDOR)
+	cd /tmp/eapcase-vendor-axe && npm pack --silent axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz
+	cp /tmp/eapcase-vendor-axe/package/axe.min.js /tmp/eapcase-vendor-axe/package/LICENSE $(AXE_VENDOR)/
+	cd $(AXE_VENDOR) && sha256sum axe.min.js LICENSE > SHA256SUMS
+
 vendor-check:
 	cd $(VENDOR) && sha256sum --check --quiet SHA256SUMS
+	cd $(AXE_VENDOR) && sha256sum --check --quiet SHA256SUMS

@@ -92,8 +92,8 @@ def test_a_row_shows_receipt_in_the_partners_zone_and_the_countdown(db: Any) -> 
         False,
     )
     content = response.content.decode()
-    assert "Mon 2 Mar 11:00 CET" in content  # received 10:00 UTC
-    assert "Tue 3 Mar 11:00" in content  # due 10:00 UTC
+    assert "Mon 2 Mar 2026 11:00 CET" in content  # received 10:00 UTC
+    assert "Tue 3 Mar 2026 11:00 CET" in content  # due 10:00 UTC
     assert "20 h 0 min left" in content
 
 

@@ -212,7 +212,8 @@ def test_a_row_says_the_rule_the_reason_and_for_outreach_the_attempts(
     )
     assert item.reason == "no deadline; 1 of 2 attempts made; open"
     content = response.content.decode()
-    assert f'<a href="/cases/{case.reference}/">{case.reference}</a>' in content
+    reference = f'<span class="ref">{case.reference}</span>'
+    assert f'<a href="/cases/{case.reference}/">{reference}</a>' in content
     assert "1 of 2 attempts made; last: Mon 2 Mar 2026 09:40 GMT, phone, not reached" in content
 
 

@@ -51,7 +51,7 @@ def _service_response(exc: ServiceError) -> Response:
     body = error_body(exc.field, exc.message)
     if isinstance(exc, NeedsConfirmation):
         body["reasons"] = exc.reasons
-        body["confirm"] = "send the same request again with a `confirm` field giving your reason"
+        body["confirm"] = "send the same request again with a confirm field giving your reason"
         return Response(body, status=status.HTTP_409_CONFLICT)
     # The statuses the pages use too (core.errors): NotFound 404, PermissionDenied 403...
     return Response(body, status=exc.http_status)

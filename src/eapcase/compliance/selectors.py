@@ -16,11 +16,31 @@ from eapcase.cases.access import visible_cases_q
 from eapcase.cases.choices import UNSATISFIED
 from eapcase.cases.models import Escalation, Obligation
 from eapcase.core.errors import NotFound
+from eapcase.core.lists import Sort, WindowPage, window_page
 from eapcase.organisations.models import Partner
 from eapcase.policy.explain import RULE_TITLES
 from eapcase.policy.pack import PolicyPack
 
 ACKNOWLEDGED_PER_PAGE = 50
+WAITING_PER_PAGE = 25
+
+#: How the waiting escalations may be sorted (`?sort=`); the longest waiting first by default.
+WAITING_SORTS = {
+    "raised": ("raised_at",),
+    "case": ("case__reference",),
+    "partner": ("case__partner__name", "raised_at"),
+    "reason": ("reason", "raised_at"),
+}
+WAITING_DEFAULT_SORT = "raised"
+
+#: How one Partner's overdue work may be sorted; the most late first by default.
+OVERDUE_SORTS = {
+    "due": ("due_at", "case__reference", "position"),
+    "case": ("case__reference", "due_at", "position"),
+    "rule": ("rule", "due_at"),
+    "clinician": ("case__assigned_clinician__last_name", "case__assigned_clinician__username"),
+}
+OVERDUE_DEFAULT_SORT = "due"
 
 
 def _escalations(user: Any) -> Any:
@@ -32,6 +52,12 @@ def _escalations(user: Any) -> Any:
 def escalation_list_unacknowledged(*, user: Any) -> list[Escalation]:
     """Escalations waiting for WPO, the longest waiting first."""
     return list(_escalations(user).filter(acknowledged_at__isnull=True).order_by("raised_at", "id"))
+
+
+def escalation_page_unacknowledged(*, user: Any, sort: Sort, page: Any = 1) -> WindowPage:
+    """Escalations waiting for WPO, a page at a time, in the order asked for (one query)."""
+    rows = _escalations(user).filter(acknowledged_at__isnull=True).order_by(*sort.order_by)
+    return window_page(rows, page, WAITING_PER_PAGE)
 
 
 def escalation_list_acknowledged(*, user: Any, page: int | str | None = 1) -> Page[Any]:
@@ -112,9 +138,11 @@ def overdue_list_by_partner(
     ]
 
 
-def overdue_page_for_partner(*, user: Any, now: datetime, partner_code: str, page: Any) -> Any:
-    """One Partner's overdue work, most late first, a page of OVERDUE_PAGE_SIZE rows; NotFound
-    for a Partner the user sees nothing of."""
+def overdue_page_for_partner(
+    *, user: Any, now: datetime, partner_code: str, page: Any, sort: Sort | None = None
+) -> Any:
+    """One Partner's overdue work, most late first (or as `sort` asks), a page of
+    OVERDUE_PAGE_SIZE rows; NotFound for a Partner the user sees nothing of."""
     partner = Partner.objects.filter(code=partner_code).first()
     if partner is None:
         raise NotFound("No such Partner.", field="partner")
@@ -122,7 +150,7 @@ def overdue_page_for_partner(*, user: Any, now: datetime, partner_code: str, pag
         _overdue(user, now)
         .filter(partner=partner)
         .select_related("case", "case__partner", "case__assigned_clinician")
-        .order_by("due_at", "case__reference", "position")
+        .order_by(*(sort.order_by if sort else ("due_at", "case__reference", "position")))
     )
     found = Paginator(rows, OVERDUE_PAGE_SIZE).get_page(page)
     found.object_list = [_overdue_item(ob) for ob in found.object_list]

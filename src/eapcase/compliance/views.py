@@ -20,6 +20,7 @@ from eapcase.compliance import selectors
 from eapcase.compliance.forms import AcknowledgeForm
 from eapcase.core import clock
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.core.lists import Sort
 
 PAGE = "compliance/escalations.html"
 
@@ -33,14 +34,27 @@ def _page_context(
     request: HttpRequest, *, failed: AcknowledgeForm | None = None, failed_pk: int | None = None
 ) -> dict[str, Any]:
     now = clock.now()
-    waiting = selectors.escalation_list_unacknowledged(user=request.user)
+    sort = Sort.from_query(
+        request.GET.get("sort"), selectors.WAITING_SORTS, selectors.WAITING_DEFAULT_SORT
+    )
+    waiting = selectors.escalation_page_unacknowledged(
+        user=request.user, sort=sort, page=request.GET.get("page")
+    )
     for e in waiting:
-        e.ack_form = failed if e.pk == failed_pk and failed is not None else _ack_form(e)  # type: ignore[attr-defined]
+        e.ack_form = failed if e.pk == failed_pk and failed is not None else _ack_form(e)
     return {
         "now": now,
         "waiting": waiting,
+        "sort": sort,
+        "sort_choices": [
+            ("raised", "longest waiting"),
+            ("-raised", "newest"),
+            ("case", "case"),
+            ("partner", "Partner"),
+            ("reason", "reason"),
+        ],
         "acknowledged": selectors.escalation_list_acknowledged(
-            user=request.user, page=request.GET.get("page") or 1
+            user=request.user, page=request.GET.get("done_page") or 1
         ),
         "overdue_by_partner": selectors.overdue_list_by_partner(user=request.user, now=now),
         "policy_due": selectors.policy_revision_overdue(now=now),
@@ -62,10 +76,18 @@ def overdue_partner(request: HttpRequest, partner: str) -> HttpResponse:
     if not standing_of(request.user).is_wpo:
         raise DjangoPermissionDenied("This list is for WPO.")
     now = clock.now()
-    page = selectors.overdue_page_for_partner(
-        user=request.user, now=now, partner_code=partner, page=request.GET.get("page") or 1
+    sort = Sort.from_query(
+        request.GET.get("sort"), selectors.OVERDUE_SORTS, selectors.OVERDUE_DEFAULT_SORT
     )
-    return render(request, "compliance/overdue_partner.html", {"page": page, "now": now})
+    page = selectors.overdue_page_for_partner(
+        user=request.user,
+        now=now,
+        partner_code=partner,
+        page=request.GET.get("page") or 1,
+        sort=sort,
+    )
+    context = {"page": page, "now": now, "sort": sort}
+    return render(request, "compliance/overdue_partner.html", context)
 
 
 @login_required

@@ -17,6 +17,7 @@ from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, access_case, may
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.core.lists import Sort
 from eapcase.intake import selectors
 from eapcase.intake.forms import ActionForm, LinkForm
 from eapcase.intake.services import triage_link
@@ -35,9 +36,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     """Emails waiting to be acknowledged or actioned: urgent first, then oldest first."""
     _staff_only(request)
     now = clock.now()
+    sort = Sort.from_query(
+        request.GET.get("sort"), selectors.QUEUE_SORTS, selectors.QUEUE_DEFAULT_SORT
+    )
+    page = selectors.email_page_queue(
+        user=request.user, now=now, sort=sort, page=request.GET.get("page")
+    )
     context = {
-        "rows": selectors.email_list_queue(user=request.user, now=now),
-        "limit": selectors.QUEUE_LIMIT,
+        "rows": page.object_list,
+        "page": page,
+        "sort": sort,
         "now": now,
         "action_form": ActionForm(),
     }

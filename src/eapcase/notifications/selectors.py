@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from eapcase.core.lists import Sort
 from eapcase.notifications import timing
 from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
 from eapcase.organisations.calendar import partner_calendar
@@ -68,12 +69,22 @@ def target_due_at(obligation: Any, targets: timing.HouseTargets | None = None) -
     )
 
 
-def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
-    """The user's own notifications, newest first, with their case."""
-    rows = Notification.objects.filter(recipient_id=user.pk).select_related("case")
+#: How the notifications may be sorted (`?sort=`): newest first by default.
+NOTIFICATION_SORTS = {
+    "created": ("created_at",),
+    "urgent": ("urgent", "created_at"),
+}
+NOTIFICATION_DEFAULT_SORT = "-created"
+
+
+def notification_list(
+    *, user: Any, unread_only: bool = False, sort: Sort | None = None
+) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (or as `sort` asks), with their case."""
+    rows = Notification.objects.filter(recipient_id=user.pk).select_related("case__partner")
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
-    return rows
+    return rows.order_by(*sort.order_by) if sort is not None else rows
 
 
 def notification_unread_count(*, user: Any) -> int:
@@ -83,4 +94,8 @@ def notification_unread_count(*, user: Any) -> int:
 
 
 def notification_get(*, user: Any, notification_id: int) -> Notification | None:
-    return Notification.objects.filter(recipient_id=user.pk, pk=notification_id).first()
+    return (
+        Notification.objects.filter(recipient_id=user.pk, pk=notification_id)
+        .select_related("case__partner")
+        .first()
+    )

@@ -11,16 +11,33 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from eapcase.core import clock
+from eapcase.core.lists import Sort
 from eapcase.notifications import selectors, services
+
+#: The orders offered above the list, as (the `sort` value, what the link says).
+SORT_CHOICES = [
+    ("-created", "newest first"),
+    ("created", "oldest first"),
+    ("-urgent", "urgent first"),
+]
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
-    rows = selectors.notification_list(user=request.user, unread_only=unread_only)
+    sort = Sort.from_query(
+        request.GET.get("sort"), selectors.NOTIFICATION_SORTS, selectors.NOTIFICATION_DEFAULT_SORT
+    )
+    rows = selectors.notification_list(user=request.user, unread_only=unread_only, sort=sort)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "sort": sort,
+        "sort_choices": [
+            ("-created", "newest first"),
+            ("created", "oldest first"),
+            ("-urgent", "urgent first"),
+        ],
         "unread_only": unread_only,
         "unread": selectors.notification_unread_count(user=request.user),
     }

@@ -1,7 +1,8 @@
 """Middleware of the security app:
 
 - `NoStoreMiddleware`: no dynamic answer (page, fragment, API) may be kept by a browser or a
-  proxy cache; static files are served before it by whitenoise and keep their caching.
+  proxy cache; static files are served before it by whitenoise and keep their caching, and so
+  does an answer its view marked `public` (only /favicon.ico, which holds no case data).
 - `SessionTimeoutMiddleware`: ends a session past its idle or absolute limit (sessions.py).
 - `SecondFactorMiddleware`: while `EAPCASE_REQUIRE_MFA` is on, a user logged in with a password
   but not yet verified by a second factor reaches only the enrolment and verification pages
@@ -33,7 +34,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        add_never_cache_headers(response)
+        if "public" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
         return response
 
 

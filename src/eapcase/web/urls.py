@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("work/", views.work, name="work"),
     path("work/assign/<str:ref>/", views.work_assign, name="work_assign"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", views.home, name="home"),
 ]

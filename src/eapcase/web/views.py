@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case
@@ -20,6 +22,15 @@ from eapcase.core import clock
 from eapcase.core.errors import ServiceError
 from eapcase.web import selectors
 from eapcase.web.forms import AssignForm, WorkFilterForm
+
+#: Browsers ask for /favicon.ico whatever the page links; the pages link the SVG and PNG.
+FAVICON = Path(__file__).resolve().parent / "static" / "web" / "favicon.ico"
+
+
+@require_safe
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def favicon(request: HttpRequest) -> FileResponse:
+    return FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
 
 
 @login_required
