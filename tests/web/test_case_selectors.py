@@ -225,7 +225,7 @@ def test_procedure_in_force_is_the_latest_effective_version() -> None:
 def test_case_page_runs_a_fixed_number_of_queries(django_assert_num_queries: Any) -> None:
     case = open_case()
     actor = clinician_of(case)
-    risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40))
+    risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40), reason="Stated")
     callback_request(actor=actor, case=case, now=utc(2, 9, 45))
     with django_assert_num_queries(16):
         selectors.case_page_get(case=case, now=utc(2, 12))
@@ -244,7 +244,7 @@ def test_stored_state_matches_a_fresh_engine_evaluation_after_several_writes() -
         source="participant",
         now=utc(2, 9, 30),
     )
-    risk_set(actor=actor, case=case, level="medium", now=utc(2, 9, 35))
+    risk_set(actor=actor, case=case, level="medium", now=utc(2, 9, 35), reason="Stated")
     callback_request(actor=actor, case=case, now=utc(2, 9, 40))
     attempt(case, actor, utc(2, 10), message="none")
     session_record(actor=actor, case=case, now=utc(2, 11))
@@ -301,7 +301,7 @@ def test_case_page_asks_the_engine_when_the_case_holds_no_state() -> None:
 def test_the_data_migration_fills_the_state_a_refresh_stores() -> None:
     case = open_case()
     actor = clinician_of(case)
-    risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40))
+    risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40), reason="Stated")
     callback_request(actor=actor, case=case, now=utc(2, 9, 45))
     case.refresh_from_db()
     expected = case.engine_state
