@@ -116,6 +116,13 @@ def case_intake(
         and not participants_visible_to(actor).filter(pk=participant.pk).exists()
     ):
         raise NotFound("No such participant.", field="participant")
+    if new_participant is not None:
+        # What registering would refuse, asked first so its error comes before the routing's.
+        if not new_participant.full_name.strip():
+            raise ServiceError("is required", field="full_name")
+        country = new_participant.country.strip()
+        if country and (len(country) != 2 or not country.isalpha()):
+            raise ServiceError("give the two-letter country code, e.g. GB", field="country")
     if risk_level not in RiskLevel.values:
         raise ServiceError(f"must be one of {', '.join(RiskLevel.values)}", field="risk_level")
     if risk_level != RiskLevel.NONE and not risk_reason.strip():
