@@ -46,7 +46,5 @@ urlpatterns = [
     ),
     path("<str:ref>/close/", views.CloseView.as_view(), name="close"),
     path("<str:ref>/risk/", caselife_views.RiskView.as_view(), name="risk"),
-    path(
-        "<str:ref>/participant/", caselife_views.ContactDetailsView.as_view(), name="participant"
-    ),
+    path("<str:ref>/participant/", caselife_views.ContactDetailsView.as_view(), name="participant"),
 ]
