@@ -4,6 +4,7 @@ WPO's routing table proposes. Read-only helpers of the case-opening service and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -12,7 +13,13 @@ from django.db.models import Count, Q
 from eapcase.cases.models import Case, Participant
 from eapcase.core.errors import ServiceError
 from eapcase.organisations.choices import BenefitPeriod, BenefitUnit
-from eapcase.organisations.models import Benefit, ClientOrganisation, Partner, PartnerRoute
+from eapcase.organisations.models import (
+    AccessLine,
+    Benefit,
+    ClientOrganisation,
+    Partner,
+    PartnerRoute,
+)
 
 # Units counted across a participant's cases; a per-issue or per-case benefit starts afresh
 # with each case (ADR 0008).
@@ -135,3 +142,18 @@ def partner_propose(
     )
     rows.sort(key=lambda r: (r.client_id is None, r.region == ""))
     return rows[0].partner if rows else None
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def client_by_access_line(number: str) -> ClientOrganisation | None:
+    """The client organisation whose access line this is (compared by digits)."""
+    wanted = _digits(number)
+    if len(wanted) < 6:
+        return None
+    for line in AccessLine.objects.select_related("client").filter(client__active=True):
+        if _digits(line.number).endswith(wanted[-9:]):
+            return line.client
+    return None

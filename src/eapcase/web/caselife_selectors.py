@@ -1,7 +1,6 @@
 """Reads of the case-life pages: finding a participant before opening a case (with likely
-duplicates), the client organisation an access line belongs to, and the Partner's unallocated
-cases. Every read starts from the access gate (`participants_visible_to`,
-`cases_visible_to`)."""
+duplicates) and the Partner's unallocated cases. Every read starts from the access gate
+(`participants_visible_to`, `cases_visible_to`)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from django.db.models import Count, Q, QuerySet
 from eapcase.cases.access import cases_visible_to, participants_visible_to
 from eapcase.cases.choices import CaseStatus, risk_rank
 from eapcase.cases.models import Case, Participant
-from eapcase.organisations.models import AccessLine, ClientOrganisation
 
 SEARCH_LIMIT = 25
 
@@ -107,17 +105,6 @@ def participant_get(*, user: Any, participant_id: Any) -> Participant | None:
     except (TypeError, ValueError):
         return None
     return participants_visible_to(user).select_related("client").filter(pk=pk).first()
-
-
-def client_by_access_line(number: str) -> ClientOrganisation | None:
-    """The client organisation whose access line this is (compared by digits)."""
-    wanted = _digits(number)
-    if len(wanted) < 6:
-        return None
-    for line in AccessLine.objects.select_related("client").filter(client__active=True):
-        if _digits(line.number).endswith(wanted[-9:]):
-            return line.client
-    return None
 
 
 def unallocated_list(*, user: Any, partner_ids: list[int] | None) -> QuerySet[Case]:

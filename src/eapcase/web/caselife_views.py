@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case, partners_opening_for
-from eapcase.cases.eligibility import benefit_quote, partner_propose
+from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
 from eapcase.compliance.opening import NewParticipant, case_intake
 from eapcase.core import clock
@@ -181,7 +181,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 def _new_participant(form: forms.RegisterForm) -> NewParticipant:
     d = form.cleaned_data
-    client = d["client"] or selectors.client_by_access_line(d["access_line"])
+    client = d["client"] or client_by_access_line(d["access_line"])
     return NewParticipant(
         full_name=d["full_name"],
         client=client,
