@@ -227,7 +227,8 @@ def test_case_page_runs_a_fixed_number_of_queries(django_assert_num_queries: Any
     actor = clinician_of(case)
     risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40), reason="Stated")
     callback_request(actor=actor, case=case, now=utc(2, 9, 45))
-    with django_assert_num_queries(16):
+    # 16, and the risk reasons and the allocations shown on the timeline.
+    with django_assert_num_queries(18):
         selectors.case_page_get(case=case, now=utc(2, 12))
 
 
@@ -278,7 +279,7 @@ def test_stored_state_of_a_closed_case_round_trips_through_json() -> None:
 def test_case_page_reads_the_stored_state_without_running_the_engine(monkeypatch: Any) -> None:
     case = open_case()
     actor = clinician_of(case)
-    risk_set(actor=actor, case=case, level="high", now=utc(2, 9, 40))
+    risk_set(actor=actor, case=case, level="high", now=utc(2, 9, 40), reason="Stated")
     session_record(actor=actor, case=case, now=utc(2, 10))
 
     def refuse(*args: Any, **kwargs: Any) -> None:
@@ -292,7 +293,7 @@ def test_case_page_reads_the_stored_state_without_running_the_engine(monkeypatch
 
 def test_case_page_asks_the_engine_when_the_case_holds_no_state() -> None:
     case = open_case()
-    risk_set(actor=clinician_of(case), case=case, level="high", now=utc(2, 9, 40))
+    risk_set(actor=clinician_of(case), case=case, level="high", now=utc(2, 9, 40), reason="Stated")
     Case.objects.filter(pk=case.pk).update(engine_state={})
     page = selectors.case_page_get(case=case, now=utc(2, 12))
     assert page.risk == "high"

@@ -350,7 +350,15 @@ def case_stored_evaluation(
     """The engine's derived state as the last refresh stored it on the case row (read afresh:
     the instance may predate the last write). A case never refreshed (no stored state) is
     asked of the engine instead."""
-    data = Case.objects.filter(pk=case.pk).values_list("engine_state", flat=True).first()
+    row = (
+        Case.objects.filter(pk=case.pk)
+        .values_list("engine_state", "risk_level", "risk_reason")
+        .first()
+    )
+    data = None
+    if row is not None:
+        # The risk the pages show is the stored column (ADR 0008), read with the state.
+        data, case.risk_level, case.risk_reason = row
     stored = bridge.stored_evaluation(data)
     if stored is None:
         stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
