@@ -443,13 +443,14 @@ def risk_set(
     after a later one does not overwrite it."""
     _choice(level, RiskLevel, "level")
     reason = reason.strip()
-    if not historical:
-        reason = _require(reason, "reason", "say why (what was identified, or why it is cleared)")
     with case_write(
         case, actor=actor, action="case.risk_set", now=now, historical=historical
     ) as write:
         case = write.case
         event = write.append("risk_set", at=at or now, fields={"level": level}, event_id=event_id)
+        if not historical:
+            # Asked after the event's own checks (its time, its id), which come first.
+            _require(reason, "reason", "say why (what was identified, or why it is cleared)")
         RiskRecord.objects.create(
             case=case,
             level=level,
