@@ -357,7 +357,7 @@ def case_open(
                 case=case,
                 clinician=assigned_clinician,
                 assigned_by=user_of(actor),
-                at=now,
+                at=at,
                 reason="assigned when the case was opened",
             )
         # No event yet: the case line itself is judged (its first evaluation).

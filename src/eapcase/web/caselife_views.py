@@ -157,7 +157,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 if name in form.fields:
                     widget = form.fields[name].widget
                     widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-    status = 400 if data is not None else 200
+    invalid = bool(errors) or any(f is not None and f.errors for f in (register_form, case_form))
+    status = 400 if data is not None and invalid else 200
     return render(
         request,
         "cases/new.html",
