@@ -1075,5 +1075,5 @@ def test_case_assign_moves_the_obligations_to_the_new_clinicians_queue() -> None
     case_assign(actor=first, case=case, clinician=first, now=MONDAY)
     callback_request(actor=first, case=case, now=MONDAY)
     assert set(Obligation.objects.values_list("assigned_clinician", flat=True)) == {first.pk}
-    case_assign(actor=first, case=case, clinician=second, now=MONDAY)
+    case_assign(actor=first, case=case, clinician=second, now=MONDAY, reason="Leave")
     assert set(Obligation.objects.values_list("assigned_clinician", flat=True)) == {second.pk}

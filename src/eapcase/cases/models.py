@@ -38,10 +38,16 @@ class Participant(models.Model):
     preferred_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)
-    region = models.CharField(max_length=60, blank=True, help_text="State, province or region.")
-    employee_number = models.CharField(max_length=40, blank=True)
-    language = models.CharField(max_length=40, blank=True, help_text="Preferred language.")
-    interpreter_needed = models.BooleanField(default=False)
+    # The case-life columns carry database defaults: bulk writers that name their columns
+    # (perf.generator) leave them out.
+    region = models.CharField(
+        max_length=60, blank=True, db_default="", help_text="State, province or region."
+    )
+    employee_number = models.CharField(max_length=40, blank=True, db_default="")
+    language = models.CharField(
+        max_length=40, blank=True, db_default="", help_text="Preferred language."
+    )
+    interpreter_needed = models.BooleanField(default=False, db_default=False)
     # The Partner whose staff registered the participant (None: WPO, import): with the
     # Partners of their cases, who may find them (cases.participant_access).
     registered_by_partner = models.ForeignKey(
@@ -140,15 +146,15 @@ class Case(models.Model):
     # The one source of the case's risk on every page (ADR 0008): kept by cases.services.risk_set
     # as the level of the latest risk_set event, with the reason given for it.
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, default=RiskLevel.NONE)
-    risk_reason = models.CharField(max_length=500, blank=True)
+    risk_reason = models.CharField(max_length=500, blank=True, db_default="")
     benefit_sessions = models.PositiveSmallIntegerField()
     presenting_issue = models.CharField(max_length=200, blank=True)
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.CharField(max_length=200, blank=True)
     # Why WPO chose another Partner than the routing table proposed, or changed the benefit.
-    partner_reason = models.CharField(max_length=500, blank=True)
-    benefit_reason = models.CharField(max_length=500, blank=True)
+    partner_reason = models.CharField(max_length=500, blank=True, db_default="")
+    benefit_reason = models.CharField(max_length=500, blank=True, db_default="")
     # The participant object of the history's case line, fixed when the case opened; later
     # changes are participant_updated events.
     opening_preferences = models.JSONField(default=dict)

@@ -116,6 +116,7 @@ def caselife_load(ref: Reference, now: datetime) -> list[Case]:
             referral="management_referral",
             case_type="assessment_only",
             presenting_issue="Manager referral after repeated absence",
+            callback=True,
         )
     )
     # A returning participant's second episode (in a load too small to have one, a third
@@ -131,6 +132,7 @@ def caselife_load(ref: Reference, now: datetime) -> list[Case]:
             referral="self",
             case_type="individual",
             presenting_issue="Returning: anxiety about a restructure",
+            callback=True,
         )
     )
     for caller in DUPLICATES:
