@@ -301,6 +301,8 @@ STATE_MODELS = (
     "cases.Note",
     "cases.ParticipantQuery",
     "cases.Dissatisfaction",
+    "cases.CaseAssignment",
+    "cases.RiskRecord",
     "outreach.OutreachRequest",
     "outreach.ContactAttempt",
     "outreach.Email",

@@ -60,7 +60,11 @@ def _case_with_history() -> tuple[Any, Any]:
     actor = clinician_of(case)
     client = client_for(actor)
     _post(client, case, {"type": "callback_requested", "at": _at(2, 10), "id": "cb1"})
-    _post(client, case, {"type": "risk_set", "at": _at(2, 11), "level": "low"})
+    _post(
+        client,
+        case,
+        {"type": "risk_set", "at": _at(2, 11), "level": "low", "details": {"reason": "Stated"}},
+    )
     return case, client
 
 
@@ -91,7 +95,7 @@ def _every_type(provider_code: str) -> list[dict[str, Any]]:
     """One event of each type of the history format, in an order a couples case allows."""
     return [
         {"type": "participant_updated", "at": _at(2, 9, 5), "participant": {"voicemail_ok": False}},
-        {"type": "risk_set", "at": _at(2, 9, 10), "level": "low"},
+        {"type": "risk_set", "at": _at(2, 9, 10), "level": "low", "details": {"reason": "Said"}},
         {"type": "callback_requested", "at": _at(2, 9, 15), "id": "cb1"},
         {
             "type": "outreach_requested",
@@ -212,7 +216,13 @@ def test_the_answer_lists_the_lines_written() -> None:
     response = _post(
         client_for(actor),
         case,
-        {"type": "risk_set", "at": _at(2, 10), "level": "high", "by": "someone-else"},
+        {
+            "type": "risk_set",
+            "at": _at(2, 10),
+            "level": "high",
+            "by": "someone-else",
+            "details": {"reason": "Self-harm disclosed"},
+        },
     )
     assert (response.status_code, response.json()) == (
         201,

@@ -42,7 +42,11 @@ def test_the_login_page(page: Any) -> None:
 def test_a_partner_clinician_sees_their_work_overdue_first(page: Any) -> None:
     login(page, "partner-uk")
     expect(page.get_by_role("heading", name=re.compile(r"^My work \d+ overdue$"))).to_be_visible()
-    first_due = page.locator("table.work-queue tbody tr").first
+    rows = page.locator("table.work-queue tbody tr")
+    # Cases with risk identified head the queue (ADR 0025); then the overdue work.
+    risky = [n for n, row in enumerate(rows.all()) if row.locator(".risk-badge").count()]
+    assert risky == list(range(len(risky)))
+    first_due = rows.nth(len(risky))
     expect(first_due.locator("td").first).to_have_class(re.compile("overdue"))
     expect(first_due.locator(".countdown")).to_have_text(re.compile(r" late$"))
     screenshot(page, "work-queue")
@@ -65,6 +69,7 @@ def test_a_lead_reassigns_a_case_from_the_team_list(page: Any, browser_server: A
     options = [o.get_attribute("value") for o in select.locator("option").all()]
     other = next(v for v in options if v and v != current)
     select.select_option(other)
+    row.get_by_label(f"Why {reference} moves").fill("Caseload balance")
     row.get_by_role("button", name="Reassign").click()
     expect(page.get_by_role("status")).to_contain_text(f"Case {reference} is now assigned to")
     with browser_server.db():

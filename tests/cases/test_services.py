@@ -386,7 +386,7 @@ def test_case_assign_to_nobody_unassigns() -> None:
     case = open_case()
     lead = user_with_role(Role.PARTNER_LEAD, partner=case.partner)
     case_assign(actor=lead, case=case, clinician=lead, now=MONDAY)
-    case_assign(actor=lead, case=case, clinician=None, now=MONDAY)
+    case_assign(actor=lead, case=case, clinician=None, now=MONDAY, reason="Clinician on leave")
     assert Case.objects.get(pk=case.pk).assigned_clinician_id is None
     assert audit_of(case)[-1] == ("case.assigned", lead.username, "", {"clinician": None})
 
@@ -421,7 +421,7 @@ def test_case_assign_refuses_someone_who_may_not_manage_the_case(make_clinician:
 def test_risk_set_records_the_level() -> None:
     case = open_case()
     actor = clinician_of(case)
-    risk_set(actor=actor, case=case, level="high", now=MONDAY)
+    risk_set(actor=actor, case=case, level="high", now=MONDAY, reason="Stated at assessment")
     assert Case.objects.get(pk=case.pk).risk_level == "high"
     assert events_of(case) == [(1, "E1", "risk_set", MONDAY, actor.username, {"level": "high"})]
     assert audit_of(case)[1:] == [
@@ -1075,5 +1075,5 @@ def test_case_assign_moves_the_obligations_to_the_new_clinicians_queue() -> None
     case_assign(actor=first, case=case, clinician=first, now=MONDAY)
     callback_request(actor=first, case=case, now=MONDAY)
     assert set(Obligation.objects.values_list("assigned_clinician", flat=True)) == {first.pk}
-    case_assign(actor=first, case=case, clinician=second, now=MONDAY)
+    case_assign(actor=first, case=case, clinician=second, now=MONDAY, reason="Leave")
     assert set(Obligation.objects.values_list("assigned_clinician", flat=True)) == {second.pk}

@@ -176,7 +176,7 @@ def test_a_call_back_attempted_after_its_deadline_is_late() -> None:
 def test_a_later_write_refreshes_an_unanswered_call_back_to_overdue() -> None:
     case, actor = _case()
     callback_request(actor=actor, case=case, now=MONDAY)
-    risk_set(actor=actor, case=case, level="low", now=utc(3, 10))
+    risk_set(actor=actor, case=case, level="low", now=utc(3, 10), reason="Stated")
     callback = obligation(case, "CM-CALLBACK", "E1")
     assert (callback.status, callback.evaluated_at) == ("overdue", utc(3, 10))
 
@@ -566,7 +566,7 @@ def test_a_confirmed_excess_attempt_is_recorded_with_its_reason() -> None:
 
 def test_with_risk_identified_up_to_five_attempts_need_no_confirmation() -> None:
     case, actor = _case()
-    risk_set(actor=actor, case=case, level="high", now=MONDAY)
+    risk_set(actor=actor, case=case, level="high", now=MONDAY, reason="Stated")
     callback_request(actor=actor, case=case, now=MONDAY)
     for hour in (10, 11, 12, 13, 14):
         attempt(case, actor, utc(2, hour))

@@ -380,7 +380,9 @@ def test_case_page_runs_no_engine_and_the_close_form_still_lists_what_closing_br
 def test_handover_page_shows_state_next_step_deadlines_contacts_and_risk(
     partner_client: Any, world: World
 ) -> None:
-    risk_set(actor=world.clinician, case=world.case, level="high", now=utc(2, 9, 30))
+    risk_set(
+        actor=world.clinician, case=world.case, level="high", now=utc(2, 9, 30), reason="Stated"
+    )
     callback_request(actor=world.clinician, case=world.case, now=utc(2, 9, 40))
     attempt(world.case, world.clinician, utc(2, 10))
     note_add(

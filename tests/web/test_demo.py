@@ -9,12 +9,13 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count
 
 from eapcase.accounts.models import User
 from eapcase.audit.services import audit_verify
 from eapcase.cases.access import cases_referred_to, cases_visible_to
 from eapcase.cases.choices import CaseType, Referral
-from eapcase.cases.models import Case, CaseEvent, Obligation
+from eapcase.cases.models import Case, CaseEvent, Obligation, Participant
 from eapcase.web.demo.load import _Planner
 from eapcase.web.demo.reference import LOGINS, PARTNERS, partner_clock
 from eapcase.web.demo.stories import Plan
@@ -175,3 +176,21 @@ def test_plans_depend_only_on_seed_and_now():
     assert plans(7) == plans(7)
     assert plans(7) != plans(8)
     assert all(step.at <= now for plan in plans(7) for step in plan[2])
+
+
+@pytest.mark.django_db
+def test_the_demo_starts_cases_as_a_clinician_would():
+    load(30)
+    waiting = Case.objects.filter(status="open", assigned_clinician__isnull=True)
+    assert waiting.count() >= 2
+    risky = Case.objects.get(participant__full_name="Callum Reid")
+    assert (risky.risk_level, risky.assigned_clinician.username) == ("high", "partner-uk")
+    assert risky.assignments.get().reason.startswith("High risk")
+    referral = Case.objects.get(participant__full_name="Dana Whitfield")
+    assert (referral.referral, referral.partner.code, referral.engine_state["in_scope"]) == (
+        "management_referral",
+        "P-UK",
+        False,
+    )
+    assert Participant.objects.filter(full_name="Jamie Fletcher").count() == 2
+    assert Case.objects.values("participant").annotate(n=Count("pk")).filter(n__gte=2).exists()

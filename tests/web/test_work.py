@@ -77,7 +77,9 @@ def test_anonymous_users_are_sent_to_log_in(path: str) -> None:
 
 
 def test_anonymous_reassignment_is_sent_to_log_in() -> None:
-    response = Client().post("/work/assign/EAP-1/", {"clinician": "1"})
+    response = Client().post(
+        "/work/assign/EAP-1/", {"reason": "Caseload balance", "clinician": "1"}
+    )
     assert (response.status_code, response["Location"]) == (
         302,
         "/accounts/login/?next=/work/assign/EAP-1/",
@@ -280,7 +282,11 @@ def test_a_lead_reassigns_a_case_to_a_clinician_of_the_partner(team: dict[str, A
     client = client_for(team["lead"])
     response = client.post(
         f"/work/assign/{case.reference}/",
-        {"clinician": colleague.pk, "next": "/work/?scope=team&family=callback"},
+        {
+            "reason": "Caseload balance",
+            "clinician": colleague.pk,
+            "next": "/work/?scope=team&family=callback",
+        },
     )
     assert (response.status_code, response["Location"]) == (
         302,
@@ -297,7 +303,11 @@ def test_a_lead_reassigns_a_case_to_a_clinician_of_the_partner(team: dict[str, A
 def test_a_foreign_next_is_not_followed(team: dict[str, Any]) -> None:
     response = client_for(team["lead"]).post(
         f"/work/assign/{team['case'].reference}/",
-        {"clinician": team["colleague"].pk, "next": "https://evil.example/work/"},
+        {
+            "reason": "Caseload balance",
+            "clinician": team["colleague"].pk,
+            "next": "https://evil.example/work/",
+        },
     )
     assert response["Location"] == "/work/?scope=team"
 
@@ -306,7 +316,8 @@ def test_reassigning_to_a_clinician_of_another_partner_is_refused(team: dict[str
     case = team["case"]
     before = case.assigned_clinician_id
     response = client_for(team["lead"]).post(
-        f"/work/assign/{case.reference}/", {"clinician": team["stranger"].pk}
+        f"/work/assign/{case.reference}/",
+        {"reason": "Caseload balance", "clinician": team["stranger"].pk},
     )
     assert response.status_code == 400
     assert "clinician: choose a clinician of Thameside" in response.content.decode()
@@ -316,14 +327,16 @@ def test_reassigning_to_a_clinician_of_another_partner_is_refused(team: dict[str
 
 def test_a_clinician_may_not_reassign(team: dict[str, Any], clinician: Any) -> None:
     response = client_for(clinician).post(
-        f"/work/assign/{team['case'].reference}/", {"clinician": team["colleague"].pk}
+        f"/work/assign/{team['case'].reference}/",
+        {"reason": "Caseload balance", "clinician": team["colleague"].pk},
     )
     assert response.status_code == 403
 
 
 def test_a_lead_cannot_reach_another_partner_s_case(team: dict[str, Any]) -> None:
     response = client_for(team["lead"]).post(
-        f"/work/assign/{team['elsewhere'].reference}/", {"clinician": team["colleague"].pk}
+        f"/work/assign/{team['elsewhere'].reference}/",
+        {"reason": "Caseload balance", "clinician": team["colleague"].pk},
     )
     assert response.status_code == 404
 

@@ -224,3 +224,85 @@ def event_request_schema() -> dict[str, Any]:
         "description": "One event of shared/spec/history-format.md: the type's own fields "
         "sit next to `type` and `at` (for example `level` of `risk_set`).",
     }
+
+
+# --- writes: the shape of what is posted (the services decide the rest) ------------------------
+
+
+class PreferencesSerializer(serializers.Serializer[Any]):
+    phone = serializers.BooleanField(required=False)
+    email = serializers.BooleanField(required=False)
+    voicemail_ok = serializers.BooleanField(required=False)
+    email_messages_ok = serializers.BooleanField(required=False)
+    email_only = serializers.BooleanField(required=False)
+    email_consent = serializers.BooleanField(required=False)
+
+
+class ParticipantWriteSerializer(serializers.Serializer[Any]):
+    """A participant to register (POST /participants/, or `new_participant` of POST /cases/)."""
+
+    full_name = serializers.CharField(max_length=200)
+    client = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="The client's code."
+    )
+    access_line = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="The access line they called: finds the client when `client` is not given.",
+    )
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    employee_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    interpreter_needed = serializers.BooleanField(required=False, default=False)
+    country = serializers.CharField(max_length=2)
+    region = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    preferences = PreferencesSerializer(required=False)
+
+
+class ParticipantPatchSerializer(serializers.Serializer[Any]):
+    """Changed contact details and preferences (recorded as `participant_updated`)."""
+
+    full_name = serializers.CharField(max_length=200, required=False)
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    employee_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    interpreter_needed = serializers.BooleanField(required=False)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    preferences = PreferencesSerializer(required=False)
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["participant", "wpo_intake", "partner"], default="participant"
+    )
+    at = serializers.DateTimeField(
+        required=False, help_text="When it was stated (default now); never later than now."
+    )
+
+
+class CaseOpenSerializer(serializers.Serializer[Any]):
+    """A case to open: for `participant` (an id the user may see) or `new_participant`."""
+
+    participant = serializers.IntegerField(required=False)
+    new_participant = ParticipantWriteSerializer(required=False)
+    referral = serializers.CharField(max_length=30)
+    case_type = serializers.CharField(max_length=30)
+    presenting_issue = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    risk_level = serializers.CharField(max_length=10, required=False, default="none")
+    risk_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    callback = serializers.BooleanField(required=False, default=False)
+    callback_not_before = serializers.DateTimeField(required=False, allow_null=True)
+    partner = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="A Partner's code."
+    )
+    partner_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    provider = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="A provider's code."
+    )
+    benefit_sessions = serializers.IntegerField(required=False, min_value=0, max_value=999)
+    benefit_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    at = serializers.DateTimeField(required=False, help_text="When it opened (default now).")

@@ -20,7 +20,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -39,13 +39,23 @@ from eapcase.api.errors import api_exception_handler
 from eapcase.api.idempotency import idempotent
 from eapcase.api.parsers import NOTES_BASE64_CHARS, BoundedJSONParser
 from eapcase.cases import services as case_services
-from eapcase.cases.access import Action, access_case, cases_visible_to, may
+from eapcase.cases.access import (
+    Action,
+    access_case,
+    cases_visible_to,
+    may,
+    participants_visible_to,
+    partners_opening_for,
+)
 from eapcase.cases.choices import UNSATISFIED, CaseStatus, PreferenceSource
+from eapcase.cases.eligibility import client_by_access_line
 from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation, Participant
 from eapcase.compliance.event_services import EVENT_DETAILS, event_record
 from eapcase.compliance.history_io import event_line, export_history
+from eapcase.compliance.opening import NewParticipant, case_intake, participant_register
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
+from eapcase.organisations.models import ClientOrganisation, Partner, Provider
 from eapcase.policy import events as policy_events
 from eapcase.providers.uploads import case_notes_content_type, too_large_message
 
@@ -152,6 +162,75 @@ class CaseList(ApiMixin, generics.ListAPIView[Case]):
                 raise ServiceError("must be me", field="assigned")
             rows = rows.filter(assigned_clinician=_user(self.request))
         return rows.order_by("-opened_at", "-pk")
+
+    @extend_schema(
+        summary="Open a case",
+        description="Through the same service as /cases/new/: the participant found "
+        "(`participant`) or registered (`new_participant`), the client's contract checked, the "
+        "Partner proposed by WPO's routing table (WPO may name another with `partner_reason`), "
+        "the benefit left to the participant (WPO may override with `benefit_reason`), the "
+        "risk screen, a call back and a provider referral, all or nothing. An "
+        "`Idempotency-Key` header makes a retry safe.",
+        request=s.CaseOpenSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False
+            )
+        ],
+        responses={201: s.CaseDetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return idempotent(request, lambda: self._open(request))
+
+    def _open(self, request: Request) -> Response:
+        data = _valid(s.CaseOpenSerializer, request.data)
+        participant = None
+        if data.get("participant") is not None:
+            participant = (
+                participants_visible_to(request.user).filter(pk=data["participant"]).first()
+            )
+            if participant is None:
+                raise NotFound("No such participant.", field="participant")
+        new = (
+            _new_participant(data["new_participant"], prefix="new_participant.")
+            if data.get("new_participant")
+            else None
+        )
+        partner = provider = None
+        if data.get("partner"):
+            partner = Partner.objects.filter(code=data["partner"]).first()
+            if partner is None:
+                raise ServiceError("no such Partner", field="partner")
+        if data.get("provider"):
+            provider = Provider.objects.filter(code=data["provider"], active=True).first()
+            if provider is None:
+                raise ServiceError("no such provider", field="provider")
+        case = case_intake(
+            actor=acting_user(request),
+            now=clock.now(),
+            participant=participant,
+            new_participant=new,
+            referral=data["referral"],
+            case_type=data["case_type"],
+            presenting_issue=data.get("presenting_issue", ""),
+            risk_level=data.get("risk_level", "none"),
+            risk_reason=data.get("risk_reason", ""),
+            callback=data.get("callback", False),
+            callback_not_before=data.get("callback_not_before"),
+            partner=partner,
+            partner_reason=data.get("partner_reason", ""),
+            provider=provider,
+            benefit_sessions=data.get("benefit_sessions"),
+            benefit_reason=data.get("benefit_reason", ""),
+            at=data.get("at"),
+        )
+        row = (
+            Case.objects.select_related("partner", "client", "provider", "assigned_clinician")
+            .prefetch_related("obligations", "findings")
+            .get(pk=case.pk)
+        )
+        body = s.CaseDetailSerializer(row, context={"now": clock.now()}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(summary="One case, with the engine's obligations and findings")
@@ -384,8 +463,10 @@ class CaseEvents(ApiMixin, APIView):
 
 def _participants(request: Request) -> QuerySet[Participant]:
     visible = cases_visible_to(request.user).order_by("reference")
+    # Those of the cases the user sees, and those their Partner registered (no case yet).
+    findable = participants_visible_to(request.user).values("pk")
     return (
-        Participant.objects.filter(cases__in=_visible_ids(request))
+        Participant.objects.filter(Q(cases__in=_visible_ids(request)) | Q(pk__in=findable))
         .distinct()
         .select_related("client")
         .prefetch_related(Prefetch("cases", queryset=visible, to_attr="visible_cases"))
@@ -406,6 +487,27 @@ class ParticipantList(ApiMixin, generics.ListAPIView[Participant]):
             rows = rows.filter(cases__reference=self.request.query_params["case"])
         return rows.order_by("pk")
 
+    @extend_schema(
+        summary="Register a participant",
+        description="Through the same service as /cases/new/: Partner staff register for "
+        "their own Partner. An `Idempotency-Key` header makes a retry safe.",
+        request=s.ParticipantWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False
+            )
+        ],
+        responses={201: s.ParticipantSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
+        new = _new_participant(_valid(s.ParticipantWriteSerializer, request.data), prefix="")
+        participant = participant_register(actor=acting_user(request), new=new, now=clock.now())
+        row = _participants(request).get(pk=participant.pk)
+        return Response(s.ParticipantSerializer(row).data, status=status.HTTP_201_CREATED)
+
 
 @extend_schema(summary="One participant of a case the user may see")
 class ParticipantDetail(ApiMixin, generics.GenericAPIView[Participant]):
@@ -416,6 +518,66 @@ class ParticipantDetail(ApiMixin, generics.GenericAPIView[Participant]):
         if participant is None:
             raise NotFound("No such participant.", field="participant")
         return Response(s.ParticipantSerializer(participant).data)
+
+    @extend_schema(
+        summary="Change a participant's contact details and preferences",
+        description="Changed preferences are recorded as `participant_updated` on every open "
+        "case of the participant, so the engine judges later attempts by them. Only Partner "
+        "clinicians and leads (of a Partner that has them) and WPO clinicians may.",
+        request=s.ParticipantPatchSerializer,
+        responses={200: s.ParticipantSerializer},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        participant = participants_visible_to(request.user).filter(pk=pk).first()
+        if participant is None:
+            raise NotFound("No such participant.", field="participant")
+        if partners_opening_for(request.user) == []:
+            raise PermissionDenied("You may not change participants.", field="participant")
+        data = _valid(s.ParticipantPatchSerializer, request.data, partial=True)
+        details = {k: v for k, v in data.items() if k in case_services.DETAIL_FIELDS}
+        case_services.participant_details_update(
+            actor=acting_user(request),
+            participant=participant,
+            details=details,
+            preferences=dict(data.get("preferences") or {}),
+            source=data.get("source", "participant"),
+            now=clock.now(),
+            at=data.get("at"),
+        )
+        return Response(s.ParticipantSerializer(_participants(request).get(pk=pk)).data)
+
+
+def _valid(serializer: Any, data: Any, partial: bool = False) -> dict[str, Any]:
+    """The posted body in the shape the serializer describes (400 naming the field)."""
+    checker = serializer(data=data, partial=partial)
+    checker.is_valid(raise_exception=True)
+    return dict(checker.validated_data)
+
+
+def _new_participant(data: dict[str, Any], prefix: str) -> NewParticipant:
+    client = None
+    if data.get("client"):
+        client = ClientOrganisation.objects.filter(code=data["client"]).first()
+        if client is None:
+            raise ServiceError("no such client organisation", field=f"{prefix}client")
+    elif data.get("access_line"):
+        client = client_by_access_line(data["access_line"])
+        if client is None:
+            raise ServiceError("no client organisation has this line", field=f"{prefix}access_line")
+    return NewParticipant(
+        full_name=data["full_name"],
+        client=client,
+        preferred_name=data.get("preferred_name", ""),
+        date_of_birth=data.get("date_of_birth"),
+        phone=data.get("phone", ""),
+        email=data.get("email", ""),
+        employee_number=data.get("employee_number", ""),
+        language=data.get("language", ""),
+        interpreter_needed=bool(data.get("interpreter_needed", False)),
+        country=data["country"],
+        region=data.get("region", ""),
+        preferences=dict(data.get("preferences") or {}),
+    )
 
 
 # --- obligations (the work queue) --------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.standing import standing_of
-from eapcase.cases.models import Case
+from eapcase.cases.models import Case, Participant
 from eapcase.core.errors import NotFound, PermissionDenied
 
 
@@ -61,6 +61,39 @@ def cases_referred_to(user: Any) -> QuerySet[Case]:
     Only the provider's side of them may be shown (Action.REFERRAL)."""
 
     return Case.objects.filter(referred_cases_q(user))
+
+
+def participants_visible_to(user: Any) -> QuerySet[Participant]:
+    """The participants a user may find: WPO staff every one; Partner clinicians and leads those
+    with a case at their Partner or registered by it (never another Partner's, whatever the
+    search); nobody else any."""
+    standing = standing_of(user)
+    if standing.is_wpo:
+        return Participant.objects.all()
+    partner_ids = [
+        pk
+        for pk, roles in standing.partner_roles.items()
+        if roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}
+    ]
+    if not partner_ids:
+        return Participant.objects.none()
+    with_case = Case.objects.filter(partner_id__in=partner_ids).values("participant_id")
+    return Participant.objects.filter(
+        Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids)
+    )
+
+
+def partners_opening_for(user: Any) -> list[int] | None:
+    """The Partners a user may open cases for: None for every Partner (WPO clinicians), else
+    the ids of the Partners where they are a clinician or lead (empty: none)."""
+    standing = standing_of(user)
+    if Role.WPO_CLINICIAN in standing.wpo_roles:
+        return None
+    return sorted(
+        pk
+        for pk, roles in standing.partner_roles.items()
+        if roles & {Role.PARTNER_CLINICIAN, Role.PARTNER_LEAD}
+    )
 
 
 def may(user: Any, case: Case, action: Action) -> bool:

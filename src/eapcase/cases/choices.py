@@ -31,6 +31,22 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", "high"
 
 
+# Risk cases first, the highest first (My work, WPO's escalations, the unallocated list).
+RISK_ORDER = {"high": 0, "medium": 1, "low": 2, "none": 3}
+
+
+def risk_rank(path: str = "risk_level") -> models.Case:
+    """RISK_ORDER as an SQL expression on a risk column (e.g. "case__risk_level")."""
+    return models.Case(
+        *(
+            models.When(**{path: level}, then=models.Value(rank))
+            for level, rank in RISK_ORDER.items()
+        ),
+        default=models.Value(len(RISK_ORDER)),
+        output_field=models.IntegerField(),
+    )
+
+
 class ReviewDecision(models.TextChoices):
     AUTHORISE_REMAINING = "authorise_remaining", "authorise sessions of the benefit"
     TRANSITION_SESSION = "transition_session", "one transition session"

@@ -39,6 +39,25 @@ class Participant(models.Model):
     preferred_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)
+    # The case-life columns carry database defaults: bulk writers that name their columns
+    # (perf.generator) leave them out.
+    region = models.CharField(
+        max_length=60, blank=True, db_default="", help_text="State, province or region."
+    )
+    employee_number = models.CharField(max_length=40, blank=True, db_default="")
+    language = models.CharField(
+        max_length=40, blank=True, db_default="", help_text="Preferred language."
+    )
+    interpreter_needed = models.BooleanField(default=False, db_default=False)
+    # The Partner whose staff registered the participant (None: WPO, import): with the
+    # Partners of their cases, who may find them (cases.participant_access).
+    registered_by_partner = models.ForeignKey(
+        "organisations.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     has_phone = models.BooleanField(default=True)
@@ -50,7 +69,11 @@ class Participant(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["full_name", "date_of_birth"]),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -114,12 +137,18 @@ class Case(models.Model):
     referral = models.CharField(max_length=30, choices=Referral.choices)
     case_type = models.CharField(max_length=30, choices=CaseType.choices)
     status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    # The one source of the case's risk on every page (ADR 0025): kept by cases.services.risk_set
+    # as the level of the latest risk_set event, with the reason given for it.
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, default=RiskLevel.NONE)
+    risk_reason = models.CharField(max_length=500, blank=True, db_default="")
     benefit_sessions = models.PositiveSmallIntegerField()
     presenting_issue = models.CharField(max_length=200, blank=True)
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.CharField(max_length=200, blank=True)
+    # Why WPO chose another Partner than the routing table proposed, or changed the benefit.
+    partner_reason = models.CharField(max_length=500, blank=True, db_default="")
+    benefit_reason = models.CharField(max_length=500, blank=True, db_default="")
     # The participant object of the history's case line, fixed when the case opened; later
     # changes are participant_updated events.
     opening_preferences = models.JSONField(default=dict)
@@ -178,6 +207,47 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.number} of {self.case_id}"
+
+
+class CaseAssignment(models.Model):
+    """One allocation or reassignment of a case: to whom (None: back to the unallocated list),
+    by whom, when and why. Not a history event (the policy does not judge it); the case
+    timeline shows these rows beside the events."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"assignment of {self.case_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RiskRecord(models.Model):
+    """The reason given with one risk_set event (the history format carries the level only)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="risk_records")
+    level = models.CharField(max_length=10, choices=RiskLevel.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event_id = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"risk {self.level} on {self.case_id}"
 
 
 class Review(models.Model):

@@ -22,8 +22,10 @@ from eapcase.cases.models import Case, CaseEvent, Finding, Obligation, Override
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.policy import events, history
 
-# A clinician's clock may run a little ahead of the server's; further than this is an error.
-CLOCK_SKEW = timedelta(minutes=5)
+# How far past the server's clock an event may be dated: none (ADR 0025). An event dated
+# ahead of now would be in the history but not yet in the engine's verdict at now, so pages
+# would disagree about the case (a risk the list shows and the case page does not).
+CLOCK_SKEW = timedelta(0)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
@@ -26,6 +28,7 @@ from eapcase.cases.choices import (
 from eapcase.cases.models import (
     Authorisation,
     Case,
+    CaseAssignment,
     ContactPreference,
     Dissatisfaction,
     Escalation,
@@ -34,6 +37,7 @@ from eapcase.cases.models import (
     Participant,
     ParticipantQuery,
     Review,
+    RiskRecord,
     Session,
 )
 from eapcase.cases.record import CLOCK_SKEW, Actor, CaseWrite, case_write, user_of
@@ -75,10 +79,17 @@ def participant_create(
     date_of_birth: Any = None,
     preferred_name: str = "",
     at: datetime | None = None,
+    region: str = "",
+    employee_number: str = "",
+    language: str = "",
+    interpreter_needed: bool = False,
+    registered_by_partner: Any = None,
 ) -> Participant:
     """Register a participant with their contact preferences and consents as stated at intake
     (`at`, default now: when they were stated)."""
     full_name = _require(full_name, "full_name")
+    if country and (len(country.strip()) != 2 or not country.strip().isalpha()):
+        raise ServiceError("give the two-letter country code, e.g. GB", field="country")
     at = at or now
     if at > now + CLOCK_SKEW:
         raise ServiceError("is in the future", field="at")
@@ -101,7 +112,12 @@ def participant_create(
             full_name=full_name,
             preferred_name=preferred_name.strip(),
             date_of_birth=date_of_birth,
-            country=country,
+            country=country.strip().upper(),
+            region=region.strip(),
+            employee_number=employee_number.strip(),
+            language=language.strip(),
+            interpreter_needed=bool(interpreter_needed),
+            registered_by_partner=registered_by_partner,
             phone=phone.strip(),
             email=email.strip(),
             created_at=at,
@@ -181,6 +197,95 @@ def participant_preferences_update(
     return participant
 
 
+# Contact details a page or the API may change, beside the preferences.
+DETAIL_FIELDS = (
+    "full_name",
+    "preferred_name",
+    "phone",
+    "email",
+    "employee_number",
+    "language",
+    "interpreter_needed",
+    "country",
+    "region",
+)
+
+
+def participant_details_update(
+    *,
+    actor: Actor,
+    participant: Participant,
+    details: dict[str, Any],
+    preferences: dict[str, bool],
+    source: str,
+    now: datetime,
+    at: datetime | None = None,
+) -> Participant:
+    """Change a participant's contact details and preferences. Changed preferences (and a
+    phone number or email address given or removed, which makes the `phone`/`email`
+    preference) go through `participant_preferences_update`, so every open case gets its
+    participant_updated event; only what differs from the record counts as a change."""
+    for key in details:
+        if key not in DETAIL_FIELDS:
+            raise ServiceError(f"unknown detail {key}", field="details")
+    for key in preferences:
+        if key not in PREFERENCE_FIELDS:
+            raise ServiceError(f"unknown preference {key}", field="preferences")
+    with transaction.atomic():
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        current = participant.preferences()
+        changed_details: dict[str, Any] = {}
+        for key, value in details.items():
+            clean = bool(value) if key == "interpreter_needed" else str(value or "").strip()
+            if key == "full_name":
+                clean = _require(str(clean), "full_name")
+            if key == "country":
+                clean = str(clean).upper()
+                if clean and (len(clean) != 2 or not clean.isalpha()):
+                    raise ServiceError("give the two-letter country code, e.g. GB", field="country")
+            if getattr(participant, key) != clean:
+                changed_details[key] = clean
+        if changed_details.get("email"):
+            _email_check(str(changed_details["email"]))
+        prefs = dict(preferences)
+        # Whether they have a phone or email at all follows the details, unless stated.
+        if "phone" in changed_details and "phone" not in prefs:
+            prefs["phone"] = bool(changed_details["phone"])
+        if "email" in changed_details and "email" not in prefs:
+            prefs["email"] = bool(changed_details["email"])
+        changes = {k: bool(v) for k, v in prefs.items() if current[k] != bool(v)}
+        if not changed_details and not changes:
+            raise ServiceError("nothing changed", field="details")
+        for key, value in changed_details.items():
+            setattr(participant, key, value)
+        if changed_details:
+            participant.save(update_fields=sorted(changed_details))
+            audit_record(
+                actor=actor,
+                action="participant.details_updated",
+                at=now,
+                obj=participant,
+                data={"fields": sorted(changed_details)},
+            )
+        if changes:
+            participant = participant_preferences_update(
+                actor=actor,
+                participant=participant,
+                changes=changes,
+                source=source,
+                now=now,
+                at=at,
+            )
+    return participant
+
+
+def _email_check(value: str) -> None:
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise ServiceError("enter a valid email address", field="email") from exc
+
+
 def case_open(
     *,
     actor: Actor,
@@ -197,8 +302,11 @@ def case_open(
     assigned_clinician: Any = None,
     presenting_issue: str = "",
     preferences: dict[str, bool] | None = None,
+    partner_reason: str = "",
+    benefit_reason: str = "",
 ) -> Case:
-    """Open a case for a participant at a Partner (the history's case line)."""
+    """Open a case for a participant at a Partner (the history's case line). A case given a
+    clinician at once gets its first CaseAssignment row; otherwise it waits unallocated."""
     _choice(referral, Referral, "referral")
     _choice(case_type, CaseType, "case_type")
     if benefit_sessions is None or int(benefit_sessions) < 0:
@@ -225,7 +333,9 @@ def case_open(
                     referral=referral,
                     case_type=case_type,
                     benefit_sessions=int(benefit_sessions),
-                    presenting_issue=presenting_issue,
+                    presenting_issue=presenting_issue.strip()[:200],
+                    partner_reason=partner_reason.strip()[:500],
+                    benefit_reason=benefit_reason.strip()[:500],
                     opened_at=at,
                     opening_preferences=prefs,
                 )
@@ -237,6 +347,14 @@ def case_open(
             authorised_at=at,
             sessions=1 if case_type != CaseType.INDIVIDUAL else int(benefit_sessions),
         )
+        if assigned_clinician is not None:
+            CaseAssignment.objects.create(
+                case=case,
+                clinician=assigned_clinician,
+                assigned_by=user_of(actor),
+                at=at,
+                reason="assigned when the case was opened",
+            )
         # No event yet: the case line itself is judged (its first evaluation).
         with case_write(case, actor=actor, action="case.opened", now=now) as write:
             write.obj = write.case
@@ -257,12 +375,27 @@ def _next_reference() -> str:
     return f"EAP-{number}"
 
 
-def case_assign(*, actor: Actor, case: Case, clinician: Any, now: datetime) -> Case:
-    """Give the case to a clinician of its Partner (or WPO)."""
+def case_assign(
+    *, actor: Actor, case: Case, clinician: Any, now: datetime, reason: str = ""
+) -> Case:
+    """Give the case to a clinician of its Partner (or WPO), or back to the unallocated list
+    (None). A reassignment (the case had a clinician) needs a reason; every one is kept as a
+    CaseAssignment row for the timeline."""
     with case_write(case, actor=actor, action="case.assigned", now=now) as write:
         case = write.case
         if clinician is not None and not may(clinician, case, Action.MANAGE):
             raise ServiceError("is not a clinician who may manage this case", field="clinician")
+        if getattr(clinician, "pk", None) == case.assigned_clinician_id:
+            raise Conflict("the case is already with this clinician", field="clinician")
+        if case.assigned_clinician_id is not None and not reason.strip():
+            raise ServiceError("say why the case moves to another clinician", field="reason")
+        CaseAssignment.objects.create(
+            case=case,
+            clinician=clinician,
+            assigned_by=user_of(actor),
+            at=now,
+            reason=reason.strip()[:500],
+        )
         case.assigned_clinician = clinician
         case.save(update_fields=["assigned_clinician"])
         # The work queues read the clinician from the obligations themselves.
@@ -297,16 +430,34 @@ def risk_set(
     summary: str = "",
     historical: bool = False,
     event_id: str | None = None,
+    reason: str = "",
 ) -> Case:
-    """Record the risk or urgency identified on the case (or that it is cleared)."""
+    """Record the risk or urgency identified on the case (or that it is cleared), with the
+    reason (required but for imported histories). `Case.risk_level` is the one risk every page
+    shows (ADR 0025): the level of the latest risk_set event, so a backdated event recorded
+    after a later one does not overwrite it."""
     _choice(level, RiskLevel, "level")
+    reason = reason.strip()
     with case_write(
         case, actor=actor, action="case.risk_set", now=now, historical=historical
     ) as write:
         case = write.case
-        write.append("risk_set", at=at or now, fields={"level": level}, event_id=event_id)
-        case.risk_level = level
-        case.save(update_fields=["risk_level"])
+        event = write.append("risk_set", at=at or now, fields={"level": level}, event_id=event_id)
+        if not historical:
+            # Asked after the event's own checks (its time, its id), which come first.
+            _require(reason, "reason", "say why (what was identified, or why it is cleared)")
+        RiskRecord.objects.create(
+            case=case,
+            level=level,
+            reason=reason[:500],
+            at=event.at,
+            recorded_by=user_of(actor),
+            event_id=event.event_id,
+        )
+        latest = RiskRecord.objects.filter(case=case).order_by("-at", "-pk").first()
+        case.risk_level = latest.level if latest is not None else level
+        case.risk_reason = latest.reason if latest is not None else reason
+        case.save(update_fields=["risk_level", "risk_reason"])
         write.data.update({"level": level})
     return case
 

@@ -152,7 +152,9 @@ def _case_notes_uploaded(w: EventWrite) -> Any:
 #: Event type -> the service call that records it.
 EVENT_SERVICES: dict[str, Callable[[EventWrite], Any]] = {
     "participant_updated": _participant_updated,
-    "risk_set": lambda w: case_services.risk_set(case=w.case, level=w.line["level"], **w.common),
+    "risk_set": lambda w: case_services.risk_set(
+        case=w.case, level=w.line["level"], reason=w.text("reason"), **w.common
+    ),
     "callback_requested": lambda w: outreach_services.callback_request(
         case=w.case, not_before=w.instant("not_before"), reason=w.text("reason"), **w.common
     ),
@@ -234,7 +236,7 @@ EVENT_SERVICES: dict[str, Callable[[EventWrite], Any]] = {
 #: type: the pages ask for them, the API takes them as `details`. Imported events do without.
 EVENT_DETAILS: dict[str, frozenset[str]] = {
     "participant_updated": frozenset({"source"}),
-    "risk_set": frozenset(),
+    "risk_set": frozenset({"reason"}),
     "callback_requested": frozenset({"reason"}),
     "outreach_requested": frozenset({"reason"}),
     "outreach_closed": frozenset(),

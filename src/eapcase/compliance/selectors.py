@@ -13,7 +13,7 @@ from django.db.models.functions import RowNumber
 
 from eapcase.cases import bridge
 from eapcase.cases.access import visible_cases_q
-from eapcase.cases.choices import UNSATISFIED
+from eapcase.cases.choices import UNSATISFIED, risk_rank
 from eapcase.cases.models import Escalation, Obligation
 from eapcase.core.errors import NotFound
 from eapcase.core.lists import Sort, WindowPage, window_page
@@ -50,8 +50,13 @@ def _escalations(user: Any) -> Any:
 
 
 def escalation_list_unacknowledged(*, user: Any) -> list[Escalation]:
-    """Escalations waiting for WPO, the longest waiting first."""
-    return list(_escalations(user).filter(acknowledged_at__isnull=True).order_by("raised_at", "id"))
+    """Escalations waiting for WPO: cases with risk identified first (the highest first), then
+    the longest waiting first."""
+    return list(
+        _escalations(user)
+        .filter(acknowledged_at__isnull=True)
+        .order_by(risk_rank("case__risk_level"), "raised_at", "id")
+    )
 
 
 def escalation_page_unacknowledged(*, user: Any, sort: Sort, page: Any = 1) -> WindowPage:

@@ -10,8 +10,14 @@ class Level(models.TextChoices):
     DEADLINE = "deadline", "deadline reached"
     ESCALATION = "escalation", "escalation to WPO"
     ESCALATION_REMINDER = "escalation-reminder", "unacknowledged escalation"
+    PROVIDER_FLAG = "provider-flag", "provider flagged risk or goal slip"
 
 
 # The `rule` part of a key about an escalation that no obligation names (any escalation
 # raised, by a person or by the system, is mailed to the WPO inbox under this key).
 ESCALATION_RULE = "WPO-ESCALATION"
+
+
+# The `rule` part of a key about a provider's risk or goal-slip flag: the case's clinician and
+# the Partner's clinical leads are told at once, whatever the hour.
+PROVIDER_FLAG_RULE = "PROVIDER-FLAG"

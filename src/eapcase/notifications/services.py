@@ -17,7 +17,7 @@ from eapcase.accounts.choices import Role
 from eapcase.accounts.models import User
 from eapcase.core.errors import NotFound
 from eapcase.core.mail import subject_tag
-from eapcase.notifications.choices import ESCALATION_RULE, Level
+from eapcase.notifications.choices import ESCALATION_RULE, PROVIDER_FLAG_RULE, Level
 from eapcase.notifications.models import Delivery, Notification
 from eapcase.notifications.sending import LEASE
 from eapcase.notifications.tasks import delivery_send
@@ -182,4 +182,43 @@ def escalation_notify(*, escalation: Any, now: datetime) -> Delivery | None:
         message=message,
         now=now,
         escalation=escalation,
+    )
+
+
+_FLAG_WORDS = {"risk": "a risk situation", "goal_slip": "a goal slip"}
+
+
+def provider_flag_notify(*, case: Any, topic: str, event_id: str, now: datetime) -> Delivery | None:
+    """Tell the case's clinician and its Partner's clinical leads, at once and at any hour,
+    that the provider flagged a risk or a goal slip: one keyed delivery (in the app and by
+    mail), naming the case only. Runs in the recording transaction."""
+    leads = User.objects.filter(
+        is_active=True,
+        memberships__active=True,
+        memberships__role=Role.PARTNER_LEAD,
+        memberships__partner_id=case.partner_id,
+    ).distinct()
+    users = list(leads)
+    clinician = case.assigned_clinician
+    if clinician is not None and clinician.is_active:
+        users.append(clinician)
+    what = _FLAG_WORDS.get(topic, topic.replace("_", " "))
+    message = Message(
+        subject=f"Provider flagged {what} {subject_tag(case.reference)}",
+        body=render_to_string(
+            "notifications/email/provider_flag.txt", {"reference": case.reference, "what": what}
+        ),
+        text=f"The provider flagged {what} on case {case.reference}: review it and set the risk.",
+        users=users,
+        emails=[u.email for u in users if u.email],
+    )
+    return delivery_claim(
+        case=case,
+        rule=PROVIDER_FLAG_RULE,
+        trigger=event_id,
+        level=Level.PROVIDER_FLAG,
+        due_at=now,
+        urgent=True,
+        message=message,
+        now=now,
     )

@@ -66,3 +66,11 @@ class ProviderAdmin(WpoAdminModelAdmin):
 class ClientOrganisationAdmin(WpoAdminModelAdmin):
     list_display = ("code", "name", "countries", "active")
     inlines = [BenefitInline, AccessLineInline, ProcedureInline]
+
+
+@admin.register(models.PartnerRoute)
+class PartnerRouteAdmin(WpoAdminModelAdmin):
+    """WPO's table proposing the Partner of a new case (cases opened at /cases/new/)."""
+
+    list_display = ("country", "region", "client", "partner")
+    list_filter = ("country", "partner")

@@ -127,17 +127,64 @@ class Benefit(models.Model):
     sessions = models.PositiveSmallIntegerField()
     unit = models.CharField(max_length=20, choices=BenefitUnit.choices)
     period = models.CharField(max_length=20, choices=BenefitPeriod.choices)
+    # The month a contract year starts in (1-12; period "contract_year"), default the month of
+    # valid_from.
+    year_starts_month = models.PositiveSmallIntegerField(null=True, blank=True)
     valid_from = models.DateField()
+    # The contract's end (None: open-ended). A client with no benefit valid today has no active
+    # contract: no case is opened for it.
+    valid_until = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["client", "valid_from"], name="benefit_once_per_date"),
             models.CheckConstraint(condition=Q(sessions__gte=1), name="benefit_sessions_positive"),
+            models.CheckConstraint(
+                condition=Q(year_starts_month__isnull=True)
+                | Q(year_starts_month__gte=1, year_starts_month__lte=12),
+                name="benefit_year_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="benefit_valid_range",
+            ),
         ]
         ordering = ["client", "-valid_from"]
 
     def __str__(self) -> str:
         return f"{self.client.code}: {self.sessions} sessions {self.get_unit_display()}"
+
+
+class PartnerRoute(models.Model):
+    """WPO's routing table: which Partner manages new cases of a client organisation's staff
+    in a country (and region). The most specific row wins: client and region, client, region,
+    country alone."""
+
+    client = models.ForeignKey(
+        ClientOrganisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routes",
+        help_text="Empty: every client organisation.",
+    )
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=60, blank=True, help_text="Empty: the whole country.")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="routes")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "country", "region"],
+                name="partner_route_once",
+                nulls_distinct=False,
+            )
+        ]
+        ordering = ["country", "region", "client"]
+
+    def __str__(self) -> str:
+        where = f"{self.country}/{self.region}" if self.region else self.country
+        return f"{self.client.code if self.client else '*'} {where} -> {self.partner.code}"
 
 
 class AccessLine(models.Model):

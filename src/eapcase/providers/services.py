@@ -11,6 +11,7 @@ from django.core.files.base import File
 from eapcase.cases.record import Actor, case_write, user_of
 from eapcase.core.errors import ServiceError
 from eapcase.core.files import removed_on_error
+from eapcase.notifications.services import provider_flag_notify
 from eapcase.organisations.models import Provider
 from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
@@ -79,6 +80,8 @@ def provider_contact_record(
         )
         write.obj = contact
         write.data.update({"topic": topic, "urgent": urgent})
+        if not historical and topic in (ProviderTopic.RISK, ProviderTopic.GOAL_SLIP):
+            provider_flag_notify(case=case, topic=topic, event_id=event.event_id, now=now)
     return contact
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from django import forms
 
-from eapcase.cases.choices import CaseStatus, CaseType, EscalationReason, ReviewDecision
+from eapcase.cases.choices import (
+    CaseStatus,
+    CaseType,
+    EscalationReason,
+    Referral,
+    ReviewDecision,
+)
 from eapcase.cases.words import CaseWords, refused_rule
 from eapcase.core.errors import ServiceError
 from eapcase.core.localtime import LocalDateTimeField, LocalDateTimeWidget
@@ -153,6 +159,9 @@ class CaseSearchForm(forms.Form):
     partner = forms.TypedChoiceField(label="Partner", required=False, coerce=int, empty_value=None)
     case_type = forms.ChoiceField(
         label="Case type", required=False, choices=[("", "Any type"), *CaseType.choices]
+    )
+    route = forms.ChoiceField(
+        label="Referral route", required=False, choices=[("", "Any route"), *Referral.choices]
     )
 
     def __init__(self, *args: Any, partners: list[Any], **kwargs: Any) -> None:

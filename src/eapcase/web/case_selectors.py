@@ -23,6 +23,7 @@ from eapcase.cases.access import cases_visible_to
 from eapcase.cases.choices import UNSATISFIED, ObligationStatus
 from eapcase.cases.models import (
     Case,
+    CaseAssignment,
     CaseEvent,
     Dissatisfaction,
     Escalation,
@@ -31,6 +32,7 @@ from eapcase.cases.models import (
     Override,
     ParticipantQuery,
     Review,
+    RiskRecord,
 )
 from eapcase.cases.words import CaseWords
 from eapcase.organisations.calendar import partner_calendar
@@ -101,6 +103,7 @@ def case_list(
     status: str = "",
     partner: int | None = None,
     case_type: str = "",
+    route: str = "",
 ) -> QuerySet[Case]:
     """The cases the user may see, searched by reference or participant name and filtered,
     with their number of deadlines passed and next deadline (one query per page)."""
@@ -118,6 +121,10 @@ def case_list(
         cases = cases.filter(partner_id=partner)
     if case_type:
         cases = cases.filter(case_type=case_type)
+    if route:
+        # Referral routes recorded outside the policy (management referrals...) are listed
+        # for WPO by route: /cases/?route=management_referral.
+        cases = cases.filter(referral=route)
     unsatisfied = Q(obligations__status__in=UNSATISFIED, obligations__due_at__isnull=False)
     return (
         cases.select_related("participant", "partner", "client", "assigned_clinician")
@@ -229,7 +236,8 @@ class CasePage:
 
     @property
     def risk(self) -> str:
-        return str(self.evaluation.state.risk)
+        """The case's risk: the stored column every page reads (ADR 0025)."""
+        return str(self.case.risk_level)
 
     @property
     def consent_badges(self) -> list[str]:
@@ -339,7 +347,15 @@ def case_stored_evaluation(
     """The engine's derived state as the last refresh stored it on the case row (read afresh:
     the instance may predate the last write). A case never refreshed (no stored state) is
     asked of the engine instead."""
-    data = Case.objects.filter(pk=case.pk).values_list("engine_state", flat=True).first()
+    row = (
+        Case.objects.filter(pk=case.pk)
+        .values_list("engine_state", "risk_level", "risk_reason")
+        .first()
+    )
+    data = None
+    if row is not None:
+        # The risk the pages show is the stored column (ADR 0025), read with the state.
+        data, case.risk_level, case.risk_reason = row
     stored = bridge.stored_evaluation(data)
     if stored is None:
         stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
@@ -403,6 +419,7 @@ def case_page_get(
         responses={c.event_id: c for c in contacts},
         uploads={u.event_id: u for u in uploads},
         reviews_of_notes={u.review_event_id: u for u in uploads if u.review_event_id},
+        risks={r.event_id: r for r in RiskRecord.objects.filter(case=case)},
     )
     usernames = {e.by for e in events if e.by}
     names = {
@@ -441,6 +458,8 @@ def case_page_get(
             entries.append(entry)
         if id(event) in recent_ids:
             recent.append(entry)
+    entries.extend(_assignment_entries(case, first_shown, events))
+    entries.sort(key=lambda e: (e.event.at, e.event.seq or 0))
     entries.reverse()
     recent.reverse()
 
@@ -474,6 +493,38 @@ def case_page_get(
     )
 
 
+def _assignment_entries(
+    case: Case, first_shown: int, events: list[CaseEvent]
+) -> list[TimelineEntry]:
+    """Allocations and reassignments, as timeline lines beside the events (they are not
+    history events: the policy does not judge them). With a truncated timeline only those
+    since its first event shown."""
+    since = events[first_shown].at if first_shown and events else None
+    rows = CaseAssignment.objects.filter(case=case).select_related("clinician", "assigned_by")
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    entries = []
+    for row in rows.order_by("at", "pk"):
+        to = _person_name(row.clinician) if row.clinician else "the unallocated list"
+        pseudo = CaseEvent(case=case, seq=0, event_id="", type="case_assigned", at=row.at)
+        entries.append(
+            TimelineEntry(
+                event=pseudo,
+                who=_person_name(row.assigned_by) if row.assigned_by else "",
+                what="Allocated" if row.clinician else "Returned to the unallocated list",
+                summary=f"to {to}" + (f": {row.reason}" if row.reason else ""),
+                next_step="",
+                findings=[],
+                overrides=[],
+            )
+        )
+    return entries
+
+
+def _person_name(user: Any) -> str:
+    return str(user.get_full_name() or user.username)
+
+
 @dataclass
 class _Rows:
     zone: str
@@ -489,6 +540,7 @@ class _Rows:
     responses: dict[str, ProviderContact]
     uploads: dict[str, CaseNotesUpload]
     reviews_of_notes: dict[str, CaseNotesUpload]
+    risks: dict[str, RiskRecord] = field(default_factory=dict)
 
 
 def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, str]:
@@ -509,7 +561,10 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
         words = (f"{k.replace('_', ' ')} {'yes' if v else 'no'}" for k, v in changes.items())
         return ", ".join(words), ""
     if kind == "risk_set":
-        return f"level {f.get('level')}", ""
+        risk = rows.risks.get(event.event_id)
+        level = str(f.get("level"))
+        said = "none identified" if level == "none" else level
+        return (f"{said}: {risk.reason}" if risk is not None and risk.reason else said), ""
     if kind in ("callback_requested", "outreach_requested"):
         request = rows.outreach.get(event.event_id)
         parts = []

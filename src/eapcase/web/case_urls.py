@@ -3,10 +3,12 @@
 from django.urls import path
 
 from eapcase.web import case_views as views
+from eapcase.web import caselife_views
 
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
+    path("new/", caselife_views.case_new, name="new"),
     path("<str:ref>/", views.case_detail, name="detail"),
     path("<str:ref>/handover/", views.case_handover, name="handover"),
     path("<str:ref>/attempt/", views.AttemptView.as_view(), name="attempt"),
@@ -43,4 +45,6 @@ urlpatterns = [
         name="notes-review",
     ),
     path("<str:ref>/close/", views.CloseView.as_view(), name="close"),
+    path("<str:ref>/risk/", caselife_views.RiskView.as_view(), name="risk"),
+    path("<str:ref>/participant/", caselife_views.ContactDetailsView.as_view(), name="participant"),
 ]

@@ -94,6 +94,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "status": form.cleaned_data["status"],
             "partner": form.cleaned_data["partner"],
             "case_type": form.cleaned_data["case_type"],
+            "route": form.cleaned_data["route"],
         }
     cases = selectors.case_list(user=request.user, now=now, **filters)
     page = selectors.case_list_page(cases, request.GET.get("page"))
@@ -329,7 +330,7 @@ class AttemptView(CaseActionView):
             ],
             "access_line": line,
             "first_name": first,
-            "risk": str(self.evaluation.state.risk),
+            "risk": self.case.risk_level,  # the one stored risk (ADR 0025)
             "refresh_label": "Show the messages the consent allows by",
         }
 

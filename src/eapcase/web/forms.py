@@ -25,6 +25,7 @@ class AssignForm(forms.Form):
     """Give a case to a clinician of its Partner."""
 
     clinician = forms.TypedChoiceField(label="Clinician", coerce=int, choices=())
+    reason = forms.CharField(label="Why", required=False, max_length=500)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, clinicians: list[Any], **kwargs: Any) -> None:

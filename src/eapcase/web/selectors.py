@@ -19,6 +19,7 @@ from eapcase.accounts.choices import Role
 from eapcase.accounts.models import Membership
 from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, may, visible_cases_q
+from eapcase.cases.choices import RISK_ORDER
 from eapcase.cases.models import CaseEvent, Obligation
 from eapcase.outreach.models import ContactAttempt
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
@@ -180,7 +181,8 @@ def _band(item: WorkItem) -> int:
 
 
 def work_order(items: list[WorkItem]) -> list[WorkItem]:
-    """The queue's order: overdue first, most late first; then by due time; then the work
+    """The queue's order: cases with risk identified first (high, medium, low); within each,
+    overdue first, most late first; then by due time; then the work
     without a deadline, oldest first. Among the emails of each of these groups, urgent ones
     come first, then by time received, oldest first (rules.md, "Email order"); the emails
     take the places emails have in the group, so other work keeps its place."""
@@ -193,9 +195,13 @@ def work_order(items: list[WorkItem]) -> list[WorkItem]:
         ob = i.obligation
         return (not i.urgent, i.received_at or ob.opened_at, *by_due(i))
 
-    ordered = sorted(items, key=by_due)
-    for band in (0, 1, 2):
-        slots = [n for n, i in enumerate(ordered) if _band(i) == band and i.family == EMAIL_FAMILY]
+    def group(i: WorkItem) -> tuple[int, int]:
+        # Cases with risk identified come first, the highest first (ADR 0025).
+        return (RISK_ORDER.get(i.case.risk_level, len(RISK_ORDER)), _band(i))
+
+    ordered = sorted(items, key=lambda i: (group(i)[0], *by_due(i)))
+    for key in sorted({group(i) for i in ordered}):
+        slots = [n for n, i in enumerate(ordered) if group(i) == key and i.family == EMAIL_FAMILY]
         emails = sorted((ordered[n] for n in slots), key=by_email_order)
         for n, email in zip(slots, emails, strict=True):
             ordered[n] = email

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from eapcase.web import views
+from eapcase.web import caselife_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -18,5 +18,11 @@ urlpatterns = [
     path("work/", views.work, name="work"),
     path("work/assign/<str:ref>/", views.work_assign, name="work_assign"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("work/unallocated/", caselife_views.unallocated, name="unallocated"),
+    path(
+        "work/unallocated/<str:ref>/allocate/",
+        caselife_views.unallocated_allocate,
+        name="unallocated_allocate",
+    ),
     path("", views.home, name="home"),
 ]

@@ -104,7 +104,13 @@ def work_assign(request: HttpRequest, ref: str) -> HttpResponse:
     if form.is_valid():
         clinician = form.cleaned_data["clinician"]
         try:
-            case_assign(actor=acting_user(request), case=case, clinician=clinician, now=clock.now())
+            case_assign(
+                actor=acting_user(request),
+                case=case,
+                clinician=clinician,
+                now=clock.now(),
+                reason=form.cleaned_data["reason"],
+            )
         except ServiceError as exc:
             error = str(exc)
         else:

@@ -15,6 +15,7 @@ from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, Participant
 from eapcase.compliance.event_services import event_record
 from eapcase.core.errors import ServiceError
+from eapcase.web.demo import texts
 from eapcase.web.demo.people import ParticipantSpec
 from eapcase.web.demo.reference import Reference
 from eapcase.web.demo.stories import Plan, Step
@@ -139,7 +140,10 @@ Line = tuple[dict[str, Any], dict[str, Any] | None]
 #: A planned step -> the history line it is (fields that later steps name get the step's key
 #: as event id; None fields are left out) and the texts a clinician would have typed.
 STEP_EVENTS: dict[str, Callable[[Case, dict[str, Any]], Line]] = {
-    "risk": lambda c, a: ({"type": "risk_set", "level": a["level"]}, None),
+    "risk": lambda c, a: (
+        {"type": "risk_set", "level": a["level"]},
+        {"reason": a.get("reason") or texts.RISK_REASONS[a["level"]]},
+    ),
     "prefs": lambda c, a: (
         {"type": "participant_updated", "participant": a["changes"]},
         {"source": PreferenceSource.PARTICIPANT},

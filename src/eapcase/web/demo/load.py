@@ -13,6 +13,7 @@ from eapcase.accounts.models import User
 from eapcase.cases.access import cases_visible_to
 from eapcase.cases.models import Case, CaseEvent, Obligation, Participant
 from eapcase.web.demo import texts
+from eapcase.web.demo.caselife import EXTRA_CASES, caselife_load
 from eapcase.web.demo.clock import PartnerClock
 from eapcase.web.demo.execute import Executor
 from eapcase.web.demo.people import ParticipantSpec, make_participants
@@ -85,7 +86,9 @@ def load(
 ) -> Summary:
     ref = create_reference(now=now, password=password)
     clocks = {p.code: partner_clock(p, now.date()) for p in PARTNERS}
-    planner = _Planner(now=now, seed=seed, total=cases, clocks=clocks)
+    # The case-life stories (waiting for allocation, high risk...) take a few of the cases.
+    extras = EXTRA_CASES if cases >= 4 * EXTRA_CASES else 0
+    planner = _Planner(now=now, seed=seed, total=cases - extras, clocks=clocks)
     plans = planner.plan_all()
     progress(f"planned {len(plans)} cases; writing them through the services")
     executor = Executor(ref, now)
@@ -98,6 +101,9 @@ def load(
         executor.run(plan, created[person.index])
         if done % 50 == 0 or done == len(plans):
             progress(f"{done}/{len(plans)} cases written")
+    if extras:
+        opened = caselife_load(ref, now)
+        progress(f"{len(opened)} cases opened through /cases/new/'s service")
     return summarise(now=now, events=executor.events, users=ref.users)
 
 

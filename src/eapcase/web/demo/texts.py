@@ -229,3 +229,11 @@ PREFERENCE_CHANGES = (
 )
 ESCALATION_ACK = "Received by WPO clinical team; following up."
 RISK_ESCALATION = "Provider reported a risk situation; safety plan in place; WPO informed."
+
+# The reason a clinician gives with a risk level in the demo's stories.
+RISK_REASONS = {
+    "none": "Risk reviewed with the participant; no current risk identified.",
+    "low": "Low mood and poor sleep; no thoughts of harm; safety plan discussed.",
+    "medium": "Provider reported worsening mood; safety plan agreed; follow-up call booked.",
+    "high": "Participant disclosed thoughts of self-harm; safety plan and daily contact agreed.",
+}
