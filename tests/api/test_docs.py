@@ -4,6 +4,7 @@ answers with the fields real answers have, and prose without raw backticks or fi
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,9 +17,18 @@ from eapcase.api import guide
 from eapcase.api.docs import inline_code, operations
 from eapcase.api.serializers import FindingSerializer
 from eapcase.cases.services import escalation_raise
+from eapcase.organisations.models import PartnerRoute
 from eapcase.outreach.services import callback_request
 from tests.api.conftest import client_for
-from tests.factories import PartnerClosedDateFactory, clinician_of, open_case, user_with_role, utc
+from tests.factories import (
+    BenefitFactory,
+    ClientOrganisationFactory,
+    PartnerClosedDateFactory,
+    clinician_of,
+    open_case,
+    user_with_role,
+    utc,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +71,34 @@ def test_each_example_answer_has_the_fields_of_a_real_answer() -> None:
     )
     mine = client_for(clinician)
     wpo = client_for(user_with_role(Role.WPO_CLINICIAN))
+    # A client organisation with a contract, and the Partner that takes its people from GB.
+    BenefitFactory(client=ClientOrganisationFactory(code="alder-bay"), valid_from=date(2025, 1, 1))
+    PartnerRoute.objects.create(country="GB", partner=case.partner)
     with time_machine.travel(utc(2, 10, 30), tick=False):
+        registered = mine.post(
+            "/api/v1/participants/",
+            {"full_name": "Valerie Butler", "client": "alder-bay", "country": "GB"},
+            format="json",
+        )
+        new_id = registered.json()["id"]
         real = {
+            ("POST", "/api/v1/participants/"): registered,
+            ("PATCH", "/api/v1/participants/{id}/"): mine.patch(
+                f"/api/v1/participants/{new_id}/",
+                {"preferences": {"voicemail_ok": False}, "source": "participant"},
+                format="json",
+            ),
+            ("POST", "/api/v1/cases/"): mine.post(
+                "/api/v1/cases/",
+                {
+                    "participant": new_id,
+                    "referral": "self",
+                    "case_type": "individual",
+                    "callback": True,
+                },
+                format="json",
+            ),
+            ("GET", "/api/v1/cases/{reference}/fhir/"): mine.get("/api/v1/cases/EAP-50001/fhir/"),
             ("GET", "/api/v1/cases/"): mine.get("/api/v1/cases/"),
             ("GET", "/api/v1/cases/{reference}/"): mine.get("/api/v1/cases/EAP-50001/"),
             ("GET", "/api/v1/cases/{reference}/events/"): mine.get(

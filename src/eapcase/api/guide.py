@@ -301,8 +301,103 @@ GUIDES = [
             "acknowledgement_note": "Spoke to the Partner's lead; safety plan confirmed.",
         },
     ),
+    Guide(
+        method="POST",
+        path="/api/v1/participants/",
+        title="Register a participant",
+        purpose="Register a person before opening their first case: name, client "
+        "organisation (by its code, or by the access line they called), country, contact "
+        "details and their contact preferences. A Partner's staff register for their own "
+        "Partner; look the person up first (GET /api/v1/participants/?q=) to avoid a "
+        "duplicate. Send an Idempotency-Key so that a retry registers nobody twice.",
+        request="POST /api/v1/participants/\nAuthorization: Token <key>\n"
+        "Idempotency-Key: 0f6c2a3e-2b1d-4d0c-9d3e-5f1a7c9b2e41\n\n"
+        + json.dumps(
+            {
+                "full_name": "Valerie Butler",
+                "client": "alder-bay",
+                "country": "GB",
+                "phone": "+44 20 7946 0103",
+                "email": "valerie.butler@example.net",
+                "preferences": {"voicemail_ok": False},
+            },
+            indent=2,
+        ),
+        answer={**_PARTICIPANT, "cases": []},
+        status=201,
+    ),
+    Guide(
+        method="PATCH",
+        path="/api/v1/participants/{id}/",
+        title="Change a participant's details or preferences",
+        purpose="Correct contact details, or record a change of contact preferences (no "
+        "voicemail, email only, consent to email). A changed preference is recorded on "
+        "every open case of the participant, so later contact attempts are judged by it. "
+        "Say who stated it in source (participant, partner).",
+        request="PATCH /api/v1/participants/9/\nAuthorization: Token <key>\n\n"
+        + json.dumps({"preferences": {"voicemail_ok": False}, "source": "participant"}, indent=2),
+        answer=_PARTICIPANT,
+    ),
+    Guide(
+        method="POST",
+        path="/api/v1/cases/",
+        title="Open a case",
+        purpose="Open a case for a registered participant (participant) or register and "
+        "open in one call (new_participant): referral route, case type, presenting issue, "
+        "a risk screen, a call back if the person asked for one. The Partner is proposed "
+        "from the client organisation and the participant's country; the benefit is what "
+        "remains to the participant in the benefit period. A client organisation without "
+        "an active contract is refused with a 400 naming the client.",
+        request="POST /api/v1/cases/\nAuthorization: Token <key>\n"
+        "Idempotency-Key: 6a1e0c55-93b2-4c8e-a3f1-0d7b5e2c4a98\n\n"
+        + json.dumps(
+            {
+                "participant": 9,
+                "referral": "self",
+                "case_type": "individual",
+                "presenting_issue": "Work stress",
+                "callback": True,
+            },
+            indent=2,
+        ),
+        answer={
+            **_CASE,
+            "closure_reason": "",
+            "next_step": "",
+            "obligations": [_OBLIGATION],
+            "findings": [],
+        },
+        status=201,
+    ),
+    Guide(
+        method="GET",
+        path="/api/v1/cases/{reference}/fhir/",
+        title="A case as FHIR",
+        purpose="One case as a FHIR R4 Bundle (application/fhir+json) for a health record "
+        "system: the participant (Patient), the case (EpisodeOfCare), each session "
+        "(Encounter), each obligation (Task), contacts and emails (Communication), the "
+        "contact preferences (Consent), risk (Flag) and case notes (DocumentReference).",
+        request="GET /api/v1/cases/EAP-10011/fhir/\nAuthorization: Token <key>",
+        answer={
+            "resourceType": "Bundle",
+            "id": "case-11",
+            "type": "collection",
+            "identifier": {"system": "https://eapcase.example/fhir/case", "value": "EAP-10011"},
+            "entry": [
+                {
+                    "fullUrl": "urn:uuid:e2aaaa1f-4c76-5205-abf3-414efe5a9aaf",
+                    "resource": {
+                        "resourceType": "Patient",
+                        "id": "participant-9",
+                        "name": [{"text": "Valerie Butler"}],
+                        "telecom": [{"system": "phone", "value": "+44 20 7946 0103"}],
+                        "address": [{"country": "GB"}],
+                    },
+                }
+            ],
+        },
+    ),
 ]
-
 #: The error shape, as every error answer carries it.
 ERROR_EXAMPLE = json.dumps(
     {"errors": [{"field": "channel", "message": "must be one of phone, email, not 'pigeon'"}]},
