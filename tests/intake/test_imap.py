@@ -131,6 +131,10 @@ def dovecot() -> Iterator[Imap]:
     port = _free_port()
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     (root / "dovecot.conf").write_text(_config(root, port))
+    # The application's settings make files owner-only (umask 077, ADR 0015); Dovecot's auth
+    # and mail processes run as other users and must read these test files.
+    for path in (root / "passwd", root / "dovecot.conf"):
+        path.chmod(0o644)
     process = subprocess.Popen(
         [str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")],
         stdout=subprocess.PIPE,
