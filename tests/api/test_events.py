@@ -185,7 +185,12 @@ def _every_type(provider_code: str) -> list[dict[str, Any]]:
             "details": {"note": "Fine"},
         },
         {"type": "note", "at": _at(2, 10, 45), "summary": "All done", "next_step": "Close"},
-        {"type": "case_closed", "at": _at(2, 10, 50), "reason": "completed"},
+        {
+            "type": "case_closed",
+            "at": _at(2, 10, 50),
+            "reason": "completed",
+            "details": {"outcome": "resolved", "note": "Completed the sessions."},
+        },
         {"type": "case_reopened", "at": _at(2, 10, 55), "reason": "came back"},
     ]
 

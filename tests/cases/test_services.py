@@ -143,7 +143,13 @@ def test_preferences_update_appends_an_event_to_every_open_case() -> None:
     first = open_case(actor=actor, partner=partner, participant=participant)
     second = open_case(actor=actor, partner=partner, participant=participant)
     closed = open_case(actor=actor, partner=partner, participant=participant)
-    case_close(actor=actor, case=closed, reason="completed", now=OPENED + timedelta(minutes=1))
+    case_close(
+        actor=actor,
+        case=closed,
+        outcome="resolved",
+        note="completed",
+        now=OPENED + timedelta(minutes=1),
+    )
     participant_preferences_update(
         actor=actor,
         participant=participant,
@@ -501,7 +507,7 @@ def test_a_confirmed_unauthorised_session_is_recorded_with_its_breach() -> None:
 def test_a_closed_case_refuses_a_session() -> None:
     case = open_case()
     actor = clinician_of(case)
-    case_close(actor=actor, case=case, reason="completed", now=utc(2, 10))
+    case_close(actor=actor, case=case, outcome="resolved", note="completed", now=utc(2, 10))
     before = db_state()
     with pytest.raises(Conflict) as raised:
         session_record(actor=actor, case=case, now=utc(2, 11))
@@ -512,7 +518,7 @@ def test_a_closed_case_refuses_a_session() -> None:
 def test_a_closed_case_takes_a_historical_session() -> None:
     case = open_case()
     actor = clinician_of(case)
-    case_close(actor=actor, case=case, reason="completed", now=utc(2, 10))
+    case_close(actor=actor, case=case, outcome="resolved", note="completed", now=utc(2, 10))
     session = session_record(actor=actor, case=case, now=utc(2, 11), historical=True)
     assert (session.number, session.event_id) == (1, "E2")
     assert [e[2] for e in events_of(case)] == ["case_closed", "session_held"]
@@ -895,21 +901,29 @@ def test_an_imported_unescalated_dissatisfaction_stays_open() -> None:
 def test_case_close_closes_the_case() -> None:
     case = open_case()
     actor = clinician_of(case)
-    case_close(actor=actor, case=case, reason=" completed ", now=MONDAY)
+    case_close(actor=actor, case=case, outcome="resolved", note=" completed ", now=MONDAY)
     row = Case.objects.get(pk=case.pk)
     assert (row.status, row.closed_at, row.closure_reason) == ("closed", MONDAY, "completed")
     assert events_of(case) == [
         (1, "E1", "case_closed", MONDAY, actor.username, {"reason": "completed"})
     ]
-    assert audit_of(case)[1:] == [("case.closed", actor.username, "Case", {"events": ["E1"]})]
+    assert audit_of(case)[1:] == [
+        ("case.closed", actor.username, "Case", {"outcome": "resolved", "events": ["E1"]})
+    ]
 
 
 def test_case_reopen_opens_a_closed_case_again_and_keeps_what_closure_breached() -> None:
     case = open_case()
     actor = clinician_of(case)
     callback_request(actor=actor, case=case, now=MONDAY)
-    case_close(actor=actor, case=case, reason="moved away", now=MONDAY + timedelta(hours=1),
-               confirm="Participant left the service")  # fmt: skip
+    case_close(
+        actor=actor,
+        case=case,
+        outcome="moved",
+        note="moved away",
+        now=MONDAY + timedelta(hours=1),
+        confirm="Participant left the service",
+    )
     breached = obligations_of(case)
     case_reopen(actor=actor, case=case, reason=" came back ", now=MONDAY + timedelta(hours=2))
     row = Case.objects.get(pk=case.pk)
@@ -931,7 +945,7 @@ def test_case_reopen_refusals(close_first: bool, reason: str, field: str) -> Non
     case = open_case()
     actor = clinician_of(case)
     if close_first:
-        case_close(actor=actor, case=case, reason="done", now=MONDAY)
+        case_close(actor=actor, case=case, outcome="resolved", note="done", now=MONDAY)
     before = db_state()
     with pytest.raises(ServiceError) as raised:
         case_reopen(actor=actor, case=case, reason=reason, now=MONDAY + timedelta(hours=1))
@@ -939,23 +953,27 @@ def test_case_reopen_refusals(close_first: bool, reason: str, field: str) -> Non
     assert db_state() == before
 
 
-def test_case_close_refuses_a_blank_reason() -> None:
+@pytest.mark.parametrize(
+    ("outcome", "note", "field"),
+    [("resolved", " ", "note"), ("", "done", "outcome"), ("finished", "done", "outcome")],
+)
+def test_case_close_refusals(outcome: str, note: str, field: str) -> None:
     case = open_case()
     actor = clinician_of(case)
     before = db_state()
     with pytest.raises(ServiceError) as raised:
-        case_close(actor=actor, case=case, reason=" ", now=MONDAY)
-    assert refused(raised) == (ServiceError, "reason")
+        case_close(actor=actor, case=case, outcome=outcome, note=note, now=MONDAY)
+    assert refused(raised) == (ServiceError, field)
     assert db_state() == before
 
 
 def test_case_close_refuses_a_closed_case() -> None:
     case = open_case()
     actor = clinician_of(case)
-    case_close(actor=actor, case=case, reason="completed", now=MONDAY)
+    case_close(actor=actor, case=case, outcome="resolved", note="completed", now=MONDAY)
     before = db_state()
     with pytest.raises(Conflict) as raised:
-        case_close(actor=actor, case=case, reason="again", now=utc(2, 10))
+        case_close(actor=actor, case=case, outcome="resolved", note="again", now=utc(2, 10))
     assert refused(raised) == (Conflict, "case")
     assert db_state() == before
 
@@ -964,7 +982,9 @@ def test_closing_over_a_pending_review_needs_confirmation() -> None:
     case, actor = _reviewed_case()
     before = db_state()
     with pytest.raises(ServiceError) as raised:
-        case_close(actor=actor, case=case, reason="participant withdrew", now=utc(2, 11))
+        case_close(
+            actor=actor, case=case, outcome="resolved", note="participant withdrew", now=utc(2, 11)
+        )
     assert raised.value.field == "confirm"
     assert "CM-REVIEW (E1)" in raised.value.message
     assert db_state() == before
@@ -975,7 +995,8 @@ def test_closing_over_a_pending_review_with_confirmation_breaches_it() -> None:
     case_close(
         actor=actor,
         case=case,
-        reason="participant withdrew",
+        outcome="declined",
+        note="participant withdrew",
         now=utc(2, 11),
         confirm="participant moved abroad",
     )
@@ -990,9 +1011,16 @@ def test_closing_over_an_open_call_back_breaches_its_outreach_not_its_deadline()
     actor = clinician_of(case)
     callback_request(actor=actor, case=case, now=MONDAY)
     with pytest.raises(ServiceError) as raised:
-        case_close(actor=actor, case=case, reason="duplicate", now=utc(2, 10))
+        case_close(actor=actor, case=case, outcome="resolved", note="duplicate", now=utc(2, 10))
     assert raised.value.field == "confirm"
-    case_close(actor=actor, case=case, reason="duplicate", now=utc(2, 10), confirm="duplicate")
+    case_close(
+        actor=actor,
+        case=case,
+        outcome="resolved",
+        note="duplicate",
+        now=utc(2, 10),
+        confirm="duplicate",
+    )
     assert obligations_of(case) == [
         ("CM-CALLBACK", "E1", MONDAY, utc(3, 9, 30), None, "", "open"),
         ("CM-OUTREACH", "E1", MONDAY, None, None, "", "breached"),
@@ -1057,7 +1085,7 @@ def test_case_refer_refuses_a_closed_case() -> None:
 
     case = open_case()
     actor = clinician_of(case)
-    case_close(actor=actor, case=case, reason="finished", now=MONDAY)
+    case_close(actor=actor, case=case, outcome="resolved", note="finished", now=MONDAY)
     provider = ProviderFactory(partners=[case.partner])
     before = db_state()
     with pytest.raises(Conflict) as raised:

@@ -268,7 +268,9 @@ def test_stored_state_of_a_closed_case_round_trips_through_json() -> None:
     case = open_case()
     actor = clinician_of(case)
     callback_request(actor=actor, case=case, now=utc(2, 9, 40))
-    case_close(actor=actor, case=case, reason="Moved away", now=utc(2, 10), confirm="Gone")
+    case_close(
+        actor=actor, case=case, outcome="moved", note="Moved away", now=utc(2, 10), confirm="Gone"
+    )
     case.refresh_from_db()
     fresh = bridge.evaluate_case(case, selectors.case_events(case), utc(2, 10))
     assert fresh.state.closed_at == utc(2, 10)

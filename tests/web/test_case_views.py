@@ -915,11 +915,14 @@ def test_close_form_shows_what_closing_would_breach_and_needs_a_reason(
     assert "The policy counts closing the case now as a breach of 2 obligations" in body
     assert "<strong>Outreach</strong>, opened by the call back of Mon 2 Mar 09:40" in body
     before = db_state()
-    response = partner_client.post(world.url("close"), {"reason": "Participant moved away"})
+    response = partner_client.post(
+        world.url("close"), {"outcome": "moved", "note": "Participant moved away"}
+    )
     assert response.context["form"].errors == {"confirm": ["This field is required."]}
     assert db_state() == before
     response = partner_client.post(
-        world.url("close"), {"reason": "Participant moved away", "confirm": "Cannot continue"}
+        world.url("close"),
+        {"outcome": "moved", "note": "Participant moved away", "confirm": "Cannot continue"},
     )
     assert messages_of(response) == [
         "Case closed. Your reason to go ahead is recorded with the case."
@@ -933,12 +936,15 @@ def test_close_with_nothing_outstanding_needs_no_reason(partner_client: Any, wor
     page = partner_client.get(world.url("close")).content.decode()
     assert "Nothing: every obligation without a deadline is satisfied." in page
     assert "Reason to go ahead" not in page
-    response = partner_client.post(world.url("close"), {"reason": "Goals met"})
+    response = partner_client.post(world.url("close"), {"outcome": "resolved", "note": "Goals met"})
     assert messages_of(response) == ["Case closed."]
     assert Case.objects.get(pk=world.case.pk).status == "closed"
 
 
 def test_closing_a_closed_case_is_refused(partner_client: Any, world: World) -> None:
-    partner_client.post(world.url("close"), {"reason": "Goals met"})
-    response = partner_client.post(world.url("close"), {"reason": "Again"})
-    assert response.context["form"].non_field_errors() == ["the case is closed"]
+    partner_client.post(world.url("close"), {"outcome": "resolved", "note": "Goals met"})
+    before = db_state()
+    response = partner_client.post(world.url("close"), {"outcome": "resolved", "note": "Again"})
+    assert response.status_code == 409
+    assert "The case is closed" in response.content.decode()
+    assert db_state() == before

@@ -24,6 +24,17 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "closed"
 
 
+class CaseOutcome(models.TextChoices):
+    """How a case ended, asked when it closes. Not a history-format field: the history keeps the
+    closing event's `reason`; the outcome is the application's own record of the closure."""
+
+    RESOLVED = "resolved", "resolved"
+    REFERRED_ON = "referred_on", "referred on"
+    DECLINED = "declined", "declined further help"
+    NOT_CONTACTED = "not_contacted", "could not be contacted"
+    MOVED = "moved", "moved to another service"
+
+
 class RiskLevel(models.TextChoices):
     NONE = "none", "none identified"
     LOW = "low", "low"

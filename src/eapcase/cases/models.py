@@ -12,6 +12,7 @@ from django.db.models import Q
 from eapcase.cases.choices import (
     PREFERENCE_COLUMNS,
     AuthorisationOrigin,
+    CaseOutcome,
     CaseStatus,
     CaseType,
     EscalationReason,
@@ -146,6 +147,12 @@ class Case(models.Model):
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.CharField(max_length=200, blank=True)
+    # The latest closure's outcome and note (cases.services.case_close); kept when the case is
+    # reopened so the last closure stays readable, overwritten by the next one.
+    closure_outcome = models.CharField(
+        max_length=20, choices=CaseOutcome.choices, blank=True, db_default=""
+    )
+    closure_note = models.TextField(blank=True, db_default="")
     # Why WPO chose another Partner than the routing table proposed, or changed the benefit.
     partner_reason = models.CharField(max_length=500, blank=True, db_default="")
     benefit_reason = models.CharField(max_length=500, blank=True, db_default="")

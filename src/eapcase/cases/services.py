@@ -17,6 +17,7 @@ from eapcase.cases.choices import (
     PREFERENCE_COLUMNS,
     PREFERENCE_FIELDS,
     AuthorisationOrigin,
+    CaseOutcome,
     CaseStatus,
     CaseType,
     EscalationReason,
@@ -60,9 +61,27 @@ def _choice(value: str, choices: Any, field: str) -> str:
     return value
 
 
-def _open(case: Case) -> None:
+def case_require_open(case: Case) -> None:
+    """Refuse a write a closed case does not take. A closed case takes only check-in attempts,
+    notes, case-note uploads and reviews, answers to providers, participant queries and
+    reopening (ADR 0026); every other service on a case calls this first, unless it records
+    history as it happened (import), where events after closure are judged as usual."""
     if case.status != CaseStatus.OPEN:
         raise Conflict("the case is closed", field="case")
+
+
+#: Longest history `reason` of a closing (the API's limit on the field, Case.closure_reason).
+CLOSE_REASON_MAX = 200
+
+
+def close_reason_of(note: str, outcome: str) -> str:
+    """The closing event's `reason`: the note's first line, cut to fit, or else the outcome."""
+    first = note.strip().splitlines()[0].strip() if note.strip() else ""
+    if len(first) > CLOSE_REASON_MAX:
+        first = first[: CLOSE_REASON_MAX - 1].rstrip() + "…"
+    if first:
+        return first
+    return str(CaseOutcome(outcome).label) if outcome else ""
 
 
 def participant_create(
@@ -411,7 +430,7 @@ def case_refer(*, actor: Actor, case: Case, provider: Any, now: datetime) -> Cas
         raise ServiceError("choose an active provider", field="provider")
     with case_write(case, actor=actor, action="case.referred", now=now) as write:
         case = write.case
-        _open(case)
+        case_require_open(case)
         if not provider.partners.filter(pk=case.partner_id).exists():
             raise ServiceError("is not in this Partner's network", field="provider")
         case.provider = provider
@@ -442,6 +461,8 @@ def risk_set(
         case, actor=actor, action="case.risk_set", now=now, historical=historical
     ) as write:
         case = write.case
+        if not historical:
+            case_require_open(case)
         event = write.append("risk_set", at=at or now, fields={"level": level}, event_id=event_id)
         if not historical:
             # Asked after the event's own checks (its time, its id), which come first.
@@ -484,7 +505,7 @@ def session_record(
     ) as write:
         case = write.case
         if not historical:
-            _open(case)
+            case_require_open(case)
         event = write.append("session_held", at=at or now, event_id=event_id)
         session = Session.objects.create(
             case=case,
@@ -534,7 +555,7 @@ def review_complete(
     ) as write:
         case = write.case
         if not historical:
-            _open(case)
+            case_require_open(case)
         event = write.append(
             "review_completed",
             at=at or now,
@@ -683,6 +704,8 @@ def dissatisfaction_record(
         case, actor=actor, action="case.dissatisfaction_recorded", now=now, historical=historical
     ) as write:
         case = write.case
+        if not historical:
+            case_require_open(case)
         event = write.append("dissatisfaction_noted", at=at, event_id=event_id)
         escalation = None
         if escalate:
@@ -714,29 +737,52 @@ def case_close(
     *,
     actor: Actor,
     case: Case,
-    reason: str,
     now: datetime,
+    outcome: str = "",
+    note: str = "",
+    reason: str = "",
     at: datetime | None = None,
     historical: bool = False,
     confirm: str = "",
     event_id: str | None = None,
 ) -> Case:
-    """Close the case. Whatever closing breaches (the engine says) needs `confirm`."""
-    reason = _require(reason, "reason", "say why the case closes")
+    """Close the case with its outcome and closing note (both required but for imported
+    histories, which have neither). The history event's `reason` is `reason` when given (an
+    imported or API line), otherwise the note's short form or the outcome. Whatever closing
+    breaches (the engine says) needs `confirm`."""
+    note = note.strip()
+    if outcome or not historical:
+        _choice(outcome, CaseOutcome, "outcome")
+    if not historical:
+        _require(note, "note", "write the closing note")
+    reason = _require(
+        reason.strip() or close_reason_of(note, outcome), "reason", "say why the case closes"
+    )
     with case_write(
         case, actor=actor, action="case.closed", now=now, historical=historical, confirm=confirm
     ) as write:
         case = write.case
         if not historical:
-            _open(case)
+            case_require_open(case)
         event = write.append(
             "case_closed", at=at or now, fields={"reason": reason}, event_id=event_id
         )
         case.status = CaseStatus.CLOSED
         case.closed_at = event.at
-        case.closure_reason = reason
-        case.save(update_fields=["status", "closed_at", "closure_reason"])
+        case.closure_reason = reason[:CLOSE_REASON_MAX]
+        case.closure_outcome = outcome
+        case.closure_note = note
+        case.save(
+            update_fields=[
+                "status",
+                "closed_at",
+                "closure_reason",
+                "closure_outcome",
+                "closure_note",
+            ]
+        )
         write.obj = case
+        write.data["outcome"] = outcome
     return case
 
 
@@ -786,6 +832,10 @@ def escalation_raise(
     with case_write(
         case, actor=actor, action="escalation.raised", now=now, historical=historical
     ) as write:
+        # The sweep's own escalation (no user) of a rule with a deadline still runs on a closed
+        # case: closure does not change those obligations (rules.md, Closure).
+        if not historical and user_of(actor) is not None:
+            case_require_open(write.case)
         write.obj = _escalation_add(
             write,
             reason=reason,

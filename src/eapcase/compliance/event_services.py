@@ -225,7 +225,11 @@ EVENT_SERVICES: dict[str, Callable[[EventWrite], Any]] = {
         **w.common,
     ),
     "case_closed": lambda w: case_services.case_close(
-        case=w.case, reason=w.line.get("reason") or "closed", **w.with_confirm
+        case=w.case,
+        reason=w.line.get("reason") or ("closed" if w.historical else ""),
+        outcome=w.text("outcome"),
+        note=w.text("note"),
+        **w.with_confirm,
     ),
     "case_reopened": lambda w: case_services.case_reopen(
         case=w.case, reason=w.line.get("reason") or "reopened", **w.common
@@ -256,7 +260,7 @@ EVENT_DETAILS: dict[str, frozenset[str]] = {
     "case_notes_uploaded": frozenset({"file", "original_name", "content_type"}),
     "case_notes_reviewed": frozenset({"note", "issues_found"}),
     "note": frozenset(),
-    "case_closed": frozenset(),
+    "case_closed": frozenset({"outcome", "note"}),
     "case_reopened": frozenset(),
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from eapcase.cases.record import Actor, case_write, user_of
+from eapcase.cases.services import case_require_open
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach import messages
 from eapcase.outreach.choices import (
@@ -58,6 +59,8 @@ def callback_request(
         case, actor=actor, action="outreach.callback_requested", now=now, historical=historical
     ) as write:
         case = write.case
+        if not historical:
+            case_require_open(case)
         event = write.append("callback_requested", at=at, fields=fields, event_id=event_id)
         request = OutreachRequest.objects.create(
             case=case,
@@ -98,6 +101,9 @@ def outreach_request(
         case, actor=actor, action="outreach.requested", now=now, historical=historical
     ) as write:
         case = write.case
+        # A closed case still takes its clinical check-in (ADR 0026), nothing else.
+        if not historical and purpose != Purpose.CHECKIN:
+            case_require_open(case)
         event = write.append("outreach_requested", at=at, fields=fields, event_id=event_id)
         request = OutreachRequest.objects.create(
             case=case,

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from eapcase.cases.choices import (
+    CaseOutcome,
     CaseStatus,
     CaseType,
     EscalationReason,
@@ -397,5 +398,19 @@ class NotesReviewForm(ActionForm):
 
 class CloseForm(ActionForm):
     confirmable = True
-    reason = text("Why the case closes", rows=2)
+    inline_fields = frozenset()
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=CaseOutcome.choices, widget=forms.RadioSelect
+    )
+    note = text(
+        "Closing note",
+        rows=4,
+        help_text="What was done and where the participant goes from here. Its first line is "
+        "the reason shown on the timeline.",
+    )
     at = local_datetime("Closed at", help_text="Leave empty for now.")
+
+
+class ReopenForm(ActionForm):
+    reason = text("Why the case opens again", rows=2)
+    at = local_datetime("Reopened at", help_text="Leave empty for now.")

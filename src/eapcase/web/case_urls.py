@@ -45,6 +45,7 @@ urlpatterns = [
         name="notes-review",
     ),
     path("<str:ref>/close/", views.CloseView.as_view(), name="close"),
+    path("<str:ref>/reopen/", views.ReopenView.as_view(), name="reopen"),
     path("<str:ref>/risk/", caselife_views.RiskView.as_view(), name="risk"),
     path("<str:ref>/participant/", caselife_views.ContactDetailsView.as_view(), name="participant"),
 ]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model
-from django.forms import DateTimeField
+from django.forms import ChoiceField, DateTimeField
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -29,10 +29,12 @@ from django_htmx.http import HttpResponseClientRedirect
 from eapcase.accounts.acting import acting_user
 from eapcase.cases import bridge
 from eapcase.cases.access import Action, access_case, may
+from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case, ParticipantQuery
 from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import (
     case_close,
+    case_reopen,
     dissatisfaction_record,
     escalation_raise,
     note_add,
@@ -44,6 +46,7 @@ from eapcase.cases.services import (
 from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
+from eapcase.outreach.choices import Purpose
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.outreach.services import (
@@ -159,6 +162,16 @@ def _breach_lines(obligations: Any) -> list[dict[str, str]]:
     ]
 
 
+def _closed_page(request: HttpRequest, case: Case) -> HttpResponse:
+    """The answer to an action a closed case does not take: 409, with the way back."""
+    return render(
+        request,
+        "cases/closed.html",
+        {"case": case, "can_reopen": may(request.user, case, Action.MANAGE)},
+        status=409,
+    )
+
+
 @method_decorator(login_required, name="dispatch")
 class CaseActionView(View):
     """One action on a case: GET shows the form, POST calls the service once. A refusal comes
@@ -172,6 +185,8 @@ class CaseActionView(View):
     done: ClassVar[str] = "Saved."
     extra_template: ClassVar[str] = ""
     target_model: ClassVar[type[Model] | None] = None
+    #: Whether a closed case takes this action (ADR 0026); the others answer 409 for it.
+    on_closed_case: ClassVar[bool] = False
 
     case: Case
     now: datetime
@@ -181,6 +196,8 @@ class CaseActionView(View):
         self.case = access_case(user=request.user, case_ref=kwargs["ref"], action=Action.MANAGE)
         self.now = clock.now()
         self.target = None
+        if self.case.status == CaseStatus.CLOSED and not self.on_closed_case:
+            return _closed_page(request, self.case)
         if self.target_model is not None:
             self.target = get_object_or_404(self.target_model, pk=kwargs["pk"], case=self.case)
         with _local_time(self.case):
@@ -297,6 +314,7 @@ class CaseActionView(View):
 
 class AttemptView(CaseActionView):
     form_class = forms.AttemptForm
+    on_closed_case = True
     title = "Record a contact attempt"
     submit = "Record the attempt"
     done = "Contact attempt recorded."
@@ -350,6 +368,7 @@ class CallbackView(CaseActionView):
 
 class OutreachRequestView(CaseActionView):
     form_class = forms.OutreachRequestForm
+    on_closed_case = True
     title = "Request an outreach or a check-in"
     submit = "Request"
     done = "Outreach requested."
@@ -364,9 +383,19 @@ class OutreachRequestView(CaseActionView):
         done = super().perform(form)
         return "Check-in requested." if form.cleaned_data["purpose"] == "checkin" else done
 
+    def prepare(self, form: forms.ActionForm) -> None:
+        # A closed case takes a check-in and no other outreach (the service refuses the rest).
+        if self.case.status == CaseStatus.CLOSED:
+            purpose = form.fields["purpose"]
+            assert isinstance(purpose, ChoiceField)
+            purpose.choices = [(Purpose.CHECKIN.value, Purpose.CHECKIN.label)]
+            purpose.initial = Purpose.CHECKIN
+            form.initial["purpose"] = Purpose.CHECKIN
+
 
 class OutreachCloseView(CaseActionView):
     form_class = forms.OutreachCloseForm
+    on_closed_case = True
     title = "Close an outreach"
     submit = "Close the outreach"
     done = "Outreach closed."
@@ -441,6 +470,7 @@ class ReviewView(SessionView):
 
 class NoteView(CaseActionView):
     form_class = forms.NoteForm
+    on_closed_case = True
     title = "Add a note"
     submit = "Add the note"
     done = "Note added."
@@ -451,6 +481,7 @@ class NoteView(CaseActionView):
 
 class QueryView(CaseActionView):
     form_class = forms.QueryForm
+    on_closed_case = True
     title = "Record a participant query"
     submit = "Record the query"
     done = "Query recorded."
@@ -461,6 +492,7 @@ class QueryView(CaseActionView):
 
 class QueryResolveView(CaseActionView):
     form_class = forms.QueryResolveForm
+    on_closed_case = True
     title = "Resolve a participant query"
     submit = "Resolve the query"
     done = "Query resolved."
@@ -495,6 +527,7 @@ class EscalationView(CaseActionView):
 
 class EmailAcknowledgeView(CaseActionView):
     form_class: ClassVar[type[forms.ActionForm]] = forms.EmailAcknowledgeForm
+    on_closed_case = True
     title = "Acknowledge an email"
     submit = "Acknowledge"
     done = "Email acknowledged."
@@ -518,6 +551,7 @@ class EmailActionView(EmailAcknowledgeView):
 
 class ProviderResponseView(CaseActionView):
     form_class = forms.ProviderResponseForm
+    on_closed_case = True
     title = "Answer a provider contact"
     submit = "Record the answer"
     done = "Answer to the provider recorded."
@@ -531,6 +565,7 @@ class ProviderResponseView(CaseActionView):
 
 class NotesReviewView(CaseActionView):
     form_class = forms.NotesReviewForm
+    on_closed_case = True
     title = "Review uploaded case notes"
     submit = "Record the review"
     done = "Case notes review recorded."
@@ -550,7 +585,7 @@ class CloseView(CaseActionView):
     extra_template = "cases/partials/close_extra.html"
 
     service = staticmethod(case_close)
-    fields = ("reason",)
+    fields = ("outcome", "note")
 
     @cached_property
     def breaches(self) -> list[dict[str, str]]:
@@ -567,3 +602,18 @@ class CloseView(CaseActionView):
             for o in selectors.open_deadlines(self.case)
         ]
         return {"breaches": self.breaches, "open_deadlines": open_deadlines}
+
+
+class ReopenView(CaseActionView):
+    form_class = forms.ReopenForm
+    title = "Reopen the case"
+    intro = (
+        "The case takes every action of an open case again. What its closing left unmet stays "
+        "on the record as it was."
+    )
+    submit = "Reopen the case"
+    done = "Case reopened."
+    on_closed_case = True
+
+    service = staticmethod(case_reopen)
+    fields = ("reason",)
