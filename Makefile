@@ -30,7 +30,7 @@ run: install
 	$(EAPCASE) migrate --noinput
 	$(EAPCASE) demo --if-empty
 	$(EAPCASE) collectstatic --noinput --verbosity 0
-	$(EAPCASE) demo --logins
+	$(EAPCASE) demo --logins --url http://$(HOST):$(PORT)/
 	@echo "Serving on http://$(HOST):$(PORT)/ with the background worker  (Ctrl-C stops both)"
 	@echo "Outgoing mail: $(if $(EMAIL_HOST),SMTP $(EMAIL_HOST),files in var/mail/)"
 	@echo "Two-step verification is OFF for this demo (EAPCASE_REQUIRE_MFA=false); it is on by default everywhere else"

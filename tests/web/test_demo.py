@@ -137,6 +137,13 @@ def test_logins_prints_a_password_kept_in_the_var_file(demo_env):
     assert all(spec.username in first for spec in LOGINS)
 
 
+def test_logins_print_the_address_make_run_serves_on(demo_env):
+    # `make run PORT=8123` passes its address: the logins must not send people to :8000.
+    printed = demo("--logins", "--url", "http://127.0.0.1:8123/")
+    assert "Demo logins at http://127.0.0.1:8123/ " in printed
+    assert ":8000" not in printed
+
+
 @pytest.mark.django_db
 def test_load_reuses_the_kept_password():
     kept = password_in(demo("--logins"))

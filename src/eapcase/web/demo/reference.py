@@ -391,7 +391,7 @@ def _user(
     return user
 
 
-def logins_table(password: str) -> str:
+def logins_table(password: str, url: str = DEMO_URL) -> str:
     """What `--logins` and the end of a load print."""
     labels = dict(Role.choices)
     rows = [("username", "role", "organisation")]
@@ -399,7 +399,7 @@ def logins_table(password: str) -> str:
         where = spec.partner or (spec.provider and f"provider {spec.provider}") or "WPO"
         rows.append((spec.username, labels[spec.role], where))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"Demo logins at {DEMO_URL}  (password for all: {password})", ""]
+    lines = [f"Demo logins at {url}  (password for all: {password})", ""]
     lines += [
         "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]

@@ -22,7 +22,7 @@ from eapcase.policy.history import parse_instant
 from eapcase.web.demo.execute import DemoRefused
 from eapcase.web.demo.load import Summary, load
 from eapcase.web.demo.password import demo_password
-from eapcase.web.demo.reference import logins_table
+from eapcase.web.demo.reference import DEMO_URL, logins_table
 
 DEFAULT_SEED = 20240601
 MIN_CASES = 10  # enough for every demo login to have some work
@@ -39,6 +39,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--logins", action="store_true", help="only print the demo logins and their password"
+        )
+        parser.add_argument(
+            "--url",
+            default=DEMO_URL,
+            help=f"the address the logins are printed with (default {DEMO_URL}; "
+            "`make run` passes its HOST and PORT)",
         )
         parser.add_argument(
             "--seed",
@@ -61,7 +67,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = int(options["verbosity"])
         if options["logins"]:
-            self.stdout.write(logins_table(demo_password()))
+            self.stdout.write(logins_table(demo_password(), options["url"]))
             return
         if options["cases"] < MIN_CASES:
             raise CommandError(f"--cases must be at least {MIN_CASES}")
@@ -98,7 +104,7 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(self._report(summary, now, elapsed))
         self.stdout.write("")
-        self.stdout.write(logins_table(password))
+        self.stdout.write(logins_table(password, options["url"]))
 
     def _progress(self, line: str) -> None:
         if self.verbosity >= 1:
