@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -15,7 +17,8 @@ from eapcase.policy.engine import evaluate
 from eapcase.policy.events import parse_instant
 from eapcase.policy.history import HistoryError, LineError, read_history
 from eapcase.policy.pack import PackError, PackSet, PolicyPack, as_pack_set, load_pack
-from eapcase.policy.report import document, text_report, write_json
+from eapcase.policy.report import document, text_report
+from eapcase.policy.stream import stream_check
 from eapcase.policy.types import Evaluation
 
 __all__ = ["check_history", "evaluate_history", "main"]
@@ -34,6 +37,20 @@ def evaluate_history(
             evaluate(case.case, case.events, pack_set, history.calendar(case.case), now)
             for case in history.cases
         ]
+
+
+@contextlib.contextmanager
+def _history_file(name: str) -> Iterator[IO[bytes]]:
+    """The history as a seekable binary file: standard input is spooled to a temporary file
+    (the streaming reader reads the history twice)."""
+    if name != "-":
+        with open(name, "rb") as stream:
+            yield stream
+        return
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+        spool.seek(0)
+        yield spool
 
 
 @contextlib.contextmanager
@@ -117,19 +134,16 @@ def _run(args: argparse.Namespace) -> int:
     except PackError as exc:
         print(f"eapcase check: {exc}", file=sys.stderr)
         return 2
-    decode_errors: list[LineError] = []
+    pack_set = as_pack_set(packs)
+    decode_errors: list[LineError] = []  # the text report's; the stream reports its own
     try:
-        if args.history == "-":
-            pack_set, evaluations = evaluate_history(
-                _decoded(sys.stdin.buffer, decode_errors), now, packs
-            )
-        else:
-            with open(args.history, "rb") as stream:
-                pack_set, evaluations = evaluate_history(
-                    _decoded(stream, decode_errors), now, packs
-                )
-        if decode_errors:
-            raise HistoryError([])
+        with _history_file(args.history) as stream:
+            if args.format == "json":
+                failing = stream_check(stream, _decoded, pack_set, now, sys.stdout)
+                return 1 if failing else 0
+            _, evaluations = evaluate_history(_decoded(stream, decode_errors), now, pack_set)
+            if decode_errors:
+                raise HistoryError([])
     except OSError as exc:
         print(f"eapcase check: cannot read {args.history}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -137,10 +151,7 @@ def _run(args: argparse.Namespace) -> int:
         errors = sorted([*exc.errors, *decode_errors], key=lambda error: error.line)
         sys.stderr.write("".join(f"{error}\n" for error in errors))
         return 2
-    if args.format == "text":
-        sys.stdout.write(text_report(pack_set, evaluations, now))
-    else:
-        write_json(sys.stdout, pack_set, evaluations, now)
+    sys.stdout.write(text_report(pack_set, evaluations, now))
     return 1 if any(evaluation.failing for evaluation in evaluations) else 0
 
 

@@ -269,80 +269,121 @@ def _json_error(text: str) -> str:
 def read_history(lines: Iterable[str]) -> History:
     """Read and check a whole history. Lines may keep their line ends; blank lines are
     skipped but counted. Raises HistoryError listing every invalid line."""
-    decode = json.JSONDecoder().raw_decode
-    event_types = EVENT_TYPES
-    partners: dict[str, PartnerLine] = {}
-    bad_partners: set[str] = set()
-    cases: dict[str, _CaseBuild] = {}
-    orphans: list[tuple[int, str]] = []
-    errors: list[LineError] = []
-    fast = decode_event
+    reader = LineReader()
     for number, text in enumerate(lines, 1):
+        reader.line(text, number)
+    reader.settle_orphans()
+    result: list[CaseHistory] = []
+    for build in reader.cases.values():
+        history = reader.finish(build)
+        if history is not None:
+            result.append(history)
+    if reader.errors:
+        raise HistoryError(reader.errors)
+    return History(reader.partners, result)
+
+
+class LineReader:
+    """The reader's state and its step for one line, shared by `read_history` (one pass,
+    every case kept to the end) and `eapcase check`'s streaming reader (policy/stream.py),
+    which reads the partner and case lines first (`references_only`) and then the event
+    lines, finishing each case at its last line."""
+
+    def __init__(self) -> None:
+        self.partners: dict[str, PartnerLine] = {}
+        self.bad_partners: set[str] = set()
+        self.cases: dict[str, _CaseBuild] = {}
+        self.orphans: list[tuple[int, str]] = []
+        self.errors: list[LineError] = []
+
+    def line(self, text: str, number: int, *, references: bool = True) -> str | None:
+        """Check line `number` and keep what it says. With `references` false, partner and
+        case lines are passed over (they were read before). Returns the id of the case an
+        event line was for, when it names one that is open at that line."""
         # Most lines are valid events: msgspec decodes and checks them in one step. Anything
         # it declines is read below, which words every error exactly as before.
-        fast_event = fast(text, number)
+        fast_event = decode_event(text, number)
         if fast_event is not None:
-            build = cases.get(fast_event.case)
-            if build is None:
-                orphans.append((number, fast_event.case))
-            else:
-                build.events.append(fast_event)
-            continue
+            return self._add(fast_event, number)
         try:
-            obj, end = decode(text)
+            obj, end = _DECODE(text)
         except json.JSONDecodeError:
             if not text or text.isspace():
-                continue
+                return None
             # Leading white space, or not JSON: json.loads accepts the one, explains the other.
             try:
                 obj, end = json.loads(text), len(text)
             except json.JSONDecodeError as exc:
-                errors.append(LineError(number, f"not JSON: {exc.msg} (column {exc.colno})"))
-                continue
+                self.errors.append(LineError(number, f"not JSON: {exc.msg} (column {exc.colno})"))
+                return None
         if end != len(text) and not text[end:].isspace():
-            errors.append(LineError(number, _json_error(text)))
-            continue
+            self.errors.append(LineError(number, _json_error(text)))
+            return None
         if type(obj) is not dict:
-            errors.append(LineError(number, "not a JSON object"))
-            continue
+            self.errors.append(LineError(number, "not a JSON object"))
+            return None
         kind = obj.get("type")
-        event_type = event_types.get(kind) if type(kind) is str else None
+        event_type = EVENT_TYPES.get(kind) if type(kind) is str else None
         try:
             if event_type is not None:
-                event = _event(obj, number, event_type)
-                build = cases.get(event.case)
-                if build is None:
-                    orphans.append((number, event.case))
-                else:
-                    build.events.append(event)
-            elif kind == "partner":
-                partner = _partner(obj, number, partners, bad_partners)
-                partners[partner.id] = partner
-            elif kind == "case":
-                _case(obj, number, partners, bad_partners, cases)
+                return self._add(_event(obj, number, event_type), number)
+            if kind == "partner" or kind == "case":
+                if references:
+                    self.reference(obj, number)
             else:
                 parse_event_type(kind)  # raises the error naming the type
         except FieldError as exc:
-            errors.append(LineError(number, str(exc)))
+            self.errors.append(LineError(number, str(exc)))
             if event_type is not None:
-                _remember_bad_id(obj, number, cases)
-    for number, case_id in orphans:
-        build = cases.get(case_id)
-        if build is None:
-            errors.append(LineError(number, f"case: no case {case_id!r} in this history"))
+                build = self.open_build(obj.get("case"), number)
+                if build is not None:
+                    event_id = obj.get("id")
+                    build.bad_ids.add(event_id if isinstance(event_id, str) else f"L{number}")
+        return None
+
+    def reference(self, obj: Mapping[str, object], number: int) -> None:
+        """A partner or case line (already decoded to an object). Raises FieldError."""
+        if obj.get("type") == "partner":
+            partner = _partner(obj, number, self.partners, self.bad_partners)
+            self.partners[partner.id] = partner
         else:
-            errors.append(
-                LineError(number, f"case: {case_id!r} is opened later, on line {build.line}")
-            )
-    result: list[CaseHistory] = []
-    for build in cases.values():
+            _case(obj, number, self.partners, self.bad_partners, self.cases)
+
+    def open_build(self, case_id: object, number: int) -> _CaseBuild | None:
+        """The case `case_id` if its case line came before line `number`."""
+        build = self.cases.get(case_id) if isinstance(case_id, str) else None
+        return build if build is not None and build.line < number else None
+
+    def _add(self, event: Event[Payload], number: int) -> str | None:
+        build = self.open_build(event.case, number)
+        if build is None:
+            self.orphans.append((number, event.case))
+            return None
+        build.events.append(event)
+        return event.case
+
+    def settle_orphans(self) -> None:
+        """Word the errors of event lines whose case was not open at their line."""
+        for number, case_id in self.orphans:
+            build = self.cases.get(case_id)
+            if build is None:
+                self.errors.append(LineError(number, f"case: no case {case_id!r} in this history"))
+            else:
+                self.errors.append(
+                    LineError(number, f"case: {case_id!r} is opened later, on line {build.line}")
+                )
+        self.orphans.clear()
+
+    def finish(self, build: _CaseBuild) -> CaseHistory | None:
+        """A case whose lines have all been read: its events in the order they apply and
+        their cross-references checked (errors kept); None for a case whose case line was
+        invalid."""
         build.events.sort(key=_instant_of)  # stable: the same instant keeps line order
-        errors.extend(check_references(build.events, unknown_ok=build.bad_ids))
-        if build.info is not None:
-            result.append(CaseHistory(build.info, build.events))
-    if errors:
-        raise HistoryError(errors)
-    return History(partners, result)
+        self.errors.extend(check_references(build.events, unknown_ok=build.bad_ids))
+        return None if build.info is None else CaseHistory(build.info, build.events)
+
+
+_DECODE: Final = json.JSONDecoder().raw_decode
 
 
 def _event(obj: dict[str, Any], number: int, event_type: EventType) -> Event[Payload]:
@@ -374,14 +415,6 @@ def _event(obj: dict[str, Any], number: int, event_type: EventType) -> Event[Pay
 
 def _instant_of(event: Event[Any]) -> datetime:
     return event.at
-
-
-def _remember_bad_id(obj: Mapping[str, object], number: int, cases: dict[str, _CaseBuild]) -> None:
-    case_id = obj.get("case")
-    build = cases.get(case_id) if isinstance(case_id, str) else None
-    if build is not None:
-        event_id = obj.get("id")
-        build.bad_ids.add(event_id if isinstance(event_id, str) else f"L{number}")
 
 
 def _partner(

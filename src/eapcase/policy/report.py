@@ -12,7 +12,7 @@ from eapcase.policy.explain import case_standing, format_instant
 from eapcase.policy.pack import PackSet, pack_summary
 from eapcase.policy.types import Evaluation
 
-__all__ = ["document", "text_report", "write_json"]
+__all__ = ["JsonWriter", "document", "text_report", "write_json"]
 
 
 def document(pack_set: PackSet, evaluations: list[Evaluation], now: datetime) -> dict[str, Any]:
@@ -104,20 +104,25 @@ class _Literals(dict[Any, str]):
         return literal
 
 
-def write_json(
-    out: TextIO, pack_set: PackSet, evaluations: list[Evaluation], now: datetime
-) -> None:
-    """Write `document(...)` as JSON text (one line), without building the document first:
-    the same JSON as json.dumps(document(...), ensure_ascii=False), in a third less time
-    for a large history."""
-    text = _Literals(lambda value: json.dumps(value, ensure_ascii=False))
-    instant = _Literals(lambda at: f'"{at.isoformat()}"')
-    head = json.dumps(
-        {"policy": pack_summary(pack_set.at(now), now), "now": now.isoformat()},
-        ensure_ascii=False,
-    )
-    parts = [head[:-1], ', "cases": [']
-    for index, evaluation in enumerate(evaluations):
+class JsonWriter:
+    """Writes `document(...)` as JSON text (one line) case by case, without building the
+    document: the same JSON as json.dumps(document(...), ensure_ascii=False), in a third less
+    time for a large history. `case` takes the evaluations in document order; `close` ends
+    the document."""
+
+    def __init__(self, out: TextIO, pack_set: PackSet, now: datetime) -> None:
+        self.out = out
+        self.text = _Literals(lambda value: json.dumps(value, ensure_ascii=False))
+        self.instant = _Literals(lambda at: f'"{at.isoformat()}"')
+        head = json.dumps(
+            {"policy": pack_summary(pack_set.at(now), now), "now": now.isoformat()},
+            ensure_ascii=False,
+        )
+        self.parts = [head[:-1], ', "cases": [']
+        self.first = True
+
+    def case(self, evaluation: Evaluation) -> None:
+        text, instant = self.text, self.instant
         obligations = ", ".join(
             f'{{"rule": {text[ob.rule]}, "trigger": {text[ob.trigger]}, '
             f'"opened_at": {instant[ob.opened_at]}, "due_at": {instant[ob.due_at]}, '
@@ -129,13 +134,32 @@ def write_json(
             f'"severity": {text[fd.severity]}, "detail": {text[fd.detail]}}}'
             for fd in evaluation.findings
         )
-        parts.append(
-            f'{", " if index else ""}{{"case": {text[evaluation.case]}, '
+        self.parts.append(
+            f'{"" if self.first else ", "}{{"case": {text[evaluation.case]}, '
             f'"in_scope": {"true" if evaluation.in_scope else "false"}, '
             f'"obligations": [{obligations}], "findings": [{findings}]}}'
         )
-        if len(parts) > 4096:
-            out.write("".join(parts))
-            parts.clear()
-    parts.append("]}\n")
-    out.write("".join(parts))
+        self.first = False
+        if len(self.parts) > 4096:
+            self.out.write("".join(self.parts))
+            self.parts.clear()
+        if len(self.instant) > 65536 or len(self.text) > 65536:
+            # Instants and details repeat within a case far more than across cases: keep the
+            # caches small when cases stream through (policy/stream.py).
+            self.instant = _Literals(self.instant.encode)
+            self.text = _Literals(self.text.encode)
+
+    def close(self) -> None:
+        self.parts.append("]}\n")
+        self.out.write("".join(self.parts))
+        self.parts.clear()
+
+
+def write_json(
+    out: TextIO, pack_set: PackSet, evaluations: list[Evaluation], now: datetime
+) -> None:
+    """Write `document(...)` as JSON text (one line)."""
+    writer = JsonWriter(out, pack_set, now)
+    for evaluation in evaluations:
+        writer.case(evaluation)
+    writer.close()

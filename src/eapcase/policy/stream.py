@@ -1,0 +1,135 @@
+"""`eapcase check`'s streaming reader: judges a history case by case as the file is read, so
+that memory holds the cases being read rather than the whole history (issue #16 item 1).
+
+Two passes over the file (standard input is spooled to a temporary file first):
+
+1. The partner and case lines are read and checked, and for every other line only its `case`
+   is looked at, to know the line on which each case's last line comes.
+2. Every other line is read exactly as `read_history` reads it (policy/history.py's
+   `LineReader`, the same code), and a case is finished, judged and rendered as soon as its
+   last line has been read; its events are then dropped.
+
+Nothing may be printed before the whole file is known to be valid (every invalid line is
+reported, and then nothing else), so the rendered document goes to a temporary file first and
+is copied out at the end. Cases are rendered in the order of their case lines, as
+`read_history` gives them; a case finished before an earlier one waits, rendered, until the
+earlier one is done. A history written case by case (as `eapcase export` and the benchmark
+write it) therefore holds about one case at a time; one sorted by time across cases holds
+the cases that are open at once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import IO, Any, Final
+
+import msgspec
+
+from eapcase.policy.engine import evaluate
+from eapcase.policy.history import HistoryError, LineError, LineReader
+from eapcase.policy.pack import PackSet
+from eapcase.policy.report import JsonWriter
+
+__all__ = ["stream_check"]
+
+
+class _Head(msgspec.Struct):
+    """The two keys the first pass looks at; every other key is passed over."""
+
+    type: Any = None
+    case: Any = None
+
+
+_HEAD: Final = msgspec.json.Decoder(_Head).decode
+_REFERENCE_KINDS: Final = frozenset({"partner", "case"})
+
+
+def stream_check(
+    stream: IO[bytes],
+    decoded: Callable[[IO[bytes], list[LineError]], Iterator[str]],
+    pack_set: PackSet,
+    now: datetime,
+    out: IO[str],
+) -> bool:
+    """Judge the history in `stream` (seekable) and write `eapcase check`'s JSON document to
+    `out`. `decoded` turns the byte stream into text lines, reporting lines that are not
+    UTF-8. Returns whether any case is failing. Raises HistoryError (nothing written)."""
+    reader = LineReader()
+    read_first, last_line = _first_pass(decoded(stream, []), reader)
+    # The line after which each case has been read whole: its last line, or its case line.
+    finished_at: dict[int, list[str]] = {}
+    order: dict[str, int] = {}
+    for case_id, build in reader.cases.items():
+        finished_at.setdefault(max(build.line, last_line.get(case_id, 0)), []).append(case_id)
+        if build.info is not None:
+            order[case_id] = len(order)
+    del last_line
+    failing = False
+    calendars = {pid: partner.calendar for pid, partner in reader.partners.items()}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        writer = JsonWriter(spool, pack_set, now)
+        waiting: dict[int, Any] = {}
+        next_index = 0
+        decode_errors: list[LineError] = []
+        stream.seek(0)
+        for number, text in enumerate(decoded(stream, decode_errors), 1):
+            if number not in read_first:
+                reader.line(text, number, references=False)
+            done = finished_at.pop(number, None)
+            if done is None:
+                continue
+            for case_id in done:
+                build = reader.cases[case_id]
+                history = reader.finish(build)
+                build.events = []
+                if history is None:
+                    continue
+                if reader.errors or decode_errors:
+                    # The document will not be printed: judging would be wasted.
+                    continue
+                evaluation = evaluate(
+                    history.case, history.events, pack_set, calendars[history.case.partner], now
+                )
+                failing = failing or evaluation.failing
+                waiting[order[case_id]] = evaluation
+                while next_index in waiting:
+                    writer.case(waiting.pop(next_index))
+                    next_index += 1
+        reader.settle_orphans()
+        if reader.errors or decode_errors:
+            raise HistoryError([*reader.errors, *decode_errors])
+        writer.close()
+        spool.seek(0)
+        shutil.copyfileobj(spool, out, 1 << 20)
+    return failing
+
+
+def _first_pass(lines: Iterator[str], reader: LineReader) -> tuple[set[int], dict[str, int]]:
+    """Read the partner and case lines into `reader`; returns their line numbers and, for
+    every case named by another line, the number of the last such line."""
+    read: set[int] = set()
+    last_line: dict[str, int] = {}
+    head = _HEAD
+    for number, text in enumerate(lines, 1):
+        try:
+            decoded = head(text)
+            kind, case = decoded.type, decoded.case
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            # Not an object msgspec takes (or not JSON at all): json decides, as the reader's
+            # ordinary path does; what it cannot read either is reported in the second pass.
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                continue
+            if type(obj) is not dict:
+                continue
+            kind, case = obj.get("type"), obj.get("case")
+        if type(kind) is str and kind in _REFERENCE_KINDS:
+            reader.line(text, number)
+            read.add(number)
+        elif type(case) is str:
+            last_line[case] = number
+    return read, last_line
