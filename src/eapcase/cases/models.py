@@ -373,8 +373,9 @@ class CaseEvent(models.Model):
 
 
 class Obligation(models.Model):
-    """What the engine says the Partner owes on a case, as of `evaluated_at`. A projection,
-    replaced on every write to the case; read by the work queues."""
+    """What the engine says the Partner owes on a case. A projection kept equal to the
+    engine's answer on every write to the case (only the rows that differ are written, each
+    stamped `evaluated_at`); read by the work queues."""
 
     case = models.ForeignKey("Case", on_delete=models.CASCADE, related_name="obligations")
     # Denormalised from the case so the queues filter without a join.

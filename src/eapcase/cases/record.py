@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from django.db import transaction
 from django.db.models import F
@@ -239,13 +239,12 @@ def _check_references(
 
 
 def compliance_refresh(*, case: Case, now: datetime) -> Any:
-    """Ask the engine about the whole case history and replace the stored obligations and
-    findings with its answer. Every service that appends an event calls this before commit."""
+    """Ask the engine about the whole case history and bring the stored obligations and
+    findings in line with its answer, writing only the rows that differ (issue #16 item 2).
+    Every service that appends an event calls this before commit."""
     rows = list(case.events.order_by("at", "seq"))
     evaluation = bridge.evaluate_case(case, rows, now)
-    Obligation.objects.filter(case=case).delete()
-    Finding.objects.filter(case=case).delete()
-    Obligation.objects.bulk_create(
+    obligations = [
         Obligation(
             case=case,
             partner_id=case.partner_id,
@@ -266,16 +265,12 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
             evaluated_at=now,
         )
         for i, o in enumerate(evaluation.obligations)
-    )
-    # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
-    # row, so that pages show it without replaying the history.
-    engine_state = bridge.engine_state_json(evaluation)
-    Case.objects.filter(pk=case.pk).update(
-        reevaluate_at=evaluation.next_change_at, engine_state=engine_state
-    )
-    case.reevaluate_at = evaluation.next_change_at
-    case.engine_state = engine_state
-    Finding.objects.bulk_create(
+    ]
+    if _sync_rows(Obligation, case, obligations, ("rule", "trigger"), _OBLIGATION_FIELDS):
+        # The report facts follow the obligations' stamps (reports/services.py): when a row
+        # went, the case's remaining rows carry the stamp so that its facts are rebuilt.
+        Obligation.objects.filter(case=case).update(evaluated_at=now)
+    findings = [
         Finding(
             case=case,
             partner_id=case.partner_id,
@@ -287,8 +282,71 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
             position=i,
         )
         for i, f in enumerate(evaluation.findings)
-    )
+    ]
+    _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS)
+    # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
+    # row, so that pages show it without replaying the history.
+    engine_state = bridge.engine_state_json(evaluation)
+    if engine_state != case.engine_state or evaluation.next_change_at != case.reevaluate_at:
+        Case.objects.filter(pk=case.pk).update(
+            reevaluate_at=evaluation.next_change_at, engine_state=engine_state
+        )
+        case.reevaluate_at = evaluation.next_change_at
+        case.engine_state = engine_state
     return evaluation
+
+
+# What makes a stored row differ from the engine's answer (its key aside); `evaluated_at` is
+# only stamped on rows that differ.
+_OBLIGATION_FIELDS: Final = (
+    "partner_id",
+    "assigned_clinician_id",
+    "opened_at",
+    "due_at",
+    "satisfied_at",
+    "satisfied_by",
+    "status",
+    "target",
+    "attempts_made",
+    "attempts_required",
+    "reason",
+    "revision",
+    "position",
+)
+_FINDING_FIELDS: Final = ("partner_id", "at", "severity", "detail", "position")
+
+
+def _sync_rows(
+    model: type[Obligation] | type[Finding],
+    case: Case,
+    wanted: list[Any],
+    key: tuple[str, str],
+    fields: tuple[str, ...],
+) -> bool:
+    """Make the case's stored rows of `model` equal `wanted`, matched by their unique `key`:
+    one read, then only the deletes, updates and inserts that differ. Returns whether a row
+    was deleted."""
+    stored = {
+        (row[key[0]], row[key[1]]): row
+        for row in model.objects.filter(case=case).values("pk", *key, *fields)
+    }
+    changed = []
+    new = []
+    for row in wanted:
+        old = stored.pop((getattr(row, key[0]), getattr(row, key[1])), None)
+        if old is None:
+            new.append(row)
+        elif any(old[name] != getattr(row, name) for name in fields):
+            row.pk = old["pk"]
+            changed.append(row)
+    if stored:
+        model.objects.filter(pk__in=[old["pk"] for old in stored.values()]).delete()
+    if changed:
+        stamped = ("evaluated_at",) if model is Obligation else ()
+        model.objects.bulk_update(changed, [*fields, *stamped])  # type: ignore[attr-defined]
+    if new:
+        model.objects.bulk_create(new)  # type: ignore[attr-defined]
+    return bool(stored)
 
 
 class NeedsConfirmation(ServiceError):

@@ -1,12 +1,12 @@
 """Writes of the reports app: bringing the obligation facts up to date with the engine's
 stored answers, and the "what if" replays of a draft policy pack.
 
-The facts follow `Obligation.evaluated_at`: every refresh of a case replaces all of its
-obligations with rows stamped with the refresh's `now`, so the cases whose obligations carry
-a stamp later than the mark are exactly the cases to rebuild. A refresh's `now` is read before
-its transaction commits, so the catch-up looks back OVERLAP before the mark: a write that
-commits up to that long after reading the clock is still seen (rebuilding a case twice is
-harmless). docs/performance.md and ADR 0017 say more."""
+The facts follow `Obligation.evaluated_at`: a refresh of a case stamps every obligation row
+it writes with the refresh's `now` (and all of the case's rows when it deleted one), so the
+cases whose obligations carry a stamp later than the mark are exactly the cases to rebuild. A
+refresh's `now` is read before its transaction commits, so the catch-up looks back OVERLAP
+before the mark: a write that commits up to that long after reading the clock is still seen
+(rebuilding a case twice is harmless). docs/performance.md and ADR 0017 say more."""
 
 from __future__ import annotations
 
