@@ -343,9 +343,9 @@ def _sync_rows(
         model.objects.filter(pk__in=[old["pk"] for old in stored.values()]).delete()
     if changed:
         stamped = ("evaluated_at",) if model is Obligation else ()
-        model.objects.bulk_update(changed, [*fields, *stamped])  # type: ignore[attr-defined]
+        model.objects.bulk_update(changed, [*fields, *stamped])
     if new:
-        model.objects.bulk_create(new)  # type: ignore[attr-defined]
+        model.objects.bulk_create(new)
     return bool(stored)
 
 
