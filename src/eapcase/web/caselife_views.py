@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from eapcase.accounts.acting import acting_user
-from eapcase.cases.access import Action, access_case, partners_opening_for
+from eapcase.cases.access import Action, access_case, cases_visible_to, partners_opening_for
 from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
 from eapcase.compliance.opening import NewParticipant, case_intake
@@ -165,6 +165,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
         {
             "search": search,
             "found": found,
+            # Who has a case the user reads: their name links to the participant page.
+            "readable": set(
+                cases_visible_to(request.user)
+                .filter(participant__in=[r.participant.pk for r in found])
+                .values_list("participant_id", flat=True)
+            )
+            if found
+            else set(),
             "searched": search.searched(),
             "participant": participant,
             "registering": registering,
