@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case, cases_visible_to, partners_opening_for
 from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
+from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
-from eapcase.compliance.opening import NewParticipant, case_intake
+from eapcase.compliance.opening import NewParticipant, case_intake, origin_find
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.organisations.models import ClientOrganisation, Partner, Provider
@@ -61,6 +62,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
         else []
     )
 
+    # Opened from an email in triage (ADR 0030): found again on every request, so an email
+    # filed meanwhile, or not the user's, is a 404 rather than a second filing.
+    origin = None
+    if source.get("from_email"):
+        origin = origin_find(user=request.user, kind="email", pk=source.get("from_email"))
+        if origin is None:
+            raise Http404("No such email waiting in triage.")
+
     participant = None
     if source.get("participant"):
         participant = selectors.participant_get(
@@ -73,6 +82,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
     partners = Partner.objects.filter(active=True).order_by("name")
     if not wpo:
         partners = partners.filter(pk__in=opening)
+    if origin is not None and origin.partner is not None:
+        partners = partners.filter(pk=origin.partner.pk)
     providers = Provider.objects.filter(active=True, partners__in=partners).distinct()
     clients = ClientOrganisation.objects.filter(active=True).order_by("name")
     initial_register = {
@@ -98,6 +109,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         else None
     )
     errors: list[str] = []
+    confirm_reasons: list[str] = []
     quote = proposal = None
 
     if data is not None and case_form is not None:
@@ -133,7 +145,12 @@ def case_new(request: HttpRequest) -> HttpResponse:
                         provider=c["provider"],
                         benefit_sessions=c.get("benefit_sessions"),
                         benefit_reason=c.get("benefit_reason") or "",
+                        origin=origin,
+                        confirm=data.get("confirm", "").strip(),
                     )
+                except NeedsConfirmation as exc:
+                    # The email waited: deadlines that ran from its arrival have passed.
+                    confirm_reasons = exc.reasons
                 except ServiceError as exc:
                     name = _CASE_FIELD_MAP.get(exc.field or "", exc.field)
                     placed = (
@@ -144,7 +161,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
                     if not placed:
                         errors.append(exc.message)
                 else:
-                    messages.success(request, f"Case {case.reference} is open.")
+                    filed = " The email is filed on it." if origin is not None else ""
+                    messages.success(request, f"Case {case.reference} is open.{filed}")
                     return HttpResponseRedirect(
                         reverse("cases:detail", kwargs={"ref": case.reference})
                     )
@@ -157,7 +175,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 if name in form.fields:
                     widget = form.fields[name].widget
                     widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-    invalid = bool(errors) or any(f is not None and f.errors for f in (register_form, case_form))
+    invalid = (
+        bool(errors)
+        or bool(confirm_reasons)
+        or any(f is not None and f.errors for f in (register_form, case_form))
+    )
     status = 400 if data is not None and invalid else 200
     return render(
         request,
@@ -183,6 +205,9 @@ def case_new(request: HttpRequest) -> HttpResponse:
             "proposal": proposal,
             "wpo": wpo,
             "register_query": request.GET.urlencode(),
+            "origin": origin,
+            "confirm_reasons": confirm_reasons,
+            "confirm": data.get("confirm", "") if data is not None else "",
         },
         status=status,
     )
