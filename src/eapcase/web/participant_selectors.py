@@ -87,7 +87,7 @@ def participant_page(*, user: Any, participant_id: Any) -> ParticipantPage:
         cases_visible_to(user)
         .filter(participant=participant)
         .select_related("partner", "assigned_clinician", "client")
-        .order_by(risk_rank(), "status", "-opened_at", "pk")
+        .order_by(risk_rank(), "-status", "-opened_at", "pk")  # open before closed
     )
     if not cases:
         if cases_referred_to(user).filter(participant=participant).exists():
