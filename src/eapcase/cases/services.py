@@ -324,12 +324,9 @@ def case_open(
     preferences: dict[str, bool] | None = None,
     partner_reason: str = "",
     benefit_reason: str = "",
-    confirm: str = "",
 ) -> Case:
     """Open a case for a participant at a Partner (the history's case line). A case given a
-    clinician at once gets its first CaseAssignment row; otherwise it waits unallocated. A case
-    opened at an earlier time (`at`: when the participant first wrote) may start with a
-    deadline already passed: that needs `confirm`, a reason."""
+    clinician at once gets its first CaseAssignment row; otherwise it waits unallocated."""
     _choice(referral, Referral, "referral")
     _choice(case_type, CaseType, "case_type")
     if benefit_sessions is None or int(benefit_sessions) < 0:
@@ -379,7 +376,7 @@ def case_open(
                 reason="assigned when the case was opened",
             )
         # No event yet: the case line itself is judged (its first evaluation).
-        with case_write(case, actor=actor, action="case.opened", now=now, confirm=confirm) as write:
+        with case_write(case, actor=actor, action="case.opened", now=now) as write:
             write.obj = write.case
             write.data.update({"partner": partner.code, "referral": referral})
     return case

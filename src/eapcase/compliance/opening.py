@@ -55,9 +55,7 @@ class OriginKind(Protocol):
     def find(self, *, user: Any, pk: int) -> Origin | None:
         """The origin if the user may open a case from it (else None: missing or not theirs)."""
 
-    def file(
-        self, *, actor: Actor, origin: Origin, case: Case, now: datetime, confirm: str
-    ) -> None:
+    def file(self, *, actor: Actor, origin: Origin, case: Case, now: datetime) -> None:
         """File the origin on the case opened from it (inside the opening's transaction)."""
 
 
@@ -150,14 +148,12 @@ def case_intake(
     benefit_reason: str = "",
     at: datetime | None = None,
     origin: Origin | None = None,
-    confirm: str = "",
 ) -> Case:
     """Open a case for a participant found (visible to the actor) or registered now. Nothing is
     written unless all of it is. Opened from an `origin` (an email), the case opens when it
     arrived, at the Partner whose mailbox received it, and the origin is filed on the case in
-    the same transaction; deadlines that have passed since then need `confirm`, a reason (what
-    the engine finds is recorded as for any write). The risk screen and a call back are
-    recorded now."""
+    the same transaction, so its deadlines run from its arrival (overdue if it waited). The
+    risk screen and a call back are recorded now."""
     opening = partners_opening_for(actor)
     if opening is not None and not opening:
         raise PermissionDenied("You may not open cases.", field=None)
@@ -234,13 +230,10 @@ def case_intake(
             presenting_issue=presenting_issue,
             partner_reason=partner_reason,
             benefit_reason=benefit_reason,
-            confirm=confirm,
         )
         if origin is not None:
             # First, as it came first: its event is dated when it arrived.
-            _ORIGIN_KINDS[origin.kind].file(
-                actor=actor, origin=origin, case=case, now=now, confirm=confirm
-            )
+            _ORIGIN_KINDS[origin.kind].file(actor=actor, origin=origin, case=case, now=now)
         if risk_level != RiskLevel.NONE:
             case = case_services.risk_set(
                 actor=actor,

@@ -59,10 +59,8 @@ class EmailOrigin:
             subject=message.subject,
         )
 
-    def file(
-        self, *, actor: Actor, origin: Origin, case: Case, now: datetime, confirm: str
-    ) -> None:
+    def file(self, *, actor: Actor, origin: Origin, case: Case, now: datetime) -> None:
         message = InboundMessage.objects.filter(pk=origin.pk).first()
         if message is None or message.status != Status.TRIAGE:
             raise Conflict("this email is already on a case", field="origin")
-        triage_link(actor=actor, message=message, case=case, now=now, confirm=confirm)
+        triage_link(actor=actor, message=message, case=case, now=now)

@@ -199,13 +199,11 @@ def _attachments_store(
         attachment.save()
 
 
-def triage_link(
-    *, actor: Any, message: InboundMessage, case: Any, now: datetime, confirm: str = ""
-) -> InboundMessage:
+def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime) -> InboundMessage:
     """Put a triaged message on a case. A participant's or WPO's message becomes an outreach
     Email received at the message's receipt time, so its 24-hour clocks run from receipt
     (or from the case's opening, for a case opened after the message arrived: a case's history
-    starts when it opens). Deadlines already passed by then need `confirm`, a reason."""
+    starts when it opens)."""
     if not may(actor, case, Action.MANAGE):
         raise PermissionDenied("You may not file mail on this case.", field="case")
     with transaction.atomic():
@@ -230,7 +228,6 @@ def triage_link(
                 body=message.body,
                 from_address=_email_field(message.from_address),
                 message_id=message.message_id,
-                confirm=confirm,
             )
             message.status = Status.LINKED
         message.case = case

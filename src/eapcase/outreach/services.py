@@ -297,10 +297,8 @@ def email_receive(
     message_id: str = "",
     historical: bool = False,
     event_id: str | None = None,
-    confirm: str = "",
 ) -> Email:
-    """An email from WPO or the participant reached the Partner (CM-EMAIL-*). One filed late
-    (from triage) whose deadlines have passed already needs `confirm`, a reason."""
+    """An email from WPO or the participant reached the Partner (CM-EMAIL-*)."""
     _choice(sender_kind, EmailFrom, "from")
     fields: dict[str, Any] = {"from": sender_kind}
     if urgent:
@@ -310,12 +308,7 @@ def email_receive(
     if message_id and Email.objects.filter(message_id=message_id).exists():
         raise Conflict("this message was already received", field="message_id")
     with case_write(
-        case,
-        actor=actor,
-        action="email.received",
-        now=now,
-        historical=historical,
-        confirm=confirm,
+        case, actor=actor, action="email.received", now=now, historical=historical
     ) as write:
         event = write.append("email_received", at=at or now, fields=fields, event_id=event_id)
         try:

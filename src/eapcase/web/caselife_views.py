@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case, cases_visible_to, partners_opening_for
 from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
-from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
 from eapcase.compliance.opening import NewParticipant, case_intake, origin_find
 from eapcase.core import clock
@@ -109,7 +108,6 @@ def case_new(request: HttpRequest) -> HttpResponse:
         else None
     )
     errors: list[str] = []
-    confirm_reasons: list[str] = []
     quote = proposal = None
 
     if data is not None and case_form is not None:
@@ -146,11 +144,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                         benefit_sessions=c.get("benefit_sessions"),
                         benefit_reason=c.get("benefit_reason") or "",
                         origin=origin,
-                        confirm=data.get("confirm", "").strip(),
                     )
-                except NeedsConfirmation as exc:
-                    # The email waited: deadlines that ran from its arrival have passed.
-                    confirm_reasons = exc.reasons
                 except ServiceError as exc:
                     name = _CASE_FIELD_MAP.get(exc.field or "", exc.field)
                     placed = (
@@ -175,11 +169,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 if name in form.fields:
                     widget = form.fields[name].widget
                     widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-    invalid = (
-        bool(errors)
-        or bool(confirm_reasons)
-        or any(f is not None and f.errors for f in (register_form, case_form))
-    )
+    invalid = bool(errors) or any(f is not None and f.errors for f in (register_form, case_form))
     status = 400 if data is not None and invalid else 200
     return render(
         request,
@@ -206,8 +196,6 @@ def case_new(request: HttpRequest) -> HttpResponse:
             "wpo": wpo,
             "register_query": request.GET.urlencode(),
             "origin": origin,
-            "confirm_reasons": confirm_reasons,
-            "confirm": data.get("confirm", "") if data is not None else "",
         },
         status=status,
     )
