@@ -66,10 +66,11 @@ def cases_referred_to(user: Any) -> QuerySet[Case]:
 def participants_visible_to(user: Any) -> QuerySet[Participant]:
     """The participants a user may find: WPO staff every one; Partner clinicians and leads those
     with a case at their Partner or registered by it (never another Partner's, whatever the
-    search); nobody else any."""
+    search); nobody else any. A record merged into another (ADR 0029) is found as the record
+    kept, never itself: no new case is opened on it."""
     standing = standing_of(user)
     if standing.is_wpo:
-        return Participant.objects.all()
+        return Participant.objects.filter(merged_into__isnull=True)
     partner_ids = [
         pk
         for pk, roles in standing.partner_roles.items()
@@ -79,7 +80,8 @@ def participants_visible_to(user: Any) -> QuerySet[Participant]:
         return Participant.objects.none()
     with_case = Case.objects.filter(partner_id__in=partner_ids).values("participant_id")
     return Participant.objects.filter(
-        Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids)
+        Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids),
+        merged_into__isnull=True,
     )
 
 

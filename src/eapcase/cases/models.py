@@ -68,12 +68,35 @@ class Participant(models.Model):
     email_only = models.BooleanField(default=False)
     email_consent = models.BooleanField(default=True)
     created_at = models.DateTimeField()
+    # A record merged into another one that is the same person (ADR 0029): kept, never deleted,
+    # so what it held stays traceable; its cases moved to `merged_into`.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    merge_reason = models.CharField(max_length=500, blank=True, db_default="")
 
     class Meta:
         indexes = [
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
             models.Index(fields=["full_name", "date_of_birth"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(merged_at__isnull=False),
+                name="participant_merged_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="participant_not_merged_into_self"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -284,7 +284,8 @@ def participant_details_update(
                 action="participant.details_updated",
                 at=now,
                 obj=participant,
-                data={"fields": sorted(changed_details)},
+                # The source is the change's "why" on the participant page.
+                data={"fields": sorted(changed_details), "source": source},
             )
         if changes:
             participant = participant_preferences_update(

@@ -3,13 +3,18 @@ contract checked, the Partner proposed by WPO's routing table (or chosen with a 
 benefit left to the participant (or WPO's override with a reason), the risk screen, a call back
 requested and a provider referral, in one transaction. Pages (/cases/new/) and the API
 (POST /api/v1/cases/) call `case_intake`; it lives in this layer because it writes through
-both the case services and the outreach services."""
+both the case services and the outreach services.
+
+A case may be opened from something that arrived first (an email waiting in triage): an
+`Origin`. The app that owns it (intake, a layer above) registers how to find one for a user
+and how to file it on the new case (`origin_kind_register`), so /cases/new/ and this service
+use it without importing that app (ADR 0030). The case then opens when the origin arrived."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
@@ -30,6 +35,46 @@ OUT_OF_SCOPE_ROUTES = (
     Referral.CRITICAL_INCIDENT,
     Referral.FREQUENT_USER,
 )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a case is opened from: found for a user by its kind's `find`, filed on the new case
+    by its `file` in the opening's transaction."""
+
+    kind: str
+    pk: int
+    received_at: datetime  # the case opens then: the participant's first contact
+    email: str  # who it came from, to find or register the participant by
+    name: str
+    partner: Partner | None  # whose mailbox received it: the case's Partner
+    subject: str = ""
+
+
+class OriginKind(Protocol):
+    def find(self, *, user: Any, pk: int) -> Origin | None:
+        """The origin if the user may open a case from it (else None: missing or not theirs)."""
+
+    def file(self, *, actor: Actor, origin: Origin, case: Case, now: datetime) -> None:
+        """File the origin on the case opened from it (inside the opening's transaction)."""
+
+
+_ORIGIN_KINDS: dict[str, OriginKind] = {}
+
+
+def origin_kind_register(kind: str, handler: OriginKind) -> None:
+    """Called from the owning app's AppConfig.ready()."""
+    _ORIGIN_KINDS[kind] = handler
+
+
+def origin_find(*, user: Any, kind: str, pk: Any) -> Origin | None:
+    """The origin of that kind and id the user may open a case from, or None."""
+    handler = _ORIGIN_KINDS.get(kind)
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return handler.find(user=user, pk=number) if handler is not None else None
 
 
 @dataclass
@@ -102,12 +147,31 @@ def case_intake(
     benefit_sessions: int | None = None,
     benefit_reason: str = "",
     at: datetime | None = None,
+    origin: Origin | None = None,
 ) -> Case:
     """Open a case for a participant found (visible to the actor) or registered now. Nothing is
-    written unless all of it is."""
+    written unless all of it is. Opened from an `origin` (an email), the case opens when it
+    arrived, at the Partner whose mailbox received it, and the origin is filed on the case in
+    the same transaction, so its deadlines run from its arrival (overdue if it waited). The
+    risk screen and a call back are recorded now."""
     opening = partners_opening_for(actor)
     if opening is not None and not opening:
         raise PermissionDenied("You may not open cases.", field=None)
+    if origin is not None:
+        if origin.kind not in _ORIGIN_KINDS:
+            raise ServiceError(f"cannot open a case from a {origin.kind}", field="origin")
+        if at is not None and at != origin.received_at:
+            raise ServiceError("a case opened from an email opens when it arrived", field="at")
+        at = origin.received_at
+        if origin.partner is not None:
+            if partner is not None and partner.pk != origin.partner.pk:
+                raise ServiceError(
+                    f"the email came to {origin.partner.name}'s mailbox: open the case there",
+                    field="partner",
+                )
+            partner = origin.partner
+            partner_reason = partner_reason or "the participant's email came to this mailbox"
+    screened_at = now if origin is not None else (at or now)
     at = at or now
     if (participant is None) == (new_participant is None):
         raise ServiceError("find the participant or register them", field="participant")
@@ -167,12 +231,22 @@ def case_intake(
             partner_reason=partner_reason,
             benefit_reason=benefit_reason,
         )
+        if origin is not None:
+            # First, as it came first: its event is dated when it arrived.
+            _ORIGIN_KINDS[origin.kind].file(actor=actor, origin=origin, case=case, now=now)
         if risk_level != RiskLevel.NONE:
             case = case_services.risk_set(
-                actor=actor, case=case, level=risk_level, now=now, at=at, reason=risk_reason
+                actor=actor,
+                case=case,
+                level=risk_level,
+                now=now,
+                at=screened_at,
+                reason=risk_reason,
             )
         if callback:
-            callback_request(actor=actor, case=case, now=now, at=at, not_before=callback_not_before)
+            callback_request(
+                actor=actor, case=case, now=now, at=screened_at, not_before=callback_not_before
+            )
         if provider is not None:
             case = case_services.case_refer(actor=actor, case=case, provider=provider, now=now)
     return Case.objects.get(pk=case.pk)

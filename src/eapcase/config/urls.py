@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("eapcase.api.urls")),
     path("accounts/", include("eapcase.security.urls")),
     path("cases/", include("eapcase.web.case_urls")),
+    path("participants/", include("eapcase.web.participant_urls")),
     path("provider/", include("eapcase.providers.urls")),
     path("escalations/", include("eapcase.compliance.urls")),
     path("email/", include("eapcase.intake.urls")),

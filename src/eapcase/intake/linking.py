@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from eapcase.cases.models import Case, Participant
@@ -112,8 +113,17 @@ def link_message(
         return Link(kind, case, how)
     if kind != SenderKind.PARTICIPANT:
         return Link(kind, None, LinkedBy.NONE, "no case reference")
-    open_cases = Case.objects.select_related("partner").filter(
-        participant__email__iexact=from_address.strip(), status="open"
+    address = from_address.strip()
+    # A record merged into another (ADR 0029) keeps its address: mail from it finds the cases
+    # that moved to the record kept.
+    open_cases = (
+        Case.objects.select_related("partner")
+        .filter(
+            Q(participant__email__iexact=address)
+            | Q(participant__merged_records__email__iexact=address),
+            status="open",
+        )
+        .distinct()
     )
     if partner is not None:
         open_cases = open_cases.filter(partner=partner)

@@ -142,6 +142,12 @@ def email_get(*, user: Any, email_id: int) -> Email:
     return email
 
 
+def inbound_visible_to(user: Any) -> QuerySet[InboundMessage]:
+    """Inbound messages the user sees: WPO clinicians every one; Partner staff those of their
+    Partners' mailboxes and cases."""
+    return _messages_visible_to(user)
+
+
 def _messages_visible_to(user: Any) -> QuerySet[InboundMessage]:
     standing = standing_of(user)
     messages = InboundMessage.objects.all()

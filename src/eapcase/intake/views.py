@@ -20,6 +20,7 @@ from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.core.lists import Sort
 from eapcase.intake import selectors
 from eapcase.intake.forms import ActionForm, LinkForm
+from eapcase.intake.opening import may_open_from
 from eapcase.intake.services import triage_link
 from eapcase.outreach.services import email_acknowledge, email_action
 
@@ -99,10 +100,13 @@ def action(request: HttpRequest, email_id: int) -> HttpResponse:
 def triage(request: HttpRequest) -> HttpResponse:
     """Mail that is not on a case yet, and the latest auto-replies and bounces."""
     _staff_only(request)
+    waiting = selectors.inbound_list_triage(user=request.user)
     context = {
-        "messages_waiting": selectors.inbound_list_triage(user=request.user),
+        "messages_waiting": waiting,
         "automatic": selectors.inbound_list_automatic(user=request.user),
         "link_form": LinkForm(),
+        # Those a case may be opened from by this user (ADR 0030).
+        "openable": {m.pk for m in waiting if may_open_from(request.user, m)},
     }
     return render(request, "intake/triage.html", context)
 
@@ -120,6 +124,7 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
         "message": message,
         "attachments": list(message.attachments.order_by("id")),
         "link_form": LinkForm(),
+        "openable": {message.pk} if may_open_from(request.user, message) else set(),
     }
     return render(request, "intake/message.html", context)
 

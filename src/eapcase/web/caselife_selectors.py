@@ -25,8 +25,12 @@ class Found:
     duplicate_of: list[Participant]  # other records found that look like the same person
 
 
-def _digits(value: str) -> str:
+def phone_digits(value: str) -> str:
+    """A phone number's digits only: numbers are written many ways."""
     return re.sub(r"\D", "", value or "")
+
+
+_digits = phone_digits
 
 
 def participant_search(

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from eapcase.accounts.acting import acting_user
-from eapcase.cases.access import Action, access_case, partners_opening_for
+from eapcase.cases.access import Action, access_case, cases_visible_to, partners_opening_for
 from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
-from eapcase.compliance.opening import NewParticipant, case_intake
+from eapcase.compliance.opening import NewParticipant, case_intake, origin_find
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.organisations.models import ClientOrganisation, Partner, Provider
@@ -61,6 +61,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
         else []
     )
 
+    # Opened from an email in triage (ADR 0030): found again on every request, so an email
+    # filed meanwhile, or not the user's, is a 404 rather than a second filing.
+    origin = None
+    if source.get("from_email"):
+        origin = origin_find(user=request.user, kind="email", pk=source.get("from_email"))
+        if origin is None:
+            raise Http404("No such email waiting in triage.")
+
     participant = None
     if source.get("participant"):
         participant = selectors.participant_get(
@@ -73,6 +81,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
     partners = Partner.objects.filter(active=True).order_by("name")
     if not wpo:
         partners = partners.filter(pk__in=opening)
+    if origin is not None and origin.partner is not None:
+        partners = partners.filter(pk=origin.partner.pk)
     providers = Provider.objects.filter(active=True, partners__in=partners).distinct()
     clients = ClientOrganisation.objects.filter(active=True).order_by("name")
     initial_register = {
@@ -133,6 +143,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                         provider=c["provider"],
                         benefit_sessions=c.get("benefit_sessions"),
                         benefit_reason=c.get("benefit_reason") or "",
+                        origin=origin,
                     )
                 except ServiceError as exc:
                     name = _CASE_FIELD_MAP.get(exc.field or "", exc.field)
@@ -144,7 +155,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
                     if not placed:
                         errors.append(exc.message)
                 else:
-                    messages.success(request, f"Case {case.reference} is open.")
+                    filed = " The email is filed on it." if origin is not None else ""
+                    messages.success(request, f"Case {case.reference} is open.{filed}")
                     return HttpResponseRedirect(
                         reverse("cases:detail", kwargs={"ref": case.reference})
                     )
@@ -165,6 +177,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
         {
             "search": search,
             "found": found,
+            # Who has a case the user reads: their name links to the participant page.
+            "readable": set(
+                cases_visible_to(request.user)
+                .filter(participant__in=[r.participant.pk for r in found])
+                .values_list("participant_id", flat=True)
+            )
+            if found
+            else set(),
             "searched": search.searched(),
             "participant": participant,
             "registering": registering,
@@ -175,6 +195,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             "proposal": proposal,
             "wpo": wpo,
             "register_query": request.GET.urlencode(),
+            "origin": origin,
         },
         status=status,
     )
