@@ -19,10 +19,10 @@ from eapcase.cases.services import escalation_raise
 from eapcase.compliance.worker import Worker
 from eapcase.core.errors import ServiceError
 from eapcase.core.mail import subject_tag
-from eapcase.outreach.messages import access_line_for, reply_subject
 from eapcase.notifications.models import Delivery
 from eapcase.notifications.sending import LEASE, delivery_status
 from eapcase.notifications.services import deliveries_requeue
+from eapcase.outreach.messages import access_line_for, reply_subject
 from eapcase.outreach.models import ContactAttempt, MailTemplate, OutboundMessage
 from eapcase.outreach.services import detailed_email_send, email_acknowledge, email_receive
 from tests.factories import (
