@@ -4,14 +4,11 @@ claimed (ADR 0031)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import transaction
 
 from eapcase.accounts.choices import Role
@@ -37,6 +34,7 @@ from tests.factories import (
     user_with_role,
     utc,
 )
+from tests.mailserver import Inbox, free_port, smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -44,39 +42,10 @@ ORIGINAL_ID = "<question-1@mail.example.test>"
 CLINICAL = "I have been feeling low and my medication"
 
 
-class Inbox:
-    """aiosmtpd handler: keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.DEFAULT_FROM_EMAIL = "eapcase@eap.example.test"
-    try:
+    with smtp_server(settings) as inbox:
         yield inbox
-    finally:
-        controller.stop()
 
 
 def _case(**participant: Any) -> Any:
@@ -194,7 +163,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(smtp: Inbox) -> None:
 
 def test_a_failure_to_send_is_recorded_and_the_worker_retries(smtp: Inbox, settings: Any) -> None:
     listening = settings.EMAIL_PORT
-    settings.EMAIL_PORT = _free_port()  # nobody listens
+    settings.EMAIL_PORT = free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 2
     case = _case()
     email = _email(case)
