@@ -30,8 +30,8 @@ from django.db.models.functions import Lower
 from eapcase.cases.models import Case, Participant
 from eapcase.intake.choices import LinkedBy, SenderKind
 from eapcase.notifications.models import Delivery
-from eapcase.outreach.models import OutboundMessage
 from eapcase.organisations.models import Operator, Partner, Provider
+from eapcase.outreach.models import OutboundMessage
 
 _SUBJECT_TOKEN = re.compile(r"\[\s*(EAP-\d+)\s*\]", re.IGNORECASE)
 _PLUS_TOKEN = re.compile(r"^[^@+]+\+(EAP-\d+)@", re.IGNORECASE)
@@ -104,9 +104,7 @@ def case_of_thread(*, in_reply_to: str, references: Sequence[str], partner: Any)
     ids = [m for m in (in_reply_to, *reversed(references)) if m][:20]
     if not ids:
         return None
-    found = dict(
-        Delivery.objects.filter(message_id__in=ids).values_list("message_id", "case_id")
-    )
+    found = dict(Delivery.objects.filter(message_id__in=ids).values_list("message_id", "case_id"))
     # Mail sent before deliveries carried it (ADR 0031) is known by its own Message-ID.
     for message_id, case_id in OutboundMessage.objects.filter(message_id__in=ids).values_list(
         "message_id", "case_id"
