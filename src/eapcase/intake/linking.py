@@ -111,10 +111,9 @@ def case_of_thread(*, in_reply_to: str, references: Sequence[str], partner: Any)
     ):
         found.setdefault(message_id, case_id)
     for message_id in ids:
-        case_id = found.get(message_id)
-        if case_id is None:
+        if message_id not in found:
             continue
-        case = Case.objects.select_related("partner").filter(pk=case_id).first()
+        case = Case.objects.select_related("partner").filter(pk=found[message_id]).first()
         if case is not None and (partner is None or case.partner_id == partner.pk):
             return case
     return None

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from eapcase.notifications.sending import MAX_ATTEMPTS, delivery_status
 from eapcase.outreach.choices import (
     Channel,
     EmailFrom,
@@ -148,6 +149,22 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"
+
+    @property
+    def status(self) -> str:
+        """`queued`, `sent` or `failed`: the delivery's, which the worker updates."""
+        if self.delivery is not None:
+            return delivery_status(self.delivery)
+        return "sent" if self.sent_at else ("failed" if self.error else "queued")
+
+    @property
+    def attempts(self) -> int:
+        return self.delivery.attempts if self.delivery is not None else int(bool(self.sent_at))
+
+    @property
+    def given_up(self) -> bool:
+        """The worker stopped retrying: a person must look at the mail server or address."""
+        return self.status == "failed" and self.attempts >= MAX_ATTEMPTS
 
 
 class MailTemplate(models.Model):
