@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import axe_violations, report
 from tests.browser.conftest import login, screenshot
 from tests.mailserver import Inbox, smtp_server
 
@@ -68,6 +69,8 @@ def test_a_partner_acknowledges_from_the_queue_and_the_case_shows_the_reply_sent
     expect(preview.get_by_role("heading", name="The reply that will be sent")).to_be_visible()
     expect(preview).to_contain_text(f"[{reference}]")
     subject = preview.locator("dd").nth(2).inner_text()
+    violations = axe_violations(page, "the acknowledgement's preview")
+    assert not violations, report(violations)
     screenshot(page, "acknowledgement-preview")
     page.get_by_role("button", name="Acknowledge and send the reply").click()
 
@@ -88,4 +91,9 @@ def test_a_partner_acknowledges_from_the_queue_and_the_case_shows_the_reply_sent
     sent_row = page.locator("#timeline-title ~ div tr", has_text=subject).first
     expect(sent_row).to_contain_text("Email sent")
     expect(sent_row.locator(".mail-status")).to_contain_text("Sent")
+    violations = axe_violations(page, "the case page with the mail sent")
+    page.set_viewport_size({"width": 320, "height": 900})
+    violations += axe_violations(page, "the case page with the mail sent, at 320 px")
+    assert not violations, report(violations)
+    page.set_viewport_size({"width": 1280, "height": 900})
     screenshot(page, "case-mail-sent")
