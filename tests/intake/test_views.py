@@ -210,7 +210,14 @@ def test_a_received_message_is_acknowledged_from_the_queue(world: World) -> None
     client = client_for(world.clinician)
     page = client.get("/email/")
     assert _queue(page) == ["Re: [EAP-10001] My appointment next week"]
-    client.post(f"/email/{message.email_id}/acknowledge/")
+    # A participant's email is answered: the queue's button leads to the reply's preview.
+    response = client.post(f"/email/{message.email_id}/acknowledge/")
+    preview = f"/cases/EAP-10001/email/{message.email_id}/acknowledge/"
+    assert (response.status_code, response["Location"]) == (302, preview)
+    page = client.get(preview).content.decode()
+    assert "The reply that will be sent" in page
+    assert "Re: My appointment next week [EAP-10001]" in page
+    client.post(preview)
     ack = obligation(world.case, "CM-EMAIL-ACK", message.email.event_id)
     assert (ack.opened_at, ack.due_at, ack.satisfied_at, ack.status) == (
         utc(2, 10),

@@ -1,24 +1,26 @@
 """Outbound email over real SMTP: an aiosmtpd server on 127.0.0.1 receives what Django's SMTP
-backend sends after the write commits (not the locmem backend)."""
+backend sends (not the locmem backend) when the worker runs the keyed delivery the write
+claimed (ADR 0031)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import transaction
 
 from eapcase.accounts.choices import Role
 from eapcase.cases.services import escalation_raise
+from eapcase.compliance.worker import Worker
 from eapcase.core.errors import ServiceError
 from eapcase.core.mail import subject_tag
+from eapcase.notifications.models import Delivery
+from eapcase.notifications.sending import LEASE, delivery_status
+from eapcase.notifications.services import deliveries_requeue
 from eapcase.outreach.messages import access_line_for, reply_subject
-from eapcase.outreach.models import ContactAttempt, OutboundMessage
+from eapcase.outreach.models import ContactAttempt, MailTemplate, OutboundMessage
 from eapcase.outreach.services import detailed_email_send, email_acknowledge, email_receive
 from tests.factories import (
     MONDAY,
@@ -32,6 +34,7 @@ from tests.factories import (
     user_with_role,
     utc,
 )
+from tests.mailserver import Inbox, free_port, smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -39,39 +42,10 @@ ORIGINAL_ID = "<question-1@mail.example.test>"
 CLINICAL = "I have been feeling low and my medication"
 
 
-class Inbox:
-    """aiosmtpd handler: keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.DEFAULT_FROM_EMAIL = "eapcase@eap.example.test"
-    try:
+    with smtp_server(settings) as inbox:
         yield inbox
-    finally:
-        controller.stop()
 
 
 def _case(**participant: Any) -> Any:
@@ -96,95 +70,128 @@ def _body(message: EmailMessage) -> str:
     return message.get_content()  # type: ignore[no-any-return]
 
 
+def _run_jobs() -> int:
+    """The worker's queued jobs, as `eapcase worker` runs them (without the sweep)."""
+    return Worker(say=lambda _: None).run_jobs()
+
+
 # --- acknowledgement ---------------------------------------------------------------------------
 
 
-def test_acknowledging_a_participants_email_replies_in_its_thread(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_acknowledging_a_participants_email_replies_in_its_thread(smtp: Inbox) -> None:
     case = _case()
     email = _email(case)
-    with django_capture_on_commit_callbacks(execute=True):
-        email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
-
-    [(recipients, message)] = smtp.received
+    email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
     row = OutboundMessage.objects.get()
+    assert delivery_status(row.delivery) == "queued"
+    assert smtp.received == []  # the worker sends it, not the request
+
+    assert _run_jobs() == 1
+    [(recipients, message)] = smtp.received
     assert recipients == [case.participant.email]
     assert message["Subject"] == f"Re: Need to talk [{case.reference}]"
     assert message["In-Reply-To"] == ORIGINAL_ID
     assert message["References"] == ORIGINAL_ID
-    assert message["Message-ID"] == row.message_id
+    assert message["Message-ID"] == row.message_id == row.delivery.message_id
     assert message["From"] == case.partner.email
+    assert (
+        message["X-Eapcase-Key"]
+        == f"{case.reference}/MAIL-ACKNOWLEDGEMENT/{email.event_id}/participant-mail"
+    )
     body = _body(message)
     assert case.reference in body
     assert "0800 111 2222" in body
     assert CLINICAL not in body
-    assert (row.kind, row.to, row.in_reply_to, row.error, row.event_id) == (
+    assert (row.kind, row.to, row.in_reply_to, row.event_id) == (
         "acknowledgement",
         case.participant.email,
         ORIGINAL_ID,
-        "",
         email.event_id,
     )
-    assert row.sent_at is not None
+    row.delivery.refresh_from_db()
+    assert (delivery_status(row.delivery), row.delivery.attempts) == ("sent", 1)
+    assert _run_jobs() == 0  # sent once
+    assert len(smtp.received) == 1
 
 
-def test_no_acknowledgement_to_an_email_from_wpo(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_no_acknowledgement_to_an_email_from_wpo(smtp: Inbox) -> None:
     case = _case()
     email = _email(case, sender_kind="wpo", from_address="cases@wpo.example.test")
-    with django_capture_on_commit_callbacks(execute=True):
-        email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
+    email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
+    _run_jobs()
     assert smtp.received == []
     assert OutboundMessage.objects.count() == 0
 
 
-def test_nothing_is_sent_when_the_transaction_rolls_back(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
+def test_no_acknowledgement_mail_to_a_participant_who_refused_email_messages(
+    smtp: Inbox,
 ) -> None:
+    case = _case(email_messages_ok=False)
+    email = _email(case)
+    acknowledged = email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
+    _run_jobs()
+    assert acknowledged.acknowledged_at == MONDAY  # the acknowledgement is recorded
+    assert smtp.received == []
+    assert (OutboundMessage.objects.count(), Delivery.objects.count()) == (0, 0)
+
+
+def test_the_client_organisations_template_is_used(smtp: Inbox) -> None:
+    case = _case(preferred_name="Sam")
+    MailTemplate.objects.create(
+        client=case.participant.client,
+        kind="acknowledgement",
+        subject="We have your message",
+        body="Dear {{ preferred_name }}, call {{ access_line_number }}. {{ partner_name }}",
+    )
+    email_acknowledge(actor=clinician_of(case), email=_email(case), now=MONDAY)
+    _run_jobs()
+    [(_recipients, message)] = smtp.received
+    assert message["Subject"] == f"We have your message [{case.reference}]"
+    assert _body(message).strip() == f"Dear Sam, call 0800 111 2222. {case.partner.name}"
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(smtp: Inbox) -> None:
     case = _case()
     email = _email(case)
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
+    with pytest.raises(RuntimeError), transaction.atomic():
         email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
         raise RuntimeError("the request failed after the service")
-    assert callbacks == []
+    assert _run_jobs() == 0
     assert smtp.received == []
-    assert OutboundMessage.objects.count() == 0
+    assert (OutboundMessage.objects.count(), Delivery.objects.count()) == (0, 0)
 
 
-def test_a_failure_to_send_is_recorded_not_raised(
-    settings: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()  # nobody listens
+def test_a_failure_to_send_is_recorded_and_the_worker_retries(smtp: Inbox, settings: Any) -> None:
+    listening = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 2
     case = _case()
     email = _email(case)
-    with django_capture_on_commit_callbacks(execute=True):
-        email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
-    row = OutboundMessage.objects.get()
-    assert row.sent_at is None
-    assert row.error != ""
+    email_acknowledge(actor=clinician_of(case), email=email, now=MONDAY)
     assert email.__class__.objects.get(pk=email.pk).acknowledged_at == MONDAY
+    _run_jobs()
+    delivery = OutboundMessage.objects.get().delivery
+    delivery.refresh_from_db()
+    assert (delivery_status(delivery), delivery.attempts) == ("failed", 1)
+    assert delivery.last_error.startswith("ConnectionRefusedError")
+
+    settings.EMAIL_PORT = listening  # the mail server is back
+    later = delivery.enqueued_at + LEASE * 2
+    assert deliveries_requeue(now=later) == 1
+    _run_jobs()
+    delivery.refresh_from_db()
+    assert (delivery_status(delivery), delivery.attempts, delivery.last_error) == ("sent", 2, "")
+    assert len(smtp.received) == 1
 
 
 # --- detailed message after an unsuccessful attempt --------------------------------------------
 
 
-def test_detailed_email_records_the_attempt_and_sends_the_access_line(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_detailed_email_records_the_attempt_and_sends_the_access_line(smtp: Inbox) -> None:
     case = _case()
-    with django_capture_on_commit_callbacks(execute=True):
-        attempt = detailed_email_send(
-            actor=clinician_of(case), case=case, now=MONDAY, summary=CLINICAL
-        )
+    attempt = detailed_email_send(actor=clinician_of(case), case=case, now=MONDAY, summary=CLINICAL)
+    assert smtp.received == []
+    assert _run_jobs() == 1
 
     [(recipients, message)] = smtp.received
     assert (attempt.channel, attempt.outcome, attempt.message, attempt.summary) == (
@@ -200,18 +207,23 @@ def test_detailed_email_records_the_attempt_and_sends_the_access_line(
     assert "the Acme Employee Assistance Programme line on 0800 111 2222" in body
     assert case.reference in body
     assert CLINICAL not in body
-    assert OutboundMessage.objects.get().event_id == attempt.event_id
+    row = OutboundMessage.objects.get()
+    assert row.event_id == attempt.event_id
+    assert message["Message-ID"] == row.message_id
+    assert (
+        message["X-Eapcase-Key"]
+        == f"{case.reference}/MAIL-DETAILED/{attempt.event_id}/participant-mail"
+    )
 
 
-def test_no_detailed_email_to_a_participant_who_refused_email_messages(
-    smtp: Inbox, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_no_detailed_email_to_a_participant_who_refused_email_messages(smtp: Inbox) -> None:
     case = _case(email_messages_ok=False)
     actor = clinician_of(case)
     before = db_state()
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ServiceError) as exc:
+    with pytest.raises(ServiceError) as exc:
         detailed_email_send(actor=actor, case=case, now=MONDAY)
     assert str(exc.value).startswith("CM-MESSAGE-CONSENT: ")
+    assert _run_jobs() == 0
     assert smtp.received == []
     assert db_state() == before
     assert OutboundMessage.objects.count() == 0

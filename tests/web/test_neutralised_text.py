@@ -14,6 +14,7 @@ from django.test import Client
 
 from eapcase.accounts.choices import Role
 from eapcase.cases.services import case_refer
+from eapcase.compliance.worker import Worker
 from eapcase.intake.services import message_ingest
 from eapcase.outreach.services import email_acknowledge, email_receive
 from tests.api.conftest import client_for as api_client_for
@@ -130,7 +131,6 @@ def test_the_provider_page_shows_the_name_and_the_file_name_safely() -> None:
 
 def test_the_subject_of_a_mail_we_send_is_one_safe_line(
     smtp: Inbox,  # noqa: F811
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     case, _provider, clinician = _world()
     email = email_receive(
@@ -142,7 +142,7 @@ def test_the_subject_of_a_mail_we_send_is_one_safe_line(
         from_address="sam@example.test",
         message_id="<q-1@example.test>",
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        email_acknowledge(actor=clinician, email=email, now=NOW)
+    email_acknowledge(actor=clinician, email=email, now=NOW)
+    Worker(say=lambda _: None).run_jobs()  # the worker sends the keyed delivery (ADR 0031)
     [(_recipients, message)] = smtp.received
     assert message["Subject"] == f"Re: Call me\ufffd back\ufffd [{case.reference}]"

@@ -31,6 +31,7 @@ class Automatic(models.TextChoices):
 
 class LinkedBy(models.TextChoices):
     NONE = "", "not linked"
+    THREAD = "thread", "a reply to our mail"
     SUBJECT_TOKEN = "subject_token", "case reference in the subject"
     PLUS_ADDRESS = "plus_address", "case reference in the address"
     SENDER_CASE = "sender_case", "the sender's open case"

@@ -8,11 +8,15 @@ Sender, in this order: WPO staff (the domain is one of an Operator's `staff_emai
 a participant (a known `Participant.email`), a provider (`Provider.email`), else unknown.
 
 Case, in this order:
-1. a case reference in the subject, `[EAP-10001]`;
-2. a case reference in a recipient's plus-address, `cases+EAP-10001@...`;
-3. for a participant, their one open case (at the mailbox's Partner when it is known).
-A referenced case must exist and, when the mailbox is known, belong to its Partner. Anything
-else (no reference, several open cases, a case of another Partner) goes to triage."""
+1. a reply to mail we sent: a Message-ID in `In-Reply-To`, then in `References` (newest
+   first), that is one of our deliveries' (ADR 0032); a subject a participant edited, or a
+   tag a mail client dropped, does not lose the thread;
+2. a case reference in the subject, `[EAP-10001]`;
+3. a case reference in a recipient's plus-address, `cases+EAP-10001@...`;
+4. for a participant, their one open case (at the mailbox's Partner when it is known).
+A referenced case must exist and, when the mailbox is known, belong to its Partner; a thread
+to another Partner's case is passed over (as if the message named none). Anything else (no
+reference, several open cases, a case of another Partner) goes to triage."""
 
 from __future__ import annotations
 
@@ -26,7 +30,9 @@ from django.db.models.functions import Lower
 
 from eapcase.cases.models import Case, Participant
 from eapcase.intake.choices import LinkedBy, SenderKind
+from eapcase.notifications.models import Delivery
 from eapcase.organisations.models import Operator, Partner, Provider
+from eapcase.outreach.models import OutboundMessage
 
 _SUBJECT_TOKEN = re.compile(r"\[\s*(EAP-\d+)\s*\]", re.IGNORECASE)
 _PLUS_TOKEN = re.compile(r"^[^@+]+\+(EAP-\d+)@", re.IGNORECASE)
@@ -94,11 +100,40 @@ def sender_kind_of(address: str) -> str:
     return SenderKind.UNKNOWN
 
 
+def case_of_thread(*, in_reply_to: str, references: Sequence[str], partner: Any) -> Any:
+    """The case of the mail we sent that this message answers, or None (module docstring)."""
+    ids = [m for m in (in_reply_to, *reversed(references)) if m][:20]
+    if not ids:
+        return None
+    found = dict(Delivery.objects.filter(message_id__in=ids).values_list("message_id", "case_id"))
+    # Mail sent before deliveries carried it (ADR 0031) is known by its own Message-ID.
+    for message_id, case_id in OutboundMessage.objects.filter(message_id__in=ids).values_list(
+        "message_id", "case_id"
+    ):
+        found.setdefault(message_id, case_id)
+    for message_id in ids:
+        if message_id not in found:
+            continue
+        case = Case.objects.select_related("partner").filter(pk=found[message_id]).first()
+        if case is not None and (partner is None or case.partner_id == partner.pk):
+            return case
+    return None
+
+
 def link_message(
-    *, from_address: str, subject: str, recipients: Sequence[str], partner: Any
+    *,
+    from_address: str,
+    subject: str,
+    recipients: Sequence[str],
+    partner: Any,
+    in_reply_to: str = "",
+    references: Sequence[str] = (),
 ) -> Link:
     """Classify the sender and find the message's case (module docstring)."""
     kind = sender_kind_of(from_address)
+    threaded = case_of_thread(in_reply_to=in_reply_to, references=references, partner=partner)
+    if threaded is not None:
+        return Link(kind, threaded, LinkedBy.THREAD)
     for reference, how in (
         (reference_in_subject(subject), LinkedBy.SUBJECT_TOKEN),
         (reference_in_addresses(recipients), LinkedBy.PLUS_ADDRESS),

@@ -140,6 +140,8 @@ def _file(
         subject=parsed.subject,
         recipients=recipients,
         partner=message.partner,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
     )
     message.sender_kind = link.sender_kind
     message.case = link.case

@@ -22,6 +22,7 @@ from eapcase.intake import selectors
 from eapcase.intake.forms import ActionForm, LinkForm
 from eapcase.intake.opening import may_open_from
 from eapcase.intake.services import triage_link
+from eapcase.outreach.messages import acknowledgement_draft
 from eapcase.outreach.services import email_acknowledge, email_action
 
 
@@ -63,7 +64,11 @@ def _email_for(request: HttpRequest, email_id: int) -> Any:
 @login_required
 @require_POST
 def acknowledge(request: HttpRequest, email_id: int) -> HttpResponse:
+    """Acknowledge an email that is answered by no reply (WPO's). One answered by a reply to
+    the participant goes to the case's page, which previews the reply before it is sent."""
     email = _email_for(request, email_id)
+    if email.acknowledged_at is None and acknowledgement_draft(email) is not None:
+        return redirect("cases:email-acknowledge", ref=email.case.reference, pk=email.pk)
     try:
         email_acknowledge(actor=acting_user(request), email=email, now=clock.now())
     except ServiceError as exc:

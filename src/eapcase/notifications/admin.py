@@ -26,7 +26,7 @@ class ClientHouseSettingsAdmin(admin.ModelAdmin[ClientHouseSettings]):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin[Delivery]):
-    list_display = ("key", "due_at", "claimed_at", "sent_at", "attempts")
+    list_display = ("key", "due_at", "claimed_at", "sent_at", "attempts", "last_error")
     list_filter = ("level",)
     search_fields = ("key",)
 

@@ -11,6 +11,7 @@ class Level(models.TextChoices):
     ESCALATION = "escalation", "escalation to WPO"
     ESCALATION_REMINDER = "escalation-reminder", "unacknowledged escalation"
     PROVIDER_FLAG = "provider-flag", "provider flagged risk or goal slip"
+    PARTICIPANT_MAIL = "participant-mail", "mail to the participant"
 
 
 # The `rule` part of a key about an escalation that no obligation names (any escalation
@@ -21,3 +22,10 @@ ESCALATION_RULE = "WPO-ESCALATION"
 # The `rule` part of a key about a provider's risk or goal-slip flag: the case's clinician and
 # the Partner's clinical leads are told at once, whatever the hour.
 PROVIDER_FLAG_RULE = "PROVIDER-FLAG"
+
+
+# The `rule` parts of the keys of mail a clinician sends the participant from the case (ADR
+# 0031): the reply acknowledging their email (trigger: the email's event) and the detailed
+# message after an unsuccessful attempt (trigger: the attempt's event).
+ACKNOWLEDGEMENT_RULE = "MAIL-ACKNOWLEDGEMENT"
+DETAILED_MESSAGE_RULE = "MAIL-DETAILED"

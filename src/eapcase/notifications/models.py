@@ -117,11 +117,26 @@ class Delivery(models.Model):
     recipients = models.JSONField(default=list, help_text="Email addresses.")
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    from_email = models.CharField(
+        max_length=254, blank=True, help_text="The sender; blank: DEFAULT_FROM_EMAIL."
+    )
+    message_id = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="The mail's Message-ID (from the key): replies are threaded by it.",
+    )
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Further headers (In-Reply-To, References)."
+    )
     enqueued_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(
         null=True, blank=True, help_text="A sender holds the delivery until then."
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(
+        max_length=300, blank=True, help_text="Why the last attempt to send failed."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

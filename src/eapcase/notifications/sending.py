@@ -1,5 +1,6 @@
 """Sending one claimed delivery's mail: the lease taken by a conditional UPDATE, the mail sent
-with its key header, the send recorded. Run by the `delivery_send` job (tasks.py)."""
+with its key header and its Message-ID, the send (or the failure) recorded. Run by the
+`delivery_send` job (tasks.py)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,30 @@ from eapcase.notifications.models import Delivery
 # A sender holds a delivery this long; a delivery still unsent after it is sent again.
 LEASE = timedelta(minutes=2)
 KEY_HEADER = "X-Eapcase-Key"
+# A delivery whose mail failed this many times is left for a person to look at.
+MAX_ATTEMPTS = 8
 
 
-def _message_id(key: str) -> str:
+def message_id_of(key: str) -> str:
+    """The Message-ID of a delivery's mail: the same for every attempt (a duplicate after a
+    crash is one message to mail clients), and what a reply's In-Reply-To names (ADR 0032)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{digest}@eapcase>"
+
+
+def delivery_status(delivery: Delivery) -> str:
+    """`sent`, `queued` (not tried yet, or being retried) or `failed` (the last attempt failed;
+    retried until MAX_ATTEMPTS)."""
+    if delivery.sent_at is not None:
+        return "sent"
+    return "failed" if delivery.last_error else "queued"
 
 
 def delivery_send_now(*, delivery_id: int, now: datetime, lease: timedelta = LEASE) -> bool:
     """Send a claimed delivery's mail unless it was sent or another sender holds it. The lease
     is taken by a conditional UPDATE (one winner on either database) and no transaction is
-    held while the mail goes out."""
+    held while the mail goes out. A failure is recorded on the delivery (the sweep queues it
+    again after the lease) and raised to the job."""
     taken = (
         Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
@@ -36,18 +50,30 @@ def delivery_send_now(*, delivery_id: int, now: datetime, lease: timedelta = LEA
         return False
     delivery = Delivery.objects.get(pk=delivery_id)
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
+    headers = {
+        KEY_HEADER: delivery.key,
+        "Message-ID": delivery.message_id or message_id_of(delivery.key),
+        **{name: header_text(str(value)) for name, value in delivery.headers.items()},
+    }
     message = EmailMessage(
         connection=get_connection(fail_silently=False, timeout=timeout),
         subject=header_text(delivery.subject),  # one line, no bidi or control characters
         body=delivery.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=delivery.from_email or settings.DEFAULT_FROM_EMAIL,
         to=list(delivery.recipients),
-        headers={KEY_HEADER: delivery.key, "Message-ID": _message_id(delivery.key)},
+        headers=headers,
     )
-    message.send()
+    try:
+        message.send()
+    except Exception as exc:
+        # The error's class and text (an SMTP reply) are kept on the row for the case page,
+        # never logged: a refused recipient is named in it.
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        Delivery.objects.filter(pk=delivery_id).update(last_error=error, lease_until=None)
+        raise
     delivery_record_sent(delivery_id=delivery_id, now=now)
     return True
 
 
 def delivery_record_sent(*, delivery_id: int, now: datetime) -> None:
-    Delivery.objects.filter(pk=delivery_id).update(sent_at=now, lease_until=None)
+    Delivery.objects.filter(pk=delivery_id).update(sent_at=now, lease_until=None, last_error="")

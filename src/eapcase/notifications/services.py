@@ -19,14 +19,11 @@ from eapcase.core.errors import NotFound
 from eapcase.core.mail import subject_tag
 from eapcase.notifications.choices import ESCALATION_RULE, PROVIDER_FLAG_RULE, Level
 from eapcase.notifications.models import Delivery, Notification
-from eapcase.notifications.sending import LEASE
+from eapcase.notifications.sending import LEASE, MAX_ATTEMPTS, message_id_of
 from eapcase.notifications.tasks import delivery_send
 from eapcase.organisations.models import Operator
 
 logger = logging.getLogger(__name__)
-
-# A delivery whose mail failed this many times is left for a person to look at.
-MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -56,10 +53,13 @@ def delivery_claim(
     message: Message,
     now: datetime,
     escalation: Any = None,
+    from_email: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Delivery | None:
     """Insert the delivery's key (None when another sweep or worker holds it already) and the
     in-app notifications, and queue the mail. Runs inside the caller's transaction, so the
-    claim, the notifications and the queued job commit together or not at all."""
+    claim, the notifications and the queued job commit together or not at all. `from_email`
+    (blank: DEFAULT_FROM_EMAIL) and `headers` (In-Reply-To, References) go into the mail."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("delivery_claim must run inside the sweep's transaction")
     key = delivery_key(case=case, rule=rule, trigger=trigger, level=level)
@@ -79,6 +79,9 @@ def delivery_claim(
                 recipients=emails,
                 subject=message.subject[:200],
                 body=message.body,
+                from_email=from_email,
+                message_id=message_id_of(key),
+                headers=dict(headers or {}),
                 enqueued_at=now if emails else None,
                 sent_at=None if emails else now,
             )

@@ -1,40 +1,41 @@
-"""Outbound email: the acknowledgement of a participant's email, the detailed message after an
-unsuccessful attempt, and the notification of an escalation to WPO.
+"""Mail to the participant from the case: the acknowledgement of their email and the detailed
+message after an unsuccessful attempt (ADR 0031).
 
-A service calls a `*_queue` function inside its transaction: it writes an `OutboundMessage`
-row (recipient, subject, a generated Message-ID) and registers the sending with
-`transaction.on_commit`. A rolled-back write therefore leaves no row and sends nothing; a
-failure to send is recorded on the row (`error`), never raised into the committed request.
+`*_draft` renders what would be sent (the preview pages show exactly that). A service calls a
+`*_queue` function inside its transaction: it claims a keyed `notifications.Delivery` (the
+worker sends it and retries it; its key and Message-ID name the case and the event) and
+writes the case's `OutboundMessage` record of it. A rolled-back write leaves neither and sends
+nothing; a failure to send is recorded on the delivery and shown on the case, never raised
+into the committed request.
 
-No message carries clinical detail (no summary, note, reason or risk): participants get the
-case reference and their client organisation's access line, WPO gets the case reference."""
+The words come from the client organisation's template or the default
+(outreach/mail_templates.py); no message carries clinical detail (no summary, note, reason or
+risk): participants get their name, the case reference and their client organisation's access
+line."""
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.template.loader import render_to_string
 
+from eapcase.cases import bridge
 from eapcase.cases.models import Case
-from eapcase.core import clock
 from eapcase.core.errors import ServiceError
 from eapcase.core.mail import subject_tag
 from eapcase.core.text import header_text
+from eapcase.notifications.choices import ACKNOWLEDGEMENT_RULE, DETAILED_MESSAGE_RULE, Level
+from eapcase.notifications.services import Message, delivery_claim
 from eapcase.organisations.models import AccessLine
-from eapcase.outreach.models import ContactAttempt, Email, OutboundMessage
+from eapcase.outreach import mail_templates
+from eapcase.outreach.models import ContactAttempt, Email, MailTemplate, OutboundMessage
+from eapcase.policy import messages_allowed
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-logger = logging.getLogger(__name__)
 
 Kind = OutboundMessage.Kind
 
@@ -42,35 +43,31 @@ Kind = OutboundMessage.Kind
 _SPACES = re.compile(r"\s+")
 _MESSAGE_ID = re.compile(r"^<[^<>\s]+>$")
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd)\s*:\s*)+", re.IGNORECASE)
-SUBJECT_MAX = 200
+# Room for the case tag within the delivery's 200 characters.
+SUBJECT_MAX = 170
+NO_ACCESS_LINE = "your Employee Assistance Programme access line"
 
 
 def _one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _their_subject(subject: str, reference: str) -> str:
+    """The participant's subject without reply prefixes or our tag, on one line."""
+    text = _one_line(subject).replace(subject_tag(reference), "")
+    return _REPLY_PREFIX.sub("", text).strip() or "your email"
+
+
+def _tagged(subject: str, reference: str) -> str:
+    """One line, at most SUBJECT_MAX characters, ending with the case tag."""
+    tag = subject_tag(reference)
+    text = _one_line(header_text(subject)).replace(tag, "").strip()
+    return f"{text[:SUBJECT_MAX].rstrip()} {tag}".strip()
+
+
 def reply_subject(subject: str, reference: str) -> str:
     """`Re: <subject> [EAP-<ref>]`: one `Re:`, one tag, on one line."""
-    tag = subject_tag(reference)
-    text = _one_line(subject).replace(tag, "")
-    text = _REPLY_PREFIX.sub("", text).strip() or "your email"
-    return f"Re: {text[:SUBJECT_MAX]} {tag}"
-
-
-def _message_id() -> str:
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
-    return make_msgid(idstring="eapcase", domain=domain)
-
-
-def _from_address(case: Case) -> str:
-    return case.partner.email or settings.DEFAULT_FROM_EMAIL
-
-
-@dataclass(frozen=True)
-class _Outgoing:
-    body: str
-    from_email: str
-    headers: dict[str, str]
+    return _tagged(f"Re: {_their_subject(subject, reference)}", reference)
 
 
 def access_line_for(case: Case) -> AccessLine | None:
@@ -91,101 +88,95 @@ def access_line_for(case: Case) -> AccessLine | None:
     return None
 
 
+def _client_name(case: Case) -> str:
+    client = case.client or case.participant.client
+    return client.name if client is not None else ""
+
+
 def _access_line_text(case: Case, line: AccessLine | None) -> str:
     if line is None:
-        return ""
-    client = case.client or case.participant.client
-    name = client.name if client is not None else "your Employee Assistance Programme"
-    return f"the {name} Employee Assistance Programme line on {line.number} ({line.hours})"
+        return NO_ACCESS_LINE
+    name = _client_name(case) or "your"
+    hours = f" ({line.hours})" if line.hours else ""
+    return f"the {name} Employee Assistance Programme line on {line.number}{hours}"
 
 
-def _queue(
-    *,
-    case: Case,
-    kind: str,
-    to: str,
-    subject: str,
-    now: datetime,
-    template: str,
-    context: dict[str, Any],
-    event_id: str = "",
-    in_reply_to: str = "",
-    error: str = "",
-) -> OutboundMessage:
-    """Record the message and send it once the caller's transaction commits."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbound messages are queued inside the service's transaction")
-    in_reply_to = in_reply_to.strip() if _MESSAGE_ID.match(in_reply_to.strip()) else ""
-    row = OutboundMessage.objects.create(
-        case=case,
+def preferred_name(case: Case) -> str:
+    participant = case.participant
+    return participant.preferred_name or (participant.full_name.split(" ") or [""])[0]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One mail as it will be sent: the preview shows these fields, the delivery holds them."""
+
+    kind: str
+    to: str
+    subject: str
+    body: str
+    from_email: str
+    in_reply_to: str = ""
+
+
+def _words(case: Case, kind: str) -> tuple[str, str]:
+    client_id = case.client_id or case.participant.client_id
+    template = MailTemplate.objects.filter(client_id=client_id, kind=kind).first()
+    if template is not None:
+        return template.subject, template.body
+    return mail_templates.DEFAULTS[kind]
+
+
+def _draft(
+    case: Case, *, kind: str, to: str, their_subject: str = "", in_reply_to: str = ""
+) -> Draft:
+    line = access_line_for(case)
+    values = {
+        "preferred_name": _one_line(preferred_name(case)),
+        "access_line": _access_line_text(case, line),
+        "access_line_number": line.number if line is not None else NO_ACCESS_LINE,
+        "client_name": _client_name(case),
+        "partner_name": case.partner.name,
+        "reference": case.reference,
+        "their_subject": their_subject,
+    }
+    subject, body = _words(case, kind)
+    return Draft(
         kind=kind,
         to=to,
-        subject=subject,
-        message_id=_message_id(),
-        in_reply_to=in_reply_to,
-        event_id=event_id,
-        created_at=now,
-        error=error,
+        subject=_tagged(mail_templates.render(subject, values), case.reference),
+        body=mail_templates.render(body, values),
+        # From the Partner's case mailbox, so a reply comes back to intake.
+        from_email=case.partner.email or settings.DEFAULT_FROM_EMAIL,
+        in_reply_to=in_reply_to if _MESSAGE_ID.match(in_reply_to) else "",
     )
-    if error:
-        return row
-    headers = {"Message-ID": row.message_id}
-    if in_reply_to:
-        headers["In-Reply-To"] = in_reply_to
-        headers["References"] = in_reply_to
-    outgoing = _Outgoing(
-        body=render_to_string(f"outreach/email/{template}.txt", context),
-        from_email=_from_address(case),
-        headers=headers,
-    )
-    transaction.on_commit(partial(_send, row.pk, outgoing), robust=True)
-    return row
 
 
-def _send(pk: int, outgoing: _Outgoing) -> None:
-    """Send one recorded message (after commit); record when it went, or why it did not."""
-    row = OutboundMessage.objects.get(pk=pk)
-    message = EmailMessage(
-        # The subject may carry a participant's own subject line (a reply): one line, no
-        # bidirectional or control characters (core.text).
-        subject=header_text(row.subject),
-        body=outgoing.body,
-        from_email=outgoing.from_email,
-        to=[row.to],
-        headers=outgoing.headers,
-    )
-    try:
-        timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
-        with get_connection(fail_silently=False, timeout=timeout) as connection:
-            connection.send_messages([message])
-    except Exception as exc:  # any failure of the mail system is recorded, not raised
-        logger.warning("outbound %s %s not sent: %s", row.kind, row.message_id, exc)
-        OutboundMessage.objects.filter(pk=pk).update(error=str(exc)[:500] or type(exc).__name__)
-    else:
-        OutboundMessage.objects.filter(pk=pk).update(sent_at=clock.now(), error="")
+def email_messages_allowed(case: Case) -> bool:
+    """Whether the participant accepts email messages, as the engine has their consent at the
+    case's last write (CM-MESSAGE-CONSENT); unknown consent allows none."""
+    data = Case.objects.filter(pk=case.pk).values_list("engine_state", flat=True).first()
+    stored = bridge.stored_evaluation(data)
+    if stored is None:
+        return False
+    allowed = messages_allowed(stored.state.participant, "participant", "email")
+    return any(str(m) != "none" for m in allowed)
 
 
-def acknowledgement_queue(*, email: Email, now: datetime) -> OutboundMessage | None:
-    """Acknowledge a participant's email to its sender (CM-EMAIL-ACK): a reply in its thread.
-    Nothing for an email from WPO or without a sender's address."""
+def acknowledgement_draft(email: Email) -> Draft | None:
+    """The reply acknowledging a participant's email (CM-EMAIL-ACK), in its thread. None for
+    an email from WPO or without a sender's address, or when the participant does not accept
+    email messages: the acknowledgement is recorded and nothing is sent."""
     if email.case is None or email.sender_kind != "participant" or not email.from_address:
         return None
+    if not email_messages_allowed(email.case):
+        return None
     case = email.case
-    line = access_line_for(case)
-    return _queue(
-        case=case,
+    return _draft(
+        case,
         kind=Kind.ACKNOWLEDGEMENT,
         to=email.from_address,
-        subject=reply_subject(email.subject, case.reference),
-        now=now,
-        template="acknowledgement",
-        context={
-            "reference": case.reference,
-            "partner_name": case.partner.name,
-            "access_line_text": _access_line_text(case, line),
-        },
-        event_id=email.event_id,
-        in_reply_to=email.message_id,
+        their_subject=_their_subject(email.subject, case.reference),
+        in_reply_to=email.message_id.strip(),
     )
 
 
@@ -205,22 +196,71 @@ def detailed_message_check(case: Case) -> tuple[str, AccessLine]:
     return address, line
 
 
+def detailed_message_draft(case: Case) -> Draft:
+    """The detailed message after an unsuccessful attempt: call the access line."""
+    address, _line = detailed_message_check(case)
+    return _draft(case, kind=Kind.DETAILED, to=address)
+
+
+def _queue(*, case: Case, draft: Draft, rule: str, event_id: str, now: datetime) -> OutboundMessage:
+    """Claim the keyed delivery and record the message, in the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbound messages are queued inside the service's transaction")
+    headers = {}
+    if draft.in_reply_to:
+        headers = {"In-Reply-To": draft.in_reply_to, "References": draft.in_reply_to}
+    delivery = delivery_claim(
+        case=case,
+        rule=rule,
+        trigger=event_id,
+        level=Level.PARTICIPANT_MAIL,
+        due_at=now,
+        urgent=False,
+        message=Message(
+            subject=draft.subject,
+            body=draft.body,
+            text=f"{Kind(draft.kind).label} to {draft.to}",
+            emails=[draft.to],
+        ),
+        now=now,
+        from_email=draft.from_email,
+        headers=headers,
+    )
+    if delivery is None:
+        # The event has its mail already (one key per event): sending twice is refused.
+        raise ServiceError("this mail was already sent", field="email")
+    return OutboundMessage.objects.create(
+        case=case,
+        kind=draft.kind,
+        to=draft.to,
+        subject=draft.subject,
+        message_id=delivery.message_id,
+        in_reply_to=draft.in_reply_to,
+        event_id=event_id,
+        created_at=now,
+        delivery=delivery,
+    )
+
+
+def acknowledgement_queue(*, email: Email, now: datetime) -> OutboundMessage | None:
+    """Acknowledge a participant's email to its sender; nothing for WPO's or an address-less
+    email."""
+    draft = acknowledgement_draft(email)
+    if draft is None or email.case is None:
+        return None
+    return _queue(
+        case=email.case, draft=draft, rule=ACKNOWLEDGEMENT_RULE, event_id=email.event_id, now=now
+    )
+
+
 def detailed_message_queue(
     *, case: Case, attempt: ContactAttempt, now: datetime
 ) -> OutboundMessage:
-    """The detailed message after an unsuccessful attempt: call the access line."""
-    address, line = detailed_message_check(case)
+    """Send the detailed message of an unsuccessful attempt."""
     return _queue(
         case=case,
-        kind=Kind.DETAILED,
-        to=address,
-        subject=f"We tried to contact you {subject_tag(case.reference)}",
-        now=now,
-        template="detailed",
-        context={
-            "reference": case.reference,
-            "partner_name": case.partner.name,
-            "access_line_text": _access_line_text(case, line),
-        },
+        draft=detailed_message_draft(case),
+        rule=DETAILED_MESSAGE_RULE,
         event_id=attempt.event_id,
+        now=now,
     )

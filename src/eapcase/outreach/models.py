@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from eapcase.notifications.sending import MAX_ATTEMPTS, delivery_status
 from eapcase.outreach.choices import (
     Channel,
     EmailFrom,
@@ -15,6 +16,7 @@ from eapcase.outreach.choices import (
     RequestKind,
     Target,
 )
+from eapcase.outreach.mail_templates import placeholders_check
 
 
 class OutreachRequest(models.Model):
@@ -110,8 +112,10 @@ class Email(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """An email the system sent (or failed to send): written in the transaction of the write
-    that causes it, sent after that commits (outreach/messages.py). Holds no message body."""
+    """An email to the participant a clinician sent from the case: written in the transaction
+    of the write that causes it, with the keyed `notifications.Delivery` the worker sends and
+    retries (ADR 0031). Holds no message body (the delivery does, to send it); the status is the
+    delivery's. Rows written before ADR 0031 have no delivery: `sent_at` and `error` are theirs."""
 
     class Kind(models.TextChoices):
         ACKNOWLEDGEMENT = "acknowledgement", "acknowledgement of a participant's email"
@@ -130,6 +134,13 @@ class OutboundMessage(models.Model):
         max_length=60, blank=True, help_text="The case event the message belongs to."
     )
     created_at = models.DateTimeField()
+    delivery = models.OneToOneField(
+        "notifications.Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outbound_message",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
 
@@ -138,3 +149,50 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"
+
+    @property
+    def status(self) -> str:
+        """`queued`, `sent` or `failed`: the delivery's, which the worker updates."""
+        if self.delivery is not None:
+            return delivery_status(self.delivery)
+        return "sent" if self.sent_at else ("failed" if self.error else "queued")
+
+    @property
+    def attempts(self) -> int:
+        return self.delivery.attempts if self.delivery is not None else int(bool(self.sent_at))
+
+    @property
+    def given_up(self) -> bool:
+        """The worker stopped retrying: a person must look at the mail server or address."""
+        return self.status == "failed" and self.attempts >= MAX_ATTEMPTS
+
+
+class MailTemplate(models.Model):
+    """What a client organisation's participants are sent, per kind of mail: a subject and a
+    body with placeholders (outreach/mail_templates.py lists them; none carries clinical
+    detail). A client without its own template gets the default. Edited by WPO admins."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", "acknowledgement of a participant's email"
+        DETAILED = "detailed", "detailed message after an unsuccessful attempt"
+
+    client = models.ForeignKey(
+        "organisations.ClientOrganisation", on_delete=models.CASCADE, related_name="mail_templates"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(
+        max_length=150,
+        help_text="One line; the case tag [EAP-...] is added when missing.",
+    )
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "kind"], name="mail_template_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.client}"
+
+    def clean(self) -> None:
+        placeholders_check(self.kind, subject=self.subject, body=self.body)

@@ -246,8 +246,9 @@ def detailed_email_send(
     outcome: str = Outcome.NOT_REACHED,
     message: str = MessageLeft.DETAILED,
 ) -> ContactAttempt:
-    """Record an unsuccessful attempt by email with a detailed message, and send that message
-    (the client's access line for the participant's country) once the write commits.
+    """Record an unsuccessful attempt by email with a detailed message, and claim the keyed
+    delivery of that message (the client's access line for the participant's country) in the
+    same transaction; the worker sends it (ADR 0031).
 
     Refused like attempt_record (the engine's CM-MESSAGE-CONSENT: the participant refused email
     messages), and when the participant has no email address or no access line is known. The
@@ -341,7 +342,8 @@ def email_acknowledge(
     event_id: str | None = None,
 ) -> Email:
     """Receipt of the email acknowledged (CM-EMAIL-ACK). A participant's email with a sender's
-    address is answered with an acknowledgement, sent once the write commits."""
+    address is answered with a reply (unless they accept no email messages), claimed as a
+    keyed delivery in the same transaction and sent by the worker (ADR 0031)."""
     with transaction.atomic():
         email = _email_step(
             actor=actor,

@@ -377,6 +377,22 @@ class EmailAcknowledgeForm(ActionForm):
     at = local_datetime("Acknowledged at", help_text="Leave empty for now.")
 
 
+class DetailedEmailForm(ActionForm):
+    """The detailed message after an unsuccessful attempt: the attempt it records, by email."""
+
+    confirmable = True
+    field_map = {"email": "summary", "access_line": "summary", "send_email": "summary"}
+    rule_fields = {"CM-MESSAGE-CONSENT": "summary"}
+
+    summary = text(
+        "Note for the case",
+        required=False,
+        rows=2,
+        help_text="Kept with the attempt, never sent. Leave empty for the standard note.",
+    )
+    at = local_datetime("Attempted at", help_text="Leave empty for now.")
+
+
 class EmailActionForm(ActionForm):
     summary = text("What was done")
     at = local_datetime("Actioned at", help_text="Leave empty for now.")

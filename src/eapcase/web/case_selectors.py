@@ -38,7 +38,7 @@ from eapcase.cases.words import CaseWords
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.messages import access_line_for
-from eapcase.outreach.models import Email, OutreachRequest
+from eapcase.outreach.models import Email, OutboundMessage, OutreachRequest
 from eapcase.policy import closing_would_breach as policy_closing_would_breach
 from eapcase.policy import sessions_remaining
 from eapcase.policy.explain import RULE_TITLES, format_instant
@@ -193,6 +193,10 @@ class TimelineEntry:
     next_step: str
     findings: list[Finding]
     overrides: list[Override]
+    #: an email we sent (with its delivery status) or one received (with its attachments)
+    mail_out: OutboundMessage | None = None
+    mail_in: Any = None
+    anchor: str = ""
 
 
 @dataclass
@@ -459,6 +463,7 @@ def case_page_get(
         if id(event) in recent_ids:
             recent.append(entry)
     entries.extend(_assignment_entries(case, first_shown, events))
+    entries.extend(_mail_entries(case, first_shown, events, entries))
     entries.sort(key=lambda e: (e.event.at, e.event.seq or 0))
     entries.reverse()
     recent.reverse()
@@ -519,6 +524,74 @@ def _assignment_entries(
             )
         )
     return entries
+
+
+_OUTBOUND_WORDS: dict[str, str] = {
+    OutboundMessage.Kind.ACKNOWLEDGEMENT: "Reply acknowledging the participant's email",
+    OutboundMessage.Kind.DETAILED: "Detailed message to the participant",
+    OutboundMessage.Kind.ESCALATION: "Escalation notice to WPO",
+}
+
+
+def _mail_entries(
+    case: Case, first_shown: int, events: list[CaseEvent], entries: list[TimelineEntry]
+) -> list[TimelineEntry]:
+    """The case's emails in the timeline: each one we sent, at its sending, with its delivery
+    status; the attachments of each one received beside its `email_received` event; mail on
+    the case with no email rules (a provider's, an auto-reply) as lines of its own."""
+    since = events[first_shown].at if first_shown and events else None
+    # The reverse relation of intake's InboundMessage: web does not import intake (layers).
+    inbound = list(
+        case.inbound_messages.defer("raw")
+        .select_related("email")
+        .prefetch_related("attachments")
+        .order_by("received_at", "pk")
+    )
+    by_event = {m.email.event_id: m for m in inbound if m.email is not None}
+    for entry in entries:
+        if entry.event.type == "email_received":
+            entry.mail_in = by_event.get(entry.event.event_id)
+    extra: list[TimelineEntry] = []
+    outbound = OutboundMessage.objects.filter(case=case).select_related("delivery")
+    if since is not None:
+        outbound = outbound.filter(created_at__gte=since)
+    for row in outbound.order_by("created_at", "pk"):
+        pseudo = CaseEvent(case=case, seq=0, event_id="", type="email_sent", at=row.created_at)
+        what = {"sent": "Email sent", "queued": "Email queued", "failed": "Email not sent yet"}
+        extra.append(
+            TimelineEntry(
+                event=pseudo,
+                who="",
+                what=what[row.status],
+                summary=f"{_OUTBOUND_WORDS.get(row.kind, row.kind)} to {row.to}: {row.subject}",
+                next_step="",
+                findings=[],
+                overrides=[],
+                mail_out=row,
+                anchor=f"mail-out-{row.pk}",
+            )
+        )
+    for message in inbound:
+        if message.email_id is not None or (since is not None and message.received_at < since):
+            continue
+        pseudo = CaseEvent(
+            case=case, seq=0, event_id="", type="email_filed", at=message.received_at
+        )
+        sender = message.from_address or "an unknown sender"
+        extra.append(
+            TimelineEntry(
+                event=pseudo,
+                who="",
+                what=f"Email received ({message.get_status_display()})",
+                summary=f"from {sender}: {message.subject or '(no subject)'}",
+                next_step="",
+                findings=[],
+                overrides=[],
+                mail_in=message,
+                anchor=f"mail-in-{message.pk}",
+            )
+        )
+    return extra
 
 
 def _person_name(user: Any) -> str:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<str:ref>/", views.case_detail, name="detail"),
     path("<str:ref>/handover/", views.case_handover, name="handover"),
     path("<str:ref>/attempt/", views.AttemptView.as_view(), name="attempt"),
+    path("<str:ref>/detailed-email/", views.DetailedEmailView.as_view(), name="detailed-email"),
     path("<str:ref>/callback/", views.CallbackView.as_view(), name="callback"),
     path("<str:ref>/outreach/", views.OutreachRequestView.as_view(), name="outreach"),
     path(

@@ -46,12 +46,14 @@ from eapcase.cases.services import (
 from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
+from eapcase.outreach import messages as mail
 from eapcase.outreach.choices import Purpose
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.outreach.services import (
     attempt_record,
     callback_request,
+    detailed_email_send,
     email_acknowledge,
     email_action,
     outreach_close,
@@ -526,6 +528,9 @@ class EscalationView(CaseActionView):
 
 
 class EmailAcknowledgeView(CaseActionView):
+    """Acknowledge an email; a participant's is answered with the reply previewed here (the
+    client organisation's template), sent by the worker (ADR 0031)."""
+
     form_class: ClassVar[type[forms.ActionForm]] = forms.EmailAcknowledgeForm
     on_closed_case = True
     title = "Acknowledge an email"
@@ -537,6 +542,39 @@ class EmailAcknowledgeView(CaseActionView):
     service: ClassVar[Callable[..., Any]] = staticmethod(email_acknowledge)
     subject = "email"
 
+    @cached_property
+    def draft(self) -> mail.Draft | None:
+        if self.target is None or self.target.acknowledged_at is not None:
+            return None
+        return mail.acknowledgement_draft(self.target)
+
+    def perform(self, form: forms.ActionForm) -> str:
+        replies = self.draft is not None
+        done = super().perform(form)
+        return (
+            "Email acknowledged; the reply is queued and its status shows below."
+            if replies
+            else done
+        )
+
+    def extra_context(self) -> dict[str, Any]:
+        email = self.target
+        if email is None or email.acknowledged_at is not None:
+            return {"show_preview": False}
+        if email.sender_kind != "participant":
+            reason = "No reply is sent to an email from WPO."
+        elif not email.from_address:
+            reason = "No reply is sent: the email has no sender's address."
+        else:
+            reason = "No reply is sent: the participant does not accept email messages."
+        return {
+            "show_preview": True,
+            "submit": "Acknowledge and send the reply" if self.draft else self.submit,
+            "draft": self.draft,
+            "preview_title": "The reply that will be sent",
+            "no_mail_reason": reason,
+        }
+
 
 class EmailActionView(EmailAcknowledgeView):
     form_class = forms.EmailActionForm
@@ -547,6 +585,46 @@ class EmailActionView(EmailAcknowledgeView):
     service = staticmethod(email_action)
     subject = "email"
     fields = ("summary",)
+
+    @cached_property
+    def draft(self) -> mail.Draft | None:
+        return None
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"show_preview": False}
+
+
+class DetailedEmailView(CaseActionView):
+    """An unsuccessful attempt by email with a detailed message: the message previewed here
+    (the client organisation's template: the access line for the participant's country), the
+    attempt recorded and the mail queued in one write. Refused where the participant refused
+    email messages (the engine's CM-MESSAGE-CONSENT)."""
+
+    form_class = forms.DetailedEmailForm
+    on_closed_case = True
+    title = "Send a detailed message by email"
+    intro = (
+        "After an unsuccessful attempt: the participant is asked to call their access line. "
+        "This records an unsuccessful email attempt with a detailed message."
+    )
+    submit = "Record the attempt and send"
+    done = "Attempt recorded; the detailed message is queued and its status shows below."
+    extra_template = "cases/partials/mail_preview.html"
+
+    service = staticmethod(detailed_email_send)
+    fields = ("summary",)
+
+    def extra_context(self) -> dict[str, Any]:
+        draft: mail.Draft | None = None
+        reason = ""
+        if not mail.email_messages_allowed(self.case):
+            reason = "Nothing can be sent: the participant does not accept email messages."
+        else:
+            try:
+                draft = mail.detailed_message_draft(self.case)
+            except ServiceError as exc:
+                reason = f"Nothing can be sent: {exc.message}."
+        return {"draft": draft, "no_mail_reason": reason}
 
 
 class ProviderResponseView(CaseActionView):
