@@ -161,6 +161,10 @@ class Case(models.Model):
     opening_preferences = models.JSONField(default=dict)
     # Ordinal of the last event appended; events keep a per-case sequence under a row lock.
     event_seq = models.PositiveIntegerField(default=0)
+    # The case's version: raised by every write (cases.record.case_write), so a form or an API
+    # client that read version N can have its write refused when another landed first
+    # (optimistic concurrency, ADR 0038). A database default: bulk loaders need not name it.
+    version = models.PositiveIntegerField(default=0, db_default=0)
     next_step = models.CharField(max_length=500, blank=True)
     last_summary = models.CharField(max_length=1000, blank=True)
     # When time alone next changes the engine's verdict (a deadline passing, an email's 24
