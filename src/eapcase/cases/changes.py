@@ -2,8 +2,8 @@
 after the one a refused writer read, each with who, when, and what it did in plain words, and
 the case as it stands now. The pages' 409 page and the API's 409 body both say it.
 
-Every write audits the case's new version (cases.record.case_write), so the writes since
-version N are the case's audit rows whose version is above N, in order."""
+Every write records the version it made (`CaseVersion`, cases.record.case_write), so the
+writes since version N are the case's versions above N, in order."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from eapcase.accounts.models import User
-from eapcase.audit.models import AuditEvent
 from eapcase.cases.choices import CaseStatus, RiskLevel
-from eapcase.cases.models import Case, CaseEvent
+from eapcase.cases.models import Case, CaseEvent, CaseVersion
 from eapcase.cases.words import event_noun
 from eapcase.policy.types import EventType
 
@@ -73,28 +72,23 @@ def _assignment_words(data: dict[str, Any], users: dict[int, User]) -> str:
 def changes_since(case: Case, seen: int) -> list[Change]:
     """The writes to `case` after version `seen`, oldest first."""
     rows = list(
-        AuditEvent.objects.filter(case=case, data__version__gt=seen)
-        .select_related("actor")
-        .order_by("id")
+        CaseVersion.objects.filter(case=case, version__gt=seen)
+        .select_related("by")
+        .order_by("version")
     )
-    event_ids = {e for row in rows for e in row.data.get("events", [])}
+    event_ids = {e for row in rows for e in row.events}
     events = {e.event_id: e for e in CaseEvent.objects.filter(case=case, event_id__in=event_ids)}
     clinicians = {row.data.get("clinician") for row in rows if row.action == "case.assigned"}
     users = {u.pk: u for u in User.objects.filter(pk__in=[c for c in clinicians if c])}
     changes = []
     for row in rows:
-        what = [_event_words(events[e]) for e in row.data.get("events", []) if e in events]
+        what = [_event_words(events[e]) for e in row.events if e in events]
         if row.action == "case.assigned":
             what.append(_assignment_words(row.data, users))
         elif not what:
             what.append(_ACTION_WORDS.get(row.action, "Changed the case's record"))
         changes.append(
-            Change(
-                version=int(row.data["version"]),
-                at=row.at,
-                by=name_of(row.actor, row.actor_name),
-                what=what,
-            )
+            Change(version=row.version, at=row.at, by=name_of(row.by, row.by_name), what=what)
         )
     return changes
 

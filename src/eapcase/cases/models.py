@@ -242,6 +242,31 @@ class CaseAssignment(models.Model):
         return f"assignment of {self.case_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class CaseVersion(models.Model):
+    """The write that made one version of a case (cases.record.case_write): when, by whom, which
+    service action, the events it appended and what its audit row says. What a writer refused
+    as stale is told happened since the version they read (cases.changes, ADR 0038)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    events = models.JSONField(default=list)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="case_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.version} of {self.case_id}"
+
+
 class RiskRecord(models.Model):
     """The reason given with one risk_set event (the history format carries the level only)."""
 

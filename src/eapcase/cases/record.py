@@ -19,7 +19,7 @@ from django.db.models import F
 from eapcase.accounts.models import User
 from eapcase.audit.services import audit_record
 from eapcase.cases import bridge
-from eapcase.cases.models import Case, CaseEvent, Finding, Obligation, Override
+from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.policy import events, history
 
@@ -171,7 +171,8 @@ def case_write(
     needs `confirm`, a reason; `historical` records what happened without judging), and the
     write is audited. An exception anywhere rolls all of it back.
 
-    Every write raises the case's version by one and audits the new one. `seen` (or an
+    Every write raises the case's version by one and records what made it (`CaseVersion`).
+    `seen` (or an
     `expecting` around the call) is the version the writer read: another is refused with
     `StaleWrite` before anything is written (ADR 0038)."""
     with transaction.atomic():
@@ -187,7 +188,16 @@ def case_write(
         write.case.version = Case.objects.values_list("version", flat=True).get(pk=write.case.pk)
         if case is not write.case:
             case.version = write.case.version
-        write.data["version"] = write.case.version
+        CaseVersion.objects.create(
+            case=write.case,
+            version=write.case.version,
+            at=now,
+            by=user_of(actor),
+            by_name=getattr(actor, "username", "") or "",
+            action=action,
+            events=[e.event_id for e in write.events],
+            data=write.data,
+        )
         # Parts of the write audited on their own (an escalation raised by a dissatisfaction)
         # come first, as the part happened first.
         for extra_action, obj, data in write.audits:
