@@ -172,9 +172,8 @@ def case_write(
     write is audited. An exception anywhere rolls all of it back.
 
     Every write raises the case's version by one and records what made it (`CaseVersion`).
-    `seen` (or an
-    `expecting` around the call) is the version the writer read: another is refused with
-    `StaleWrite` before anything is written (ADR 0038)."""
+    `seen` (or an `expecting` around the call) is the version the writer read: another is
+    refused with `StaleWrite` before anything is written (ADR 0038)."""
     with transaction.atomic():
         write = CaseWrite(case=lock_case(case), actor=actor, now=now)
         expected = _expectation_take(write.case.pk)
