@@ -20,6 +20,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import F, Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -483,12 +484,14 @@ class CaseEvents(ApiMixin, APIView):
         _may_record(request.user, case, line["type"])
         now = clock.now()
         before = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
-        with if_match_case(request, case):
+        # One transaction: the version answered is the one this write made, read while the
+        # write still holds the case's lock (another write cannot slip in between).
+        with transaction.atomic(), if_match_case(request, case):
             event_record(
                 case, line, actor=acting_user(request), now=now, confirm=confirm, details=details
             )
+            version = Case.objects.values_list("version", flat=True).get(pk=case.pk)
         rows = CaseEvent.objects.filter(case=case, seq__gt=before, recorded_at=now).order_by("seq")
-        version = Case.objects.values_list("version", flat=True).get(pk=case.pk)
         data = {"events": [event_line(case, row) for row in rows], "version": version}
         return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": etag(version)})
 
