@@ -7,7 +7,9 @@ measures each scenario on each database and prints one table.
 Scenarios (src/eapcase/perf/scenarios.py): a clinician's work queue, first page; the case page
 of a case with 200 events; recording a contact attempt through the service; WPO's list of
 overdue work across all Partners; WPO's compliance report for a year (after building the
-report's facts and rollups once); and `eapcase check` throughput (bench/check_throughput.py).
+report's facts and rollups once); `eapcase check` throughput (bench/check_throughput.py); and
+`eapcase import` of a 50,000-line history into a fresh SQLite database
+(bench/import_throughput.py; `--no-import` skips it).
 Each page is measured through Django's test Client (view, template, session and all) with its
 SQL query count, beside the raw-SQL floor: the same rows fetched by one hand-written query,
 timed in the same run. On a noisy machine the ratio is the figure that matters.
@@ -16,8 +18,8 @@ Durability: the same contact attempt, committed, N times on a copy of the small 
 SQLite's `synchronous=NORMAL` and then `FULL` (what the application runs with, ADR
 0016-reliability), the two printed side by side (`--no-durability` skips it).
 
-`--quick` (CI): 60 cases, 3 iterations, a 20,000-event check; it asserts nothing about speed,
-only that the harness runs.
+`--quick` (CI): 60 cases, 3 iterations, a 20,000-event check, a 1,000-line import; it asserts
+nothing about speed, only that the harness runs.
 """
 
 from __future__ import annotations
@@ -218,6 +220,15 @@ def check_throughput(events: int) -> dict[str, Any]:
     }
 
 
+def import_throughput(lines: int) -> dict[str, Any]:
+    command = [sys.executable, str(ROOT / "bench" / "import_throughput.py"), "--lines", str(lines)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    match = re.search(r"import \(SQLite, fresh database\): (.*)$", done.stdout, re.MULTILINE)
+    size = re.search(r"history: \S+: (.*?), [\d.]+ MiB", done.stdout)
+    assert match is not None and size is not None, done.stdout
+    return {"verdict": match.group(1), "size": size.group(1)}
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -276,6 +287,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, proves the harness")
     parser.add_argument("--check-events", type=int, default=None)
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--no-durability", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -308,6 +320,9 @@ def main() -> int:
     if not args.no_check:
         events = args.check_events or (20_000 if args.quick else 1_000_000)
         check = check_throughput(events)
+    imported = None
+    if not args.no_import:
+        imported = import_throughput(1_000 if args.quick else 50_000)
     durable = None if args.no_durability else durability(iterations)
     lines = [
         f"date: {started:%Y-%m-%d %H:%M} UTC; machine: {machine()}",
@@ -336,6 +351,8 @@ def main() -> int:
     if check is not None and not args.quick:
         verdict = "met" if check["rate"] >= 200_000 else "missed"
         lines.append(f"check: {check['rate']:,} events/s, target 200,000: {verdict}")
+    if imported is not None:
+        lines.append(f"import: {imported['size']}: {imported['verdict']}")
     if durable is not None:
         lines += ["", durability_table(durable, iterations)]
     text = "\n".join(lines)

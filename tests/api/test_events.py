@@ -241,7 +241,8 @@ def test_the_answer_lists_the_lines_written() -> None:
                     "level": "high",
                     "by": actor.username,
                 }
-            ]
+            ],
+            "version": 2,  # opened, then this write (ADR 0038)
         },
     )
 

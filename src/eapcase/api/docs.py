@@ -91,6 +91,7 @@ def docs(request: HttpRequest) -> HttpResponse:
             "operations": operations(schema),
             "error_example": guide.ERROR_EXAMPLE,
             "confirm_example": guide.CONFIRM_EXAMPLE,
+            "stale_example": guide.STALE_EXAMPLE,
         },
     )
 

@@ -3,8 +3,9 @@
 The services' errors map to statuses: ServiceError 400, NotFound 404 (a missing case and one
 the user may not see give the same body), PermissionDenied 403, Conflict 409,
 NeedsConfirmation 409 (with the engine's `reasons`: send the request again with a `confirm`
-field giving the reason to go ahead). DRF's own errors (401, 403, 404, 405, 406, 415, 429) are
-put in the same shape."""
+field giving the reason to go ahead), StaleWrite 409 (`If-Match` named a version the case has
+moved on from: `changes` since it and the `case` as it is now, ADR 0038). DRF's own errors
+(401, 403, 404, 405, 406, 415, 429) are put in the same shape."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from eapcase.cases.record import NeedsConfirmation
+from eapcase.cases.changes import case_now, changes_since
+from eapcase.cases.record import NeedsConfirmation, StaleWrite
 from eapcase.core.errors import ServiceError
 
 
@@ -53,6 +55,11 @@ def _service_response(exc: ServiceError) -> Response:
         body["reasons"] = exc.reasons
         body["confirm"] = "send the same request again with a confirm field giving your reason"
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, StaleWrite):
+        now = case_now(exc.case)
+        body["changes"] = [c.as_json() for c in changes_since(exc.case, exc.seen)]
+        body["case"] = now.as_json()
+        return Response(body, status=status.HTTP_409_CONFLICT, headers={"ETag": f'"{now.version}"'})
     # The statuses the pages use too (core.errors): NotFound 404, PermissionDenied 403...
     return Response(body, status=exc.http_status)
 

@@ -140,12 +140,15 @@ GUIDES = [
         purpose="One case with what the rules engine last worked out for it: its open and "
         "settled obligations (each with a due time and the reason in words) and any "
         "findings on its events. A case you may not see answers 404, the same as one that "
-        "does not exist.",
+        "does not exist. The ETag header is the case's version: send it back as If-Match "
+        "when you record an event, so that a change someone else made in between is not "
+        "overwritten unseen.",
         request="GET /api/v1/cases/EAP-10011/\nAuthorization: Token <key>",
         answer={
             **_CASE,
             "closure_reason": "",
             "next_step": "",
+            "version": 7,
             "obligations": [_OBLIGATION],
             "findings": [_FINDING],
         },
@@ -204,10 +207,12 @@ GUIDES = [
         "in the history format, through the same checks as the pages. The event is yours: "
         "a by field is ignored. When the rules would be broken the answer is 409 with the "
         "reasons; if you mean it, send the same event again with confirm set to your "
-        "reason. The answer lists the history lines the write added. Send an "
-        "Idempotency-Key so that a retry after a lost answer records nothing twice.",
+        "reason. The answer lists the history lines the write added and the case's new "
+        "version. Send an Idempotency-Key so that a retry after a lost answer records "
+        "nothing twice, and If-Match with the ETag you read so that a case someone else "
+        "changed meanwhile answers 409 instead.",
         request="POST /api/v1/cases/EAP-10011/events/\nAuthorization: Token <key>\n"
-        "Idempotency-Key: 5f0c2e4e-attempt-1\nContent-Type: application/json\n\n"
+        'Idempotency-Key: 5f0c2e4e-attempt-1\nIf-Match: "7"\nContent-Type: application/json\n\n'
         + json.dumps(
             {
                 "type": "contact_attempt",
@@ -234,7 +239,8 @@ GUIDES = [
                     "summary": "Spoke; booked a first session.",
                     "by": "partner-uk",
                 }
-            ]
+            ],
+            "version": 8,
         },
         status=201,
     ),
@@ -364,6 +370,7 @@ GUIDES = [
             **_CASE,
             "closure_reason": "",
             "next_step": "",
+            "version": 7,
             "obligations": [_OBLIGATION],
             "findings": [],
         },
@@ -415,6 +422,28 @@ CONFIRM_EXAMPLE = json.dumps(
         ],
         "reasons": ["CM-OUTREACH (cb9) would be breached"],
         "confirm": "send the same request again with a confirm field giving your reason",
+    },
+    indent=2,
+)
+
+#: A 409 for a case that changed after the client read it (If-Match, ADR 0038).
+STALE_EXAMPLE = json.dumps(
+    {
+        "errors": [
+            {
+                "field": "version",
+                "message": "the case changed after you opened it; nothing was saved",
+            }
+        ],
+        "changes": [
+            {
+                "version": 8,
+                "at": "2026-11-23T10:31:00+00:00",
+                "by": "Sam Lead",
+                "what": ["Set the risk to high"],
+            }
+        ],
+        "case": {"version": 8, "risk": "high", "status": "open", "clinician": "Ana Clinician"},
     },
     indent=2,
 )

@@ -98,6 +98,7 @@ class CaseDetailSerializer(CaseSerializer):
             *CaseSerializer.Meta.fields,
             "closure_reason",
             "next_step",
+            "version",
             "obligations",
             "findings",
         ]
@@ -169,6 +170,9 @@ class EscalationAcknowledgeSerializer(serializers.Serializer[Any]):
 class EventsCreatedSerializer(serializers.Serializer[Any]):
     events = serializers.ListField(
         child=serializers.DictField(), help_text="The history lines the write appended."
+    )
+    version = serializers.IntegerField(
+        help_text="The case's version after the write (its new ETag, ADR 0038)."
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import F, Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -35,6 +36,7 @@ from rest_framework.views import APIView
 from eapcase.accounts.acting import acting_user
 from eapcase.accounts.models import User
 from eapcase.api import serializers as s
+from eapcase.api.concurrency import etag, if_match_case
 from eapcase.api.errors import api_exception_handler
 from eapcase.api.idempotency import idempotent
 from eapcase.api.parsers import NOTES_BASE64_CHARS, BoundedJSONParser
@@ -233,7 +235,21 @@ class CaseList(ApiMixin, generics.ListAPIView[Case]):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(summary="One case, with the engine's obligations and findings")
+@extend_schema(
+    summary="One case, with the engine's obligations and findings",
+    description="`ETag` is the case's version: send it back as `If-Match` on a write to the "
+    "case (POST of an event) to have the write refused with 409 if someone else changed the "
+    "case in between.",
+    parameters=[
+        OpenApiParameter(
+            "ETag",
+            str,
+            location=OpenApiParameter.HEADER,
+            response=[200],
+            description='The case\'s version, such as "12".',
+        )
+    ],
+)
 class CaseDetail(ApiMixin, generics.GenericAPIView[Case]):
     serializer_class = s.CaseDetailSerializer
 
@@ -245,7 +261,7 @@ class CaseDetail(ApiMixin, generics.GenericAPIView[Case]):
             .get(pk=case.pk)
         )
         data = s.CaseDetailSerializer(case, context={"now": clock.now()}).data
-        return Response(data)
+        return Response(data, headers={"ETag": etag(case.version)})
 
 
 # --- case events -------------------------------------------------------------------------------
@@ -431,12 +447,30 @@ class CaseEvents(ApiMixin, APIView):
         "authenticated user's. 409 with `reasons` when the engine asks for confirmation: send "
         "it again with `confirm`. `details.send_email` on an unsuccessful email attempt with a "
         "detailed message also sends that message. An `Idempotency-Key` header makes a retry "
-        "safe (422 when the key was used for another request).",
+        "safe (422 when the key was used for another request). `If-Match` with the case's "
+        "`ETag` (GET of the case) refuses the write with 409 if the case changed since, "
+        "nothing written, with the `changes` since and the `case` as it is now; without it "
+        "the write is not checked. The answer carries the case's new version (`version`, and "
+        "`ETag`).",
         request={"application/json": s.event_request_schema()},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False
-            )
+            ),
+            OpenApiParameter(
+                "If-Match",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description='The case\'s ETag as read, such as "12".',
+            ),
+            OpenApiParameter(
+                "ETag",
+                str,
+                location=OpenApiParameter.HEADER,
+                response=[201],
+                description="The case's new version.",
+            ),
         ],
         responses={201: s.EventsCreatedSerializer},
     )
@@ -450,12 +484,16 @@ class CaseEvents(ApiMixin, APIView):
         _may_record(request.user, case, line["type"])
         now = clock.now()
         before = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
-        event_record(
-            case, line, actor=acting_user(request), now=now, confirm=confirm, details=details
-        )
+        # One transaction: the version answered is the one this write made, read while the
+        # write still holds the case's lock (another write cannot slip in between).
+        with transaction.atomic(), if_match_case(request, case):
+            event_record(
+                case, line, actor=acting_user(request), now=now, confirm=confirm, details=details
+            )
+            version = Case.objects.values_list("version", flat=True).get(pk=case.pk)
         rows = CaseEvent.objects.filter(case=case, seq__gt=before, recorded_at=now).order_by("seq")
-        data = {"events": [event_line(case, row) for row in rows]}
-        return Response(data, status=status.HTTP_201_CREATED)
+        data = {"events": [event_line(case, row) for row in rows], "version": version}
+        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": etag(version)})
 
 
 # --- participants ------------------------------------------------------------------------------

@@ -184,6 +184,10 @@ class Case(models.Model):
     opening_preferences = models.JSONField(default=dict)
     # Ordinal of the last event appended; events keep a per-case sequence under a row lock.
     event_seq = models.PositiveIntegerField(default=0)
+    # The case's version: raised by every write (cases.record.case_write), so a form or an API
+    # client that read version N can have its write refused when another landed first
+    # (optimistic concurrency, ADR 0038). A database default: bulk loaders need not name it.
+    version = models.PositiveIntegerField(default=0, db_default=0)
     next_step = models.CharField(max_length=500, blank=True)
     last_summary = models.CharField(max_length=1000, blank=True)
     # When time alone next changes the engine's verdict (a deadline passing, an email's 24
@@ -259,6 +263,31 @@ class CaseAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"assignment of {self.case_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseVersion(models.Model):
+    """The write that made one version of a case (cases.record.case_write): when, by whom, which
+    service action, the events it appended and what its audit row says. What a writer refused
+    as stale is told happened since the version they read (cases.changes, ADR 0038)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    events = models.JSONField(default=list)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="case_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.version} of {self.case_id}"
 
 
 class RiskRecord(models.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeAlias
@@ -18,7 +19,7 @@ from django.db.models import F
 from eapcase.accounts.models import User
 from eapcase.audit.services import audit_record
 from eapcase.cases import bridge
-from eapcase.cases.models import Case, CaseEvent, Finding, Obligation, Override
+from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.policy import events, history
 
@@ -113,6 +114,44 @@ class CaseWrite:
         self.audits.append((action, obj, dict(data or {})))
 
 
+class StaleWrite(Conflict):
+    """The case changed after the writer read it (optimistic concurrency, ADR 0038): nothing
+    was written. `seen` is the version the writer read, `current` the case's version now;
+    `cases.changes.changes_since` says in words what happened in between."""
+
+    def __init__(self, case: Case, *, seen: int, current: int) -> None:
+        super().__init__("the case changed after you opened it; nothing was saved", field="version")
+        self.case = case
+        self.seen = seen
+        self.current = current
+
+
+# The version each case was read at, by whoever acts in this context (a page's form, an API
+# request's If-Match): {case pk: version}. Set by `expecting`, taken by the first `case_write`
+# on that case, so a service that writes the case more than once is checked once.
+_expected: ContextVar[dict[int, int] | None] = ContextVar("eapcase_expected", default=None)
+
+
+@contextmanager
+def expecting(case: Case, version: int | None) -> Iterator[None]:
+    """Refuse (`StaleWrite`) the write to `case` inside the block unless the case is still at
+    `version`, the one its writer read. None checks nothing (a client that sent no version).
+    It reaches through any service, whatever its arguments, to the one `case_write`."""
+    if version is None:
+        yield
+        return
+    token = _expected.set({**(_expected.get() or {}), case.pk: version})
+    try:
+        yield
+    finally:
+        _expected.reset(token)
+
+
+def _expectation_take(case_pk: int) -> int | None:
+    expected = _expected.get()
+    return None if expected is None else expected.pop(case_pk, None)
+
+
 @contextmanager
 def case_write(
     case: Case,
@@ -123,16 +162,41 @@ def case_write(
     historical: bool = False,
     refuse: frozenset[str] = frozenset(),
     confirm: str = "",
+    seen: int | None = None,
 ) -> Iterator[CaseWrite]:
     """The one way to write to a case. The body writes its rows and appends its events to the
     `CaseWrite` it is given; on leaving the block the case is refreshed through the engine (when
     the history changed, or the case was never judged), the new events are judged (`refuse`:
     rules whose findings roll the write back; any other finding or a newly breached obligation
     needs `confirm`, a reason; `historical` records what happened without judging), and the
-    write is audited. An exception anywhere rolls all of it back."""
+    write is audited. An exception anywhere rolls all of it back.
+
+    Every write raises the case's version by one and records what made it (`CaseVersion`).
+    `seen` (or an `expecting` around the call) is the version the writer read: another is
+    refused with `StaleWrite` before anything is written (ADR 0038)."""
     with transaction.atomic():
         write = CaseWrite(case=lock_case(case), actor=actor, now=now)
+        expected = _expectation_take(write.case.pk)
+        expected = seen if seen is not None else expected
+        if expected is not None and expected != write.case.version:
+            raise StaleWrite(write.case, seen=expected, current=write.case.version)
         yield write
+        # Under the row lock: versions of one case never collide.
+        Case.objects.filter(pk=write.case.pk).update(version=F("version") + 1)
+        # Read back, not counted here: a nested write to the same case raised it too.
+        write.case.version = Case.objects.values_list("version", flat=True).get(pk=write.case.pk)
+        if case is not write.case:
+            case.version = write.case.version
+        CaseVersion.objects.create(
+            case=write.case,
+            version=write.case.version,
+            at=now,
+            by=user_of(actor),
+            by_name=getattr(actor, "username", "") or "",
+            action=action,
+            events=[e.event_id for e in write.events],
+            data=write.data,
+        )
         # Parts of the write audited on their own (an escalation raised by a dissatisfaction)
         # come first, as the part happened first.
         for extra_action, obj, data in write.audits:

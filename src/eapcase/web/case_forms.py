@@ -59,6 +59,12 @@ def text(label: str, *, required: bool = True, rows: int = 3, help_text: str = "
     )
 
 
+def version_field() -> forms.Field:
+    """The case's version the form was opened at (ADR 0038). Optional: a post without it (an
+    old tab, a script) is not checked."""
+    return forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
 class ActionForm(forms.Form):
     """A form that calls one service. `confirmable` forms get the "reason to go ahead" field,
     shown and required once the service asked for a confirmation."""

@@ -29,9 +29,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from eapcase.accounts.acting import acting_user
 from eapcase.cases import bridge
 from eapcase.cases.access import Action, access_case, may
+from eapcase.cases.changes import case_now, changes_since
 from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case, ParticipantQuery
-from eapcase.cases.record import NeedsConfirmation
+from eapcase.cases.record import NeedsConfirmation, StaleWrite, expecting
 from eapcase.cases.services import (
     case_close,
     case_reopen,
@@ -174,11 +175,51 @@ def _closed_page(request: HttpRequest, case: Case) -> HttpResponse:
     )
 
 
+def stale_page(
+    request: HttpRequest,
+    exc: StaleWrite,
+    *,
+    retry_url: str,
+    back_url: str,
+    retry_label: str = "Open the form again with what you entered",
+) -> HttpResponse:
+    """The answer to a write refused because the case changed after the form was opened
+    (ADR 0038): 409, nothing written, what happened since in words, and the way to open the
+    form again on the case as it is now (`retry_url`, which carries what was entered)."""
+    case = exc.case
+    with _local_time(case):
+        return render(
+            request,
+            "cases/stale.html",
+            {
+                "case": case,
+                "changes": changes_since(case, exc.seen),
+                "case_now": case_now(case),
+                "retry_url": retry_url,
+                "retry_label": retry_label,
+                "back_url": back_url,
+            },
+            status=409,
+        )
+
+
+def _retry_query(request: HttpRequest) -> str:
+    """What the refused form held, as the query that opens it again filled in (without the
+    version read, the token and the reason to go ahead, which are asked afresh)."""
+    query = request.POST.copy()
+    for name in ("csrfmiddlewaretoken", "version", "confirm"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
 @method_decorator(login_required, name="dispatch")
 class CaseActionView(View):
     """One action on a case: GET shows the form, POST calls the service once. A refusal comes
     back on the form (next to the field it names); a confirmation the service asks for shows
-    what the engine found and a required reason to go ahead."""
+    what the engine found and a required reason to go ahead.
+
+    Every form carries the case's version it was opened at (a hidden field); the write is
+    refused with a 409 page if the case changed since (ADR 0038)."""
 
     form_class: ClassVar[type[forms.ActionForm]]
     title: ClassVar[str]
@@ -224,6 +265,10 @@ class CaseActionView(View):
     def make_form(self, data: Any = None) -> forms.ActionForm:
         initial = {k: v for k, v in self.request.GET.items() if k != "csrfmiddlewaretoken"}
         form = self.form_class(data, initial=initial, **self.form_kwargs())
+        # The version the user is looking at: kept across the form's own refreshes (htmx asks
+        # again with the form's fields), the current one when the form is first opened.
+        form.fields["version"] = forms.version_field()
+        form.initial.setdefault("version", self.case.version)
         for field in form.fields.values():
             if isinstance(field, DateTimeField):
                 field.help_text = f"{field.help_text} {self.case.partner.timezone} time.".strip()
@@ -237,7 +282,13 @@ class CaseActionView(View):
         form = self.make_form(request.POST)
         if form.is_valid():
             try:
-                message = self.perform(form)
+                with expecting(self.case, form.cleaned_data.get("version")):
+                    message = self.perform(form)
+            except StaleWrite as exc:
+                retry = self.request.path
+                if query := _retry_query(request):
+                    retry = f"{retry}?{query}"
+                return stale_page(request, exc, retry_url=retry, back_url=self.case_url())
             except NeedsConfirmation as exc:
                 if form.confirmable:
                     form.ask_confirmation(exc.reasons)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case, cases_visible_to, partners_opening_for
 from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
+from eapcase.cases.record import StaleWrite, expecting
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
 from eapcase.compliance.opening import NewParticipant, case_intake, origin_find
 from eapcase.core import clock
@@ -26,7 +27,7 @@ from eapcase.organisations.models import ClientOrganisation, Partner, Provider
 from eapcase.web import caselife_forms as forms
 from eapcase.web import caselife_selectors as selectors
 from eapcase.web.case_forms import ActionForm
-from eapcase.web.case_views import CaseActionView
+from eapcase.web.case_views import CaseActionView, stale_page
 from eapcase.web.selectors import clinician_list_for_partners
 
 # Which form a service's refusal belongs beside.
@@ -275,6 +276,12 @@ def _may(user: Any, case: Any, action: Action) -> bool:
     return True
 
 
+def _version(request: HttpRequest) -> int | None:
+    """The case's version the list showed (ADR 0038); none, or not a number: not checked."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdecimal() else None
+
+
 @login_required
 @require_POST
 def unallocated_allocate(request: HttpRequest, ref: str) -> HttpResponse:
@@ -304,12 +311,18 @@ def unallocated_allocate(request: HttpRequest, ref: str) -> HttpResponse:
             error = f"Choose a clinician of {case.partner.name}."
     if not error:
         try:
-            case_assign(
-                actor=acting_user(request),
-                case=case,
-                clinician=clinician,
-                now=clock.now(),
-                reason=reason,
+            with expecting(case, _version(request)):
+                case_assign(
+                    actor=acting_user(request),
+                    case=case,
+                    clinician=clinician,
+                    now=clock.now(),
+                    reason=reason,
+                )
+        except StaleWrite as exc:
+            back = reverse("web:unallocated")
+            return stale_page(
+                request, exc, retry_url=back, back_url=back, retry_label="Back to the list"
             )
         except ServiceError as exc:
             error = exc.message
