@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_case_outcome'),
+        ('cases', '0009_participant_merged_into'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
