@@ -54,6 +54,7 @@ from eapcase.notifications.sending import LEASE
 from eapcase.notifications.services import Message, deliveries_requeue, delivery_claim
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import Operator
+from eapcase.outreach.models import Email
 from eapcase.policy import calendar as policy_calendar
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,6 @@ INFORM = "CM-EMAIL-INFORM"
 # Rules the sweep does not remind of: CM-EMAIL-INFORM is met by the escalation the sweep
 # raises itself; CM-DISSATISFACTION is escalated as the dissatisfaction is recorded.
 NOT_REMINDED = (INFORM, "CM-DISSATISFACTION")
-URGENT_TRIGGERS = ("provider_contact", "email_received")
 # Cases re-judged per transaction batch when time alone changed their verdict.
 REFRESH_BATCH = 500
 
@@ -335,9 +335,15 @@ def _urgent_triggers(obligations: Iterable[Obligation]) -> set[tuple[int, str]]:
         by_case.setdefault(o.case_id, set()).add(o.trigger)
     if not by_case:
         return set()
-    rows = CaseEvent.objects.filter(
-        case_id__in=list(by_case), type__in=URGENT_TRIGGERS, fields__urgent=True
-    ).values_list("case_id", "event_id")
+    rows = list(
+        CaseEvent.objects.filter(
+            case_id__in=list(by_case), type="provider_contact", fields__urgent=True
+        ).values_list("case_id", "event_id")
+    )
+    # An email's urgency is the one it has now: a clinician may have changed it (ADR 0033).
+    rows += Email.objects.filter(case_id__in=list(by_case), urgent=True).values_list(
+        "case_id", "event_id"
+    )
     return {(case_id, event_id) for case_id, event_id in rows if event_id in by_case[case_id]}
 
 

@@ -54,6 +54,7 @@ from eapcase.outreach.services import (
     callback_request,
     email_acknowledge,
     email_action,
+    email_urgency_change,
     outreach_close,
     outreach_request,
 )
@@ -547,6 +548,28 @@ class EmailActionView(EmailAcknowledgeView):
     service = staticmethod(email_action)
     subject = "email"
     fields = ("summary",)
+
+
+class EmailUrgencyView(EmailAcknowledgeView):
+    form_class = forms.EmailUrgencyForm
+    title = "Change an email's urgency"
+    intro = (
+        "Urgent email comes first in the email queue and on My work, and its reminders go out "
+        "at once, at any hour. The email keeps the urgency it arrived with in its history."
+    )
+    submit = "Change the urgency"
+    done = "Urgency changed."
+
+    service = staticmethod(email_urgency_change)
+    subject = "email"
+    fields = ("reason",)
+
+    def prepare(self, form: forms.ActionForm) -> None:
+        if not form.is_bound and self.target is not None:
+            form.initial.setdefault("urgency", "routine" if self.target.urgent else "urgent")
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
+        return {**super().service_kwargs(form), "urgent": form.cleaned_data["urgency"] == "urgent"}
 
 
 class ProviderResponseView(CaseActionView):

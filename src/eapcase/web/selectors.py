@@ -21,7 +21,7 @@ from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, may, visible_cases_q
 from eapcase.cases.choices import RISK_ORDER
 from eapcase.cases.models import CaseEvent, Obligation
-from eapcase.outreach.models import ContactAttempt
+from eapcase.outreach.models import ContactAttempt, Email
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
 UNSATISFIED = ("open", "overdue")
@@ -132,7 +132,14 @@ def _annotated(queryset: Any) -> Any:
     return queryset.select_related(
         "case", "case__partner", "case__participant", "case__assigned_clinician"
     ).annotate(
-        trigger_urgent=Exists(trigger.filter(fields__urgent=True)),
+        # A provider's contact is urgent as recorded; an email as it is now (its urgency may
+        # have been changed since it arrived, ADR 0033).
+        trigger_urgent=Exists(trigger.filter(type="provider_contact", fields__urgent=True))
+        | Exists(
+            Email.objects.filter(
+                case_id=OuterRef("case_id"), event_id=OuterRef("trigger"), urgent=True
+            )
+        ),
         trigger_at=Subquery(trigger.values("at")[:1]),
         last_attempt_at=Subquery(last.values("attempted_at")[:1]),
         last_attempt_channel=Subquery(last.values("channel")[:1]),
