@@ -6,11 +6,13 @@ from django.db import models
 class Level(models.TextChoices):
     """What a delivery is about; with the obligation's identity it forms the delivery key."""
 
-    REMINDER = "reminder", "reminder before the deadline"
-    DEADLINE = "deadline", "deadline reached"
+    REMINDER = "reminder", "reminder"
+    DEADLINE = "deadline", "past the deadline or target"
     ESCALATION = "escalation", "escalation to WPO"
     ESCALATION_REMINDER = "escalation-reminder", "unacknowledged escalation"
     PROVIDER_FLAG = "provider-flag", "provider flagged risk or goal slip"
+    ESCALATION_ANSWER = "escalation-answer", "WPO acknowledged an escalation"
+    PROVIDER_ANSWER = "provider-answer", "the Partner answered"
 
 
 # The `rule` part of a key about an escalation that no obligation names (any escalation
@@ -21,3 +23,8 @@ ESCALATION_RULE = "WPO-ESCALATION"
 # The `rule` part of a key about a provider's risk or goal-slip flag: the case's clinician and
 # the Partner's clinical leads are told at once, whatever the hour.
 PROVIDER_FLAG_RULE = "PROVIDER-FLAG"
+
+
+# The `rule` part of a key about the Partner's answer to a provider's contact or query: the
+# provider is told in the app and by mail.
+PROVIDER_ANSWER_RULE = "PROVIDER-ANSWER"

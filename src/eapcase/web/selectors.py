@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Subquery
 
@@ -21,6 +20,7 @@ from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, may, visible_cases_q
 from eapcase.cases.choices import RISK_ORDER
 from eapcase.cases.models import CaseEvent, Obligation
+from eapcase.core.localtime import local_text
 from eapcase.outreach.models import ContactAttempt, Email
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
@@ -64,9 +64,8 @@ def countdown(due_at: datetime, now: datetime) -> str:
 
 
 def local_time(at: datetime, zone: str) -> str:
-    """`Mon 23 Nov 2026 14:05 GMT` in the Partner's zone."""
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+    """`Mon 23 Nov 2026 14:05 GMT` in the Partner's zone (the notices use the same words)."""
+    return local_text(at, zone)
 
 
 # --- the work queue ----------------------------------------------------------------------------
