@@ -599,6 +599,32 @@ class NotesReviewView(CaseActionView):
     subject = "upload"
     fields = ("note", "issues_found")
 
+    #: Text shown on the page at most (a longer file is read whole through its link).
+    TEXT_LIMIT = 200_000
+
+    def extra_context(self) -> dict[str, Any]:
+        """The file to review: its download link, and a PDF or a text shown in the page."""
+        upload = self.target
+        if upload is None or not upload.file:
+            return {}
+        args = {"ref": self.case.reference, "upload_id": upload.pk}
+        context: dict[str, Any] = {
+            "download_url": reverse("providers:notes_download", kwargs=args),
+            "inline_url": "",
+            "text": None,
+        }
+        if upload.content_type == "application/pdf":
+            context["inline_url"] = reverse("providers:notes_inline", kwargs=args)
+        elif upload.content_type == "text/plain":
+            try:
+                with upload.file.open("rb") as handle:
+                    raw = handle.read(self.TEXT_LIMIT + 1)
+            except FileNotFoundError:
+                return context
+            context["text"] = raw[: self.TEXT_LIMIT].decode("utf-8", errors="replace")
+            context["text_cut"] = len(raw) > self.TEXT_LIMIT
+        return context
+
 
 class CloseView(CaseActionView):
     form_class = forms.CloseForm
