@@ -162,7 +162,7 @@ INLINE_TYPES = frozenset({"application/pdf", "text/plain"})
 @require_GET
 @never_cache
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": ["'self'"]})
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]
 def notes_inline(request: HttpRequest, ref: str, upload_id: int) -> FileResponse:
     """A stored PDF or text file of case notes, inline, for the review page's frame: the same
     gate as the download; any other type is a 404 here (it is downloaded)."""

@@ -396,7 +396,10 @@ def case_page_get(
     reviews = {r.event_id: r for r in Review.objects.filter(case=case)}
     queries = list(ParticipantQuery.objects.filter(case=case).order_by("received_at", "pk"))
     dissatisfactions = {d.event_id: d for d in Dissatisfaction.objects.filter(case=case)}
-    escalations = {e.event_id: e for e in Escalation.objects.filter(case=case)}
+    escalations = {
+        e.event_id: e
+        for e in Escalation.objects.filter(case=case).select_related("acknowledged_by")
+    }
     emails = list(Email.objects.filter(case=case).order_by("received_at", "pk"))
     contacts = list(
         ProviderContact.objects.filter(case=case)
@@ -541,19 +544,13 @@ def _wpo_answer_entries(
     """WPO's acknowledgements of the case's escalations, with their notes (not history
     events: WPO's answer is not judged by the policy)."""
     since = _since(first_shown, events)
-    users = {
-        u.pk: u
-        for u in User.objects.filter(
-            pk__in=[e.acknowledged_by_id for e in escalations.values() if e.acknowledged_by_id]
-        )
-    }
     words = CaseWords.of_events(events, case.partner.timezone)
     entries = []
     for escalation in escalations.values():
         at = escalation.acknowledged_at
         if at is None or (since is not None and at < since):
             continue
-        who = users.get(escalation.acknowledged_by_id)
+        who = escalation.acknowledged_by
         note = escalation.acknowledgement_note
         summary = words.event(escalation.event_id) + (f": {note}" if note else "")
         entries.append(
