@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import Client
 
 from eapcase.cases.models import Escalation, Obligation
 from eapcase.compliance.worker import Worker
@@ -142,3 +143,16 @@ def test_the_marker_is_read_whole() -> None:
         info_only_in_subject(s)
         for s in ("[info only]", "[ info  only ]", "info only", "[information]", "[only info]")
     ] == [True, True, False, False, False]
+
+
+def test_the_triage_page_files_wpo_mail_as_information_only(world: World) -> None:
+    message = _ingest(_wpo_mail("Subject: leave dates", "triage-2@wpo.example.test"))
+    client = Client()
+    client.force_login(world.clinician)
+    assert 'name="information_only"' in client.get(f"/email/triage/{message.pk}/").text
+    response = client.post(
+        f"/email/triage/{message.pk}/link/",
+        {"case_reference": world.case.reference, "information_only": "on"},
+    )
+    assert response.status_code == 302
+    assert Email.objects.get().needs_contact is False
