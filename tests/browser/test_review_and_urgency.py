@@ -9,7 +9,6 @@ from tests.browser.axe import axe_violations, report
 from tests.browser.conftest import TEST_NOW, BrowserServer, login, screenshot
 
 
-
 def _pdf(text: str) -> bytes:
     """A one-page PDF saying `text`, with a correct cross-reference table (a viewer opens it)."""
     stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
