@@ -353,7 +353,9 @@ def email_urgency_change(
     if at > now + CLOCK_SKEW:
         raise ServiceError("is in the future", field="at")
     with transaction.atomic():
-        email = Email.objects.select_for_update().select_related("case").get(pk=email.pk)
+        email = (
+            Email.objects.select_for_update(of=("self",)).select_related("case").get(pk=email.pk)
+        )
         if at < email.received_at:
             raise ServiceError("is before the email was received", field="at")
         if email.urgent == bool(urgent):
