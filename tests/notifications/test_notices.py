@@ -188,3 +188,24 @@ def test_the_escalation_reminder_hours_come_from_the_house_settings(smtp: Inbox)
     first = next(m for _, m in smtp.received if str(m["X-Eapcase-Key"]).endswith("/escalation"))
     assert "not acknowledged by Mon 2 Mar 2026 12:00 GMT" in _body(first)
     assert raised.acknowledged_at is None
+
+
+def test_every_notice_template_links_absolutely() -> None:
+    from pathlib import Path
+
+    import eapcase.notifications
+
+    folder = Path(eapcase.notifications.__file__).parent / "templates/notifications/email"
+    templates = sorted(folder.glob("*.txt"))
+    assert [t.name for t in templates] == [
+        "escalation.txt",
+        "escalation_answered.txt",
+        "escalation_reminder.txt",
+        "provider_answered.txt",
+        "provider_flag.txt",
+        "reminder.txt",
+    ]
+    for template in templates:
+        text = template.read_text()
+        assert "{{ path|absolute }}" in text, template.name
+        assert "/cases/" not in text and "/escalations/" not in text, template.name
