@@ -26,6 +26,7 @@ NOT_PAGES = [
     re.compile(r"^/api/v1/(?!docs/$)"),
     re.compile(r"^/email/attachments/"),
     re.compile(r"^/provider/cases/[^/]+/notes/\d+/$"),
+    re.compile(r"^/provider/cases/[^/]+/notes/\d+/view/$"),  # a PDF shown in the review page
     re.compile(r"^/static/"),
 ]
 

@@ -111,13 +111,15 @@ def test_an_unacknowledged_escalation_is_reminded_once(smtp: Inbox) -> None:
     )
     escalation_acknowledge(actor=w.wpo, escalation=done, note="seen", now=utc(2, 11))
     notices = [f"{w.case.reference}/WPO-ESCALATION/{e.event_id}/escalation" for e in (raised, done)]
+    # ... and the clinician's notice of WPO's acknowledgement
+    notices.append(f"{w.case.reference}/WPO-ESCALATION/{done.event_id}/escalation-answer")
     run_worker(utc(2, 13, 59))
     assert sorted(smtp.key_headers()) == sorted(notices)  # the two escalations' own notices
     run_worker(utc(2, 14))  # 4 hours (the house default) unacknowledged
     run_worker(utc(2, 15))
     reminder = f"{w.case.reference}/WPO-ESCALATION/{raised.event_id}/escalation-reminder"
-    assert smtp.key_headers()[2:] == [reminder]
-    assert smtp.received[2][0] == ["escalations@wpo.example.test"]
+    assert smtp.key_headers()[3:] == [reminder]
+    assert smtp.received[3][0] == ["escalations@wpo.example.test"]
     assert list(
         Notification.objects.filter(level="escalation-reminder").values_list("recipient", "key")
     ) == [(w.wpo.pk, reminder)]

@@ -365,12 +365,13 @@ def test_the_work_queue_runs_a_fixed_number_of_queries(
     _cases(london, clinician, n)
     mine, leads = client_for(clinician), client_for(lead)
     with time_machine.travel(utc(3, 12), tick=False):
-        # session, user, memberships, the obligations with everything a row shows, and the
-        # navigation's count of unread notifications
-        with django_assert_num_queries(5):
+        # session, user, memberships, the obligations with everything a row shows, the house
+        # targets of the work without a deadline (Partner and client house settings, the
+        # Partners' closed dates), and the navigation's count of unread notifications
+        with django_assert_num_queries(8):
             response = mine.get("/work/")
         assert len(response.context["queue"].items) == 5 * n
         # ... and the clinicians a case may be given to
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(9):
             response = leads.get("/work/", {"scope": "team"})
         assert len(response.context["queue"].items) == 5 * n

@@ -43,7 +43,7 @@ from eapcase.cases.models import (
 )
 from eapcase.cases.record import CLOCK_SKEW, Actor, CaseWrite, case_write, user_of
 from eapcase.core.errors import Conflict, ServiceError
-from eapcase.notifications.services import escalation_notify
+from eapcase.notifications.services import escalation_answer_notify, escalation_notify
 
 # Rules whose findings make these writes impossible rather than merely questionable.
 REVIEW_REFUSED = frozenset({"CM-REVIEW-DECISION"})
@@ -881,7 +881,9 @@ def _escalation_add(
 def escalation_acknowledge(
     *, actor: Actor, escalation: Escalation, note: str, now: datetime, at: datetime | None = None
 ) -> Escalation:
-    """WPO acknowledges an escalation (not a case event: the policy does not judge it)."""
+    """WPO acknowledges an escalation (not a case event: the policy does not judge it). The
+    acknowledgement and its note show on the case's timeline, and the case's clinician is
+    told (a keyed delivery, in the same transaction)."""
     if not getattr(actor, "pk", None):
         raise ServiceError("an escalation is acknowledged by a WPO user", field="actor")
     at = at or now
@@ -899,6 +901,7 @@ def escalation_acknowledge(
         escalation.save(
             update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
         )
+        escalation_answer_notify(escalation=escalation, now=now)
         audit_record(
             actor=actor,
             action="escalation.acknowledged",

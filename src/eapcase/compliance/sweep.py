@@ -33,7 +33,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -51,9 +50,16 @@ from eapcase.notifications.choices import ESCALATION_RULE, Level
 from eapcase.notifications.models import ClientHouseSettings, Delivery, HouseSettings
 from eapcase.notifications.selectors import house_targets_get
 from eapcase.notifications.sending import LEASE
-from eapcase.notifications.services import Message, deliveries_requeue, delivery_claim
+from eapcase.notifications.services import (
+    Message,
+    deliveries_requeue,
+    delivery_claim,
+    notice_render,
+    notice_time,
+)
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import Operator
+from eapcase.outreach.models import Email
 from eapcase.policy import calendar as policy_calendar
 
 logger = logging.getLogger(__name__)
@@ -62,7 +68,6 @@ INFORM = "CM-EMAIL-INFORM"
 # Rules the sweep does not remind of: CM-EMAIL-INFORM is met by the escalation the sweep
 # raises itself; CM-DISSATISFACTION is escalated as the dissatisfaction is recorded.
 NOT_REMINDED = (INFORM, "CM-DISSATISFACTION")
-URGENT_TRIGGERS = ("provider_contact", "email_received")
 # Cases re-judged per transaction batch when time alone changed their verdict.
 REFRESH_BATCH = 500
 
@@ -177,11 +182,6 @@ def _lock_case(case_id: int) -> Case | None:
     )
 
 
-def _local(case: Case, at: datetime) -> str:
-    zone = case.partner.timezone
-    return f"{at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M} ({zone})"
-
-
 # --- 1. CM-EMAIL-INFORM opens by the passing of time -----------------------------------------
 
 
@@ -273,17 +273,23 @@ def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -
 def _wpo_reminder(case: Case, escalation: Escalation, ctx: _Context) -> Message:
     """The reminder of an unacknowledged escalation: like the escalation mail itself, the case
     reference only, no clinical detail."""
-    raised = _local(case, escalation.raised_at)
+    raised = notice_time(case, escalation.raised_at)
     return Message(
         subject=f"[eapcase] Unacknowledged escalation: case {case.reference}",
-        body=(
-            f"Case {case.reference} ({case.partner.name}) was escalated to WPO on {raised} "
-            f"and the escalation is not acknowledged yet.\n\n"
-            f"Acknowledge it under /escalations/.\n"
+        body=notice_render(
+            "escalation_reminder",
+            {
+                "reference": case.reference,
+                "partner": case.partner.name,
+                "raised": raised,
+                "hours": ctx.targets(case).escalation_reminder_hours,
+                "path": "/escalations/",
+            },
         ),
         text=f"Escalation of case {case.reference} (raised {raised}) is not acknowledged yet.",
         users=ctx.wpo_clinicians(),
         emails=ctx.wpo_inbox(),
+        path="/escalations/",
     )
 
 
@@ -335,9 +341,15 @@ def _urgent_triggers(obligations: Iterable[Obligation]) -> set[tuple[int, str]]:
         by_case.setdefault(o.case_id, set()).add(o.trigger)
     if not by_case:
         return set()
-    rows = CaseEvent.objects.filter(
-        case_id__in=list(by_case), type__in=URGENT_TRIGGERS, fields__urgent=True
-    ).values_list("case_id", "event_id")
+    rows = list(
+        CaseEvent.objects.filter(
+            case_id__in=list(by_case), type="provider_contact", fields__urgent=True
+        ).values_list("case_id", "event_id")
+    )
+    # An email's urgency is the one it has now: a clinician may have changed it (ADR 0033).
+    rows += Email.objects.filter(case_id__in=list(by_case), urgent=True).values_list(
+        "case_id", "event_id"
+    )
     return {(case_id, event_id) for case_id, event_id in rows if event_id in by_case[case_id]}
 
 
@@ -419,26 +431,44 @@ def _remind_one(
         users = ctx.staff(case.partner_id, (Role.PARTNER_LEAD,)) or clinicians
     else:
         users = clinicians
-    what = "house target" if plan.from_target else "deadline"
-    when = _local(case, plan.deadline)
-    # In words: "Call back on case EAP-10001"; the ids go to the support line of the mail (and
-    # to its X-Eapcase-Key header).
-    label = f"{rule_title(current.rule)} on case {case.reference}"
+    when = notice_time(case, plan.deadline)
+    kind = "house target" if plan.from_target else "deadline"
+    # In words: "Call back on case EAP-10001"; the ids travel only in the X-Eapcase-Key header.
+    title = rule_title(current.rule)
+    label = f"{title} on case {case.reference}"
     opened_by = CaseWords.for_case(case, [current.trigger]).event(current.trigger)
-    if level == Level.DEADLINE:
-        passed = "has passed" if plan.deadline <= now else "is reached"
-        text = f"The {what} of {label} {passed}: {when}."
-        subject = f"[eapcase] {'Target' if plan.from_target else 'Deadline'} passed: {label}"
+    # A notice says what stands when it is written: the lead's notice comes at or after the
+    # deadline, and a reminder claimed after it (a sweep that ran late, a deadline that fell
+    # outside business hours) says overdue too, never "due by" a time that has passed.
+    overdue = level == Level.DEADLINE or now >= plan.deadline
+    if overdue and plan.from_target:
+        # Missing a house target is not a breach of the policy: it is said as it is.
+        text = f"Past its house target: {label}, {opened_by}; the target was {when}."
+        headline = f"{label} is past its house target: the target was {when}."
+        subject = f"[eapcase] Past its house target: {label}"
+    elif overdue:
+        text = f"Overdue: {label}, {opened_by}; the deadline was {when}."
+        headline = f"{label} is overdue: its deadline was {when}."
+        subject = f"[eapcase] Overdue: {label}"
     else:
-        text = f"Reminder: {label} is due by {when} ({what})."
-        subject = f"[eapcase] Reminder: {label}"
+        text = f"Reminder: {label}, {opened_by}, is due by {when} ({kind})."
+        headline = f"Reminder: {label} is due by {when}."
+        subject = f"[eapcase] Reminder: {label}, due {when}"
     if urgent:
         subject = f"{subject} [urgent]"
-    text = f"{text} It was opened by {opened_by}."
-    body = f"{text}\n\nOpen the case: /cases/{case.reference}/\n"
-    if plan.from_target:
-        body += "The policy sets no deadline for this work; the target is the Partner's own.\n"
-    body += f"\nFor support: {current.rule} {current.trigger}\n"
+    body = notice_render(
+        "reminder",
+        {
+            "headline": headline,
+            "what": title,
+            "reference": case.reference,
+            "opened_by": opened_by,
+            "when": when,
+            "overdue": overdue,
+            "from_target": plan.from_target,
+            "path": f"/cases/{case.reference}/",
+        },
+    )
     message = Message(
         subject=subject,
         body=body,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -229,3 +230,10 @@ class LocalDateTimeField(forms.DateTimeField):
             raise ValidationError(str(exc), code="repeated_time") from exc
         except MissingLocalTime as exc:
             raise ValidationError(str(exc), code="missing_time") from exc
+
+
+def local_text(at: datetime, zone: str) -> str:
+    """`Fri 4 Dec 2026 13:37 GMT`: an instant on a Partner's clock with the zone named, as the
+    pages print it (the `local` filter) and every notice says it."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"

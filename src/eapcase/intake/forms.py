@@ -18,5 +18,11 @@ class LinkForm(forms.Form):
         label="Case reference", max_length=40, help_text="For example EAP-10001."
     )
 
+    information_only = forms.BooleanField(
+        label="Information only: needs no contact with the participant",
+        required=False,
+        help_text="For WPO's email that tells, and asks nothing of the participant.",
+    )
+
     def clean_case_reference(self) -> str:
         return str(self.cleaned_data["case_reference"]).strip().upper()

@@ -36,6 +36,11 @@ from eapcase.outreach.models import OutboundMessage
 
 _SUBJECT_TOKEN = re.compile(r"\[\s*(EAP-\d+)\s*\]", re.IGNORECASE)
 _PLUS_TOKEN = re.compile(r"^[^@+]+\+(EAP-\d+)@", re.IGNORECASE)
+# WPO's marker for mail that needs no contact with the participant (information only): the
+# email is still acknowledged and actioned, but its not reaching the participant within 24
+# hours is not escalated back to WPO (`needs_contact: false`, ADR 0033).
+_INFO_ONLY = re.compile(r"\[\s*info(?:rmation)?[\s-]+only\s*\]", re.IGNORECASE)
+INFO_ONLY_MARKER = "[info only]"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,12 @@ class Link:
 def reference_in_subject(subject: str) -> str:
     found = _SUBJECT_TOKEN.search(subject)
     return found.group(1).upper() if found else ""
+
+
+def info_only_in_subject(subject: str) -> bool:
+    """Whether the subject carries WPO's information-only marker, `[info only]` (also
+    `[information only]`, `[info-only]`, any case)."""
+    return bool(_INFO_ONLY.search(subject))
 
 
 def reference_in_addresses(addresses: Iterable[str]) -> str:

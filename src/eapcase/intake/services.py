@@ -165,6 +165,7 @@ def _file(
             now=now,
             at=message.received_at,
             urgent=message.urgent,
+            needs_contact=not _marked_info_only(link.sender_kind, message.subject),
             subject=message.subject,
             body=message.body,
             from_address=_email_field(message.from_address),
@@ -180,6 +181,12 @@ def _email_from(sender_kind: str) -> str:
     """WPO staff write as WPO; everyone else who writes about a case is taken for the
     participant (an unknown address with the case's reference: their other mailbox)."""
     return EmailFrom.WPO if sender_kind == SenderKind.WPO else EmailFrom.PARTICIPANT
+
+
+def _marked_info_only(sender_kind: str, subject: str) -> bool:
+    """WPO's own mail marked `[info only]` needs no contact with the participant; nobody else
+    can declare that (a participant's email always needs contact)."""
+    return sender_kind == SenderKind.WPO and linking.info_only_in_subject(subject)
 
 
 def _email_field(address: str) -> str:
@@ -201,11 +208,19 @@ def _attachments_store(
         attachment.save()
 
 
-def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime) -> InboundMessage:
+def triage_link(
+    *,
+    actor: Any,
+    message: InboundMessage,
+    case: Any,
+    now: datetime,
+    information_only: bool = False,
+) -> InboundMessage:
     """Put a triaged message on a case. A participant's or WPO's message becomes an outreach
     Email received at the message's receipt time, so its 24-hour clocks run from receipt
     (or from the case's opening, for a case opened after the message arrived: a case's history
-    starts when it opens)."""
+    starts when it opens). `information_only` (WPO's mail only) files it as needing no contact
+    with the participant, as the subject marker does (ADR 0033)."""
     if not may(actor, case, Action.MANAGE):
         raise PermissionDenied("You may not file mail on this case.", field="case")
     with transaction.atomic():
@@ -216,6 +231,10 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
             # Another Partner's case answers as a missing one does (ADR 0010): triage must not
             # tell which references exist at other Partners.
             raise NotFound("No such case.", field="case")
+        if information_only and message.sender_kind != SenderKind.WPO:
+            raise ServiceError(
+                "only an email from WPO staff can be information only", field="information_only"
+            )
         if message.sender_kind == SenderKind.PROVIDER or message.automatic != Automatic.NONE:
             message.status = Status.NO_OBLIGATION
         else:
@@ -226,6 +245,9 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
                 now=now,
                 at=max(message.received_at, case.opened_at),
                 urgent=message.urgent,
+                needs_contact=not (
+                    information_only or _marked_info_only(message.sender_kind, message.subject)
+                ),
                 subject=message.subject,
                 body=message.body,
                 from_address=_email_field(message.from_address),
@@ -245,6 +267,9 @@ def triage_link(*, actor: Any, message: InboundMessage, case: Any, now: datetime
             at=now,
             case=case,
             obj=message,
-            data={"status": message.status},
+            data={
+                "status": message.status,
+                **({"information_only": True} if information_only else {}),
+            },
         )
     return message

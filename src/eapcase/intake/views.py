@@ -145,7 +145,13 @@ def link(request: HttpRequest, message_id: int) -> HttpResponse:
     reference = form.cleaned_data["case_reference"]
     try:
         case = access_case(user=request.user, case_ref=reference, action=Action.MANAGE)
-        triage_link(actor=acting_user(request), message=message, case=case, now=clock.now())
+        triage_link(
+            actor=acting_user(request),
+            message=message,
+            case=case,
+            now=clock.now(),
+            information_only=form.cleaned_data["information_only"],
+        )
     except NotFound:
         messages.error(request, f"Not linked: no case {reference}.")
     except PermissionDenied as exc:

@@ -6,12 +6,14 @@ from django.db import models
 class Level(models.TextChoices):
     """What a delivery is about; with the obligation's identity it forms the delivery key."""
 
-    REMINDER = "reminder", "reminder before the deadline"
-    DEADLINE = "deadline", "deadline reached"
+    REMINDER = "reminder", "reminder"
+    DEADLINE = "deadline", "past the deadline or target"
     ESCALATION = "escalation", "escalation to WPO"
     ESCALATION_REMINDER = "escalation-reminder", "unacknowledged escalation"
     PROVIDER_FLAG = "provider-flag", "provider flagged risk or goal slip"
     PARTICIPANT_MAIL = "participant-mail", "mail to the participant"
+    ESCALATION_ANSWER = "escalation-answer", "WPO acknowledged an escalation"
+    PROVIDER_ANSWER = "provider-answer", "the Partner answered"
 
 
 # The `rule` part of a key about an escalation that no obligation names (any escalation
@@ -29,3 +31,6 @@ PROVIDER_FLAG_RULE = "PROVIDER-FLAG"
 # message after an unsuccessful attempt (trigger: the attempt's event).
 ACKNOWLEDGEMENT_RULE = "MAIL-ACKNOWLEDGEMENT"
 DETAILED_MESSAGE_RULE = "MAIL-DETAILED"
+# The `rule` part of a key about the Partner's answer to a provider's contact or query: the
+# provider is told in the app and by mail.
+PROVIDER_ANSWER_RULE = "PROVIDER-ANSWER"

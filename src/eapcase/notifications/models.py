@@ -173,6 +173,11 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, blank=True)
     level = models.CharField(max_length=20, choices=Level.choices)
     text = models.CharField(max_length=500)
+    path = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where the notification leads (blank: the case page of its case).",
+    )
     due_at = models.DateTimeField(
         null=True, blank=True, help_text="The deadline, or the house target, it is about."
     )

@@ -16,9 +16,15 @@ from django.template.loader import render_to_string
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import User
 from eapcase.core.errors import NotFound
+from eapcase.core.localtime import local_text
 from eapcase.core.mail import subject_tag
-from eapcase.notifications.choices import ESCALATION_RULE, PROVIDER_FLAG_RULE, Level
-from eapcase.notifications.models import Delivery, Notification
+from eapcase.notifications.choices import (
+    ESCALATION_RULE,
+    PROVIDER_ANSWER_RULE,
+    PROVIDER_FLAG_RULE,
+    Level,
+)
+from eapcase.notifications.models import Delivery, HouseSettings, Notification
 from eapcase.notifications.sending import LEASE, MAX_ATTEMPTS, message_id_of
 from eapcase.notifications.tasks import delivery_send
 from eapcase.organisations.models import Operator
@@ -36,6 +42,7 @@ class Message:
     users: list[Any] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     due_at: datetime | None = None
+    path: str = ""  # where the in-app notification leads (blank: the case page)
 
 
 def delivery_key(*, case: Any, rule: str, trigger: str, level: str) -> str:
@@ -95,6 +102,7 @@ def delivery_claim(
             key=key,
             level=level,
             text=message.text[:500],
+            path=message.path[:200],
             due_at=message.due_at,
             urgent=urgent,
             created_at=now,
@@ -157,23 +165,62 @@ def notification_mark_all_read(*, actor: Any, now: datetime) -> int:
     )
 
 
+def notice_render(template: str, context: dict[str, Any]) -> str:
+    """The body of a notice: plain words, absolute links (`EAPCASE_BASE_URL`), times on the
+    case Partner's clock with the zone named (ADR 0034)."""
+    return render_to_string(f"notifications/email/{template}.txt", context)
+
+
+def notice_time(case: Any, at: datetime) -> str:
+    """An instant as a notice says it: on the clock of the recipient's Partner. Every
+    recipient of a notice about a case is on that case's Partner's clock: its staff, and WPO
+    and the provider, who work with the Partner on its case (ADR 0034)."""
+    return local_text(at, case.partner.timezone)
+
+
+def _active_wpo_clinicians() -> list[Any]:
+    return list(
+        User.objects.filter(
+            is_active=True, memberships__active=True, memberships__role=Role.WPO_CLINICIAN
+        ).distinct()
+    )
+
+
+def escalation_reminder_hours(case: Any) -> int:
+    settings_row = HouseSettings.objects.filter(partner_id=case.partner_id).first()
+    return int(settings_row.escalation_reminder_hours) if settings_row else 4
+
+
 def escalation_notify(*, escalation: Any, now: datetime) -> Delivery | None:
     """Tell WPO that a case was escalated, whoever raised it (a clinician, a dissatisfaction,
     the sweep's automatic CM-EMAIL-INFORM escalation): one keyed delivery per escalation, so
     it is mailed exactly once, retried if a worker dies, and carries its key in the headers.
-    The message names the case only, no clinical detail. Runs in the escalating transaction."""
+    The message names the case and what WPO must do by when, no clinical detail. Runs in the
+    escalating transaction."""
     case = escalation.case
     operator = Operator.objects.order_by("pk").first()
     inbox = [operator.escalation_email] if operator and operator.escalation_email else []
-    wpo = User.objects.filter(
-        is_active=True, memberships__active=True, memberships__role=Role.WPO_CLINICIAN
-    ).distinct()
+    reminder_at = escalation.raised_at + timedelta(hours=escalation_reminder_hours(case))
+    raised = notice_time(case, escalation.raised_at)
     message = Message(
         subject=f"Case escalated to WPO {subject_tag(case.reference)}",
-        body=render_to_string("outreach/email/escalation.txt", {"reference": case.reference}),
-        text=f"Case {case.reference} was escalated to WPO.",
-        users=list(wpo),
+        body=notice_render(
+            "escalation",
+            {
+                "reference": case.reference,
+                "partner": case.partner.name,
+                "raised": raised,
+                "reminder": notice_time(case, reminder_at),
+                "path": "/escalations/",
+            },
+        ),
+        text=(
+            f"Case {case.reference} was escalated to WPO on {raised}: acknowledge it "
+            f"(reminder {notice_time(case, reminder_at)})."
+        ),
+        users=_active_wpo_clinicians(),
         emails=inbox,
+        path="/escalations/",
     )
     return delivery_claim(
         case=case,
@@ -182,6 +229,65 @@ def escalation_notify(*, escalation: Any, now: datetime) -> Delivery | None:
         level=Level.ESCALATION,
         due_at=now,
         urgent=True,
+        message=message,
+        now=now,
+        escalation=escalation,
+    )
+
+
+def _clinician_or_leads(case: Any) -> list[Any]:
+    """The case's clinician; the Partner's clinical leads when nobody holds the case."""
+    clinician = case.assigned_clinician
+    if clinician is not None and clinician.is_active:
+        return [clinician]
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__active=True,
+            memberships__role=Role.PARTNER_LEAD,
+            memberships__partner_id=case.partner_id,
+        ).distinct()
+    )
+
+
+def escalation_answer_notify(*, escalation: Any, now: datetime) -> Delivery | None:
+    """Tell the case's clinician (the leads, when nobody holds the case) that WPO acknowledged
+    an escalation: in the app and by mail, one keyed delivery. The mail names the case and
+    leads to it; WPO's note is read on the case's timeline. Runs in the acknowledging
+    transaction."""
+    case = escalation.case
+    users = _clinician_or_leads(case)
+    raised = notice_time(case, escalation.raised_at)
+    answered = notice_time(case, escalation.acknowledged_at)
+    path = f"/cases/{case.reference}/"
+    message = Message(
+        subject=f"WPO acknowledged the escalation {subject_tag(case.reference)}",
+        body=notice_render(
+            "escalation_answered",
+            {
+                "reference": case.reference,
+                "raised": raised,
+                "answered": answered,
+                "has_note": bool(escalation.acknowledgement_note),
+                "path": path,
+            },
+        ),
+        text=(
+            f"WPO acknowledged the escalation of case {case.reference} (raised {raised}) "
+            f"on {answered}"
+            + (": read WPO's note on the case." if escalation.acknowledgement_note else ".")
+        ),
+        users=users,
+        emails=[u.email for u in users if u.email],
+        path=path,
+    )
+    return delivery_claim(
+        case=case,
+        rule=ESCALATION_RULE,
+        trigger=escalation.event_id,
+        level=Level.ESCALATION_ANSWER,
+        due_at=now,
+        urgent=False,
         message=message,
         now=now,
         escalation=escalation,
@@ -206,14 +312,22 @@ def provider_flag_notify(*, case: Any, topic: str, event_id: str, now: datetime)
     if clinician is not None and clinician.is_active:
         users.append(clinician)
     what = _FLAG_WORDS.get(topic, topic.replace("_", " "))
+    path = f"/cases/{case.reference}/"
     message = Message(
         subject=f"Provider flagged {what} {subject_tag(case.reference)}",
-        body=render_to_string(
-            "notifications/email/provider_flag.txt", {"reference": case.reference, "what": what}
+        body=notice_render(
+            "provider_flag",
+            {
+                "reference": case.reference,
+                "what": what,
+                "at": notice_time(case, now),
+                "path": path,
+            },
         ),
         text=f"The provider flagged {what} on case {case.reference}: review it and set the risk.",
         users=users,
         emails=[u.email for u in users if u.email],
+        path=path,
     )
     return delivery_claim(
         case=case,
@@ -222,6 +336,58 @@ def provider_flag_notify(*, case: Any, topic: str, event_id: str, now: datetime)
         level=Level.PROVIDER_FLAG,
         due_at=now,
         urgent=True,
+        message=message,
+        now=now,
+    )
+
+
+_TOPIC_WORDS = {"query": "query", "risk": "risk report", "goal_slip": "goal-slip report"}
+
+
+def provider_answer_notify(*, contact: Any, now: datetime) -> Delivery | None:
+    """Tell the provider that the Partner answered their contact or query: the provider's
+    users in the app (leading to the referral in the provider portal) and the provider's
+    address by mail, one keyed delivery. The answer itself is read in the portal, not in the
+    mail. Runs in the answering transaction."""
+    case = contact.case
+    provider = contact.provider or case.provider
+    if provider is None:
+        return None
+    users = list(
+        User.objects.filter(
+            is_active=True, memberships__active=True, memberships__provider=provider
+        ).distinct()
+    )
+    what = _TOPIC_WORDS.get(contact.topic, "contact")
+    sent = notice_time(case, contact.received_at)
+    answered = notice_time(case, contact.responded_at or now)
+    path = f"/provider/cases/{case.reference}/"
+    emails = [provider.email] if provider.email else []
+    message = Message(
+        subject=f"The Partner answered your {what} {subject_tag(case.reference)}",
+        body=notice_render(
+            "provider_answered",
+            {
+                "reference": case.reference,
+                "what": what,
+                "sent": sent,
+                "answered": answered,
+                "partner": case.partner.name,
+                "path": path,
+            },
+        ),
+        text=(f"{case.partner.name} answered your {what} of {sent} on referral {case.reference}."),
+        users=users,
+        emails=emails,
+        path=path,
+    )
+    return delivery_claim(
+        case=case,
+        rule=PROVIDER_ANSWER_RULE,
+        trigger=contact.event_id,
+        level=Level.PROVIDER_ANSWER,
+        due_at=now,
+        urgent=False,
         message=message,
         now=now,
     )

@@ -56,7 +56,14 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
     ):
         return redirect(target)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "notifications/partials/row.html", {"n": notification})
+        # The row, and out of band every count the page shows (the header's badge, the
+        # "Unread" tab, the "Mark all read" button), so the counts follow without a reload.
+        context = {
+            "n": notification,
+            "unread": selectors.notification_unread_count(user=request.user),
+            "oob": True,
+        }
+        return render(request, "notifications/partials/read_response.html", context)
     return redirect("notifications:list")
 
 

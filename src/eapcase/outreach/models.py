@@ -111,6 +111,30 @@ class Email(models.Model):
         return f"email {self.event_id or self.pk}"
 
 
+class EmailUrgencyChange(models.Model):
+    """A clinician re-rated an email's urgency, with the reason. The email's `urgent` column
+    holds the urgency now; its `email_received` event keeps the urgency it arrived with (ADR
+    0033). Urgency orders the queue and times the reminders; the policy judges no deadline by
+    it."""
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="urgency_changes")
+    urgent = models.BooleanField(help_text="The urgency set.")
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["email", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="email_urgency_change_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"urgency of {self.email_id} set to {self.urgent}"
+
+
 class OutboundMessage(models.Model):
     """An email to the participant a clinician sent from the case: written in the transaction
     of the write that causes it, with the keyed `notifications.Delivery` the worker sends and

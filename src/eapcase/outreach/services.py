@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from eapcase.cases.record import Actor, case_write, user_of
+from eapcase.audit.services import audit_record
+from eapcase.cases.record import CLOCK_SKEW, Actor, case_write, user_of
 from eapcase.cases.services import case_require_open
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.outreach import messages
@@ -21,7 +22,7 @@ from eapcase.outreach.choices import (
     RequestKind,
     Target,
 )
-from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
+from eapcase.outreach.models import ContactAttempt, Email, EmailUrgencyChange, OutreachRequest
 
 # A detailed message against the participant's stated wishes is never recorded as a choice.
 ATTEMPT_REFUSED = frozenset({"CM-MESSAGE-CONSENT", "CM-CHECKIN-CHANNEL"})
@@ -329,6 +330,52 @@ def email_receive(
         except IntegrityError as exc:
             # Another delivery of the same message won the race.
             raise Conflict("this message was already received", field="message_id") from exc
+    return email
+
+
+def email_urgency_change(
+    *,
+    actor: Actor,
+    email: Email,
+    urgent: bool,
+    reason: str,
+    now: datetime,
+    at: datetime | None = None,
+) -> Email:
+    """A clinician re-rates an email's urgency, with a reason (ADR 0033). The email queue, My
+    work and the reminders read the email's urgency now; the `email_received` event keeps the
+    urgency it arrived with (the policy judges no deadline by urgency, so nothing is
+    re-judged)."""
+    if email.case is None:
+        raise ServiceError("link the email to a case first", field="email")
+    if not reason.strip():
+        raise ServiceError("say why the urgency changes", field="reason")
+    at = at or now
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
+    with transaction.atomic():
+        email = (
+            Email.objects.select_for_update(of=("self",)).select_related("case").get(pk=email.pk)
+        )
+        if at < email.received_at:
+            raise ServiceError("is before the email was received", field="at")
+        if email.urgent == bool(urgent):
+            raise Conflict(
+                f"the email is already {'urgent' if urgent else 'not urgent'}", field="urgent"
+            )
+        email.urgent = bool(urgent)
+        email.save(update_fields=["urgent"])
+        change = EmailUrgencyChange.objects.create(
+            email=email, urgent=email.urgent, reason=reason.strip(), by=user_of(actor), at=at
+        )
+        audit_record(
+            actor=actor,
+            action="email.urgency_changed",
+            at=now,
+            case=email.case,
+            obj=change,
+            data={"urgent": email.urgent, "email": email.event_id},
+        )
     return email
 
 

@@ -11,7 +11,7 @@ from django.core.files.base import File
 from eapcase.cases.record import Actor, case_write, user_of
 from eapcase.core.errors import ServiceError
 from eapcase.core.files import removed_on_error
-from eapcase.notifications.services import provider_flag_notify
+from eapcase.notifications.services import provider_answer_notify, provider_flag_notify
 from eapcase.organisations.models import Provider
 from eapcase.policy import events
 from eapcase.providers.choices import ProviderTopic
@@ -95,7 +95,7 @@ def provider_contact_respond(
     historical: bool = False,
     event_id: str | None = None,
 ) -> ProviderContact:
-    """The Partner answered the provider."""
+    """The Partner answered the provider's contact or query; the provider is told."""
     response = response.strip() or ("(imported)" if historical else "")
     if not response:
         raise ServiceError("write the answer to the provider", field="response")
@@ -118,6 +118,9 @@ def provider_contact_respond(
         contact.response = response
         contact.responded_by = user_of(actor)
         contact.save()
+        if not historical:
+            # The provider is told in the app and by mail (the answer is read in the portal).
+            provider_answer_notify(contact=contact, now=now)
     return contact
 
 

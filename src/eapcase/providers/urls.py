@@ -16,6 +16,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.notes_download,
         name="notes_download",
     ),
+    path(
+        "cases/<str:ref>/notes/<int:upload_id>/view/",
+        views.notes_inline,
+        name="notes_inline",
+    ),
     path("cases/<str:ref>/flags/", views.flag, name="flag"),
     path("cases/<str:ref>/queries/", views.query, name="query"),
 ]

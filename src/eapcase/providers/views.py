@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from csp.decorators import csp_replace
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -146,6 +148,38 @@ def notes_download(request: HttpRequest, ref: str, upload_id: int) -> FileRespon
     return FileResponse(
         handle,
         as_attachment=True,
+        filename=upload.original_name or upload.file.name.rsplit("/", 1)[-1],
+        content_type=content_type,
+    )
+
+
+#: What is shown inside the page rather than only downloaded: PDFs (in the browser's viewer, a
+#: frame of our own origin) and plain text (checked to be UTF-8 at upload).
+INLINE_TYPES = frozenset({"application/pdf", "text/plain"})
+
+
+@login_required
+@require_GET
+@never_cache
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]
+def notes_inline(request: HttpRequest, ref: str, upload_id: int) -> FileResponse:
+    """A stored PDF or text file of case notes, inline, for the review page's frame: the same
+    gate as the download; any other type is a 404 here (it is downloaded)."""
+    case = access_case(user=request.user, case_ref=ref, action=Action.REFERRAL)
+    upload = selectors.notes_upload_get(user=request.user, case=case, upload_id=upload_id)
+    if upload is None or not upload.file or upload.content_type not in INLINE_TYPES:
+        raise Http404("No such file.")
+    try:
+        handle = upload.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("No such file.") from exc
+    content_type = upload.content_type
+    if content_type == "text/plain":
+        content_type = "text/plain; charset=utf-8"
+    return FileResponse(
+        handle,
+        as_attachment=False,
         filename=upload.original_name or upload.file.name.rsplit("/", 1)[-1],
         content_type=content_type,
     )

@@ -404,6 +404,17 @@ class EmailActionForm(ActionForm):
     at = local_datetime("Actioned at", help_text="Leave empty for now.")
 
 
+class EmailUrgencyForm(ActionForm):
+    inline_fields = frozenset({"urgency"})
+    urgency = forms.ChoiceField(
+        label="Urgency",
+        choices=[("urgent", "Urgent"), ("routine", "Not urgent")],
+        widget=forms.RadioSelect,
+    )
+    reason = text("Why the urgency changes", rows=2)
+    at = local_datetime("Changed at", help_text="Leave empty for now.")
+
+
 class ProviderResponseForm(ActionForm):
     response = text("Answer to the provider")
     at = local_datetime("Answered at", help_text="Leave empty for now.")

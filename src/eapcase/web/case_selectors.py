@@ -38,7 +38,7 @@ from eapcase.cases.words import CaseWords
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.messages import access_line_for
-from eapcase.outreach.models import Email, OutboundMessage, OutreachRequest
+from eapcase.outreach.models import Email, EmailUrgencyChange, OutboundMessage, OutreachRequest
 from eapcase.policy import closing_would_breach as policy_closing_would_breach
 from eapcase.policy import sessions_remaining
 from eapcase.policy.explain import RULE_TITLES, format_instant
@@ -400,7 +400,10 @@ def case_page_get(
     reviews = {r.event_id: r for r in Review.objects.filter(case=case)}
     queries = list(ParticipantQuery.objects.filter(case=case).order_by("received_at", "pk"))
     dissatisfactions = {d.event_id: d for d in Dissatisfaction.objects.filter(case=case)}
-    escalations = {e.event_id: e for e in Escalation.objects.filter(case=case)}
+    escalations = {
+        e.event_id: e
+        for e in Escalation.objects.filter(case=case).select_related("acknowledged_by")
+    }
     emails = list(Email.objects.filter(case=case).order_by("received_at", "pk"))
     contacts = list(
         ProviderContact.objects.filter(case=case)
@@ -464,6 +467,8 @@ def case_page_get(
             recent.append(entry)
     entries.extend(_assignment_entries(case, first_shown, events))
     entries.extend(_mail_entries(case, first_shown, events, entries))
+    entries.extend(_wpo_answer_entries(case, first_shown, events, escalations))
+    entries.extend(_urgency_entries(case, first_shown, events))
     entries.sort(key=lambda e: (e.event.at, e.event.seq or 0))
     entries.reverse()
     recent.reverse()
@@ -592,6 +597,53 @@ def _mail_entries(
             )
         )
     return extra
+def _since(first_shown: int, events: list[CaseEvent]) -> datetime | None:
+    return events[first_shown].at if first_shown and events else None
+
+
+def _side_entry(case: Case, at: datetime, who: str, what: str, summary: str) -> TimelineEntry:
+    """A timeline line for what is kept beside the history (the policy does not judge it)."""
+    pseudo = CaseEvent(case=case, seq=0, event_id="", type="", at=at)
+    return TimelineEntry(
+        event=pseudo, who=who, what=what, summary=summary, next_step="", findings=[], overrides=[]
+    )
+
+
+def _wpo_answer_entries(
+    case: Case, first_shown: int, events: list[CaseEvent], escalations: dict[str, Escalation]
+) -> list[TimelineEntry]:
+    """WPO's acknowledgements of the case's escalations, with their notes (not history
+    events: WPO's answer is not judged by the policy)."""
+    since = _since(first_shown, events)
+    words = CaseWords.of_events(events, case.partner.timezone)
+    entries = []
+    for escalation in escalations.values():
+        at = escalation.acknowledged_at
+        if at is None or (since is not None and at < since):
+            continue
+        who = escalation.acknowledged_by
+        note = escalation.acknowledgement_note
+        summary = words.event(escalation.event_id) + (f": {note}" if note else "")
+        entries.append(
+            _side_entry(case, at, _person_name(who) if who else "WPO", "WPO acknowledged", summary)
+        )
+    return entries
+
+
+def _urgency_entries(case: Case, first_shown: int, events: list[CaseEvent]) -> list[TimelineEntry]:
+    """Changes of an email's urgency, with their reasons."""
+    since = _since(first_shown, events)
+    rows = EmailUrgencyChange.objects.filter(email__case=case).select_related("email", "by")
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    words = CaseWords.of_events(events, case.partner.timezone)
+    entries = []
+    for row in rows.order_by("at", "pk"):
+        said = "urgent" if row.urgent else "not urgent"
+        summary = f"{words.event(row.email.event_id)} is now {said}: {row.reason}"
+        who = _person_name(row.by) if row.by else ""
+        entries.append(_side_entry(case, row.at, who, "Email urgency changed", summary))
+    return entries
 
 
 def _person_name(user: Any) -> str:
@@ -659,6 +711,8 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
         email = rows.emails.get(event.event_id)
         sender = "WPO" if f.get("from") == "wpo" else "the participant"
         text = f"from {sender}{', urgent' if f.get('urgent') else ''}"
+        if f.get("needs_contact") is False:
+            text += ", information only (no contact with the participant needed)"
         if email is not None and email.subject:
             text += f": {email.subject}"
         return text, ""

@@ -36,6 +36,9 @@ urlpatterns = [
     ),
     path("<str:ref>/email/<int:pk>/action/", views.EmailActionView.as_view(), name="email-action"),
     path(
+        "<str:ref>/email/<int:pk>/urgency/", views.EmailUrgencyView.as_view(), name="email-urgency"
+    ),
+    path(
         "<str:ref>/provider-contact/<int:pk>/answer/",
         views.ProviderResponseView.as_view(),
         name="provider-answer",

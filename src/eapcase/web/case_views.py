@@ -57,6 +57,7 @@ from eapcase.outreach.services import (
     detailed_email_send,
     email_acknowledge,
     email_action,
+    email_urgency_change,
     outreach_close,
     outreach_request,
 )
@@ -678,6 +679,28 @@ class DetailedEmailView(CaseActionView):
         return {"draft": draft, "no_mail_reason": reason}
 
 
+class EmailUrgencyView(EmailAcknowledgeView):
+    form_class = forms.EmailUrgencyForm
+    title = "Change an email's urgency"
+    intro = (
+        "Urgent email comes first in the email queue and on My work, and its reminders go out "
+        "at once, at any hour. The email keeps the urgency it arrived with in its history."
+    )
+    submit = "Change the urgency"
+    done = "Urgency changed."
+
+    service = staticmethod(email_urgency_change)
+    subject = "email"
+    fields = ("reason",)
+
+    def prepare(self, form: forms.ActionForm) -> None:
+        if not form.is_bound and self.target is not None:
+            form.initial.setdefault("urgency", "routine" if self.target.urgent else "urgent")
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
+        return {**super().service_kwargs(form), "urgent": form.cleaned_data["urgency"] == "urgent"}
+
+
 class ProviderResponseView(CaseActionView):
     form_class = forms.ProviderResponseForm
     on_closed_case = True
@@ -704,6 +727,32 @@ class NotesReviewView(CaseActionView):
     service = staticmethod(case_notes_review)
     subject = "upload"
     fields = ("note", "issues_found")
+
+    #: Text shown on the page at most (a longer file is read whole through its link).
+    TEXT_LIMIT = 200_000
+
+    def extra_context(self) -> dict[str, Any]:
+        """The file to review: its download link, and a PDF or a text shown in the page."""
+        upload = self.target
+        if upload is None or not upload.file:
+            return {}
+        args = {"ref": self.case.reference, "upload_id": upload.pk}
+        context: dict[str, Any] = {
+            "download_url": reverse("providers:notes_download", kwargs=args),
+            "inline_url": "",
+            "text": None,
+        }
+        if upload.content_type == "application/pdf":
+            context["inline_url"] = reverse("providers:notes_inline", kwargs=args)
+        elif upload.content_type == "text/plain":
+            try:
+                with upload.file.open("rb") as handle:
+                    raw = handle.read(self.TEXT_LIMIT + 1)
+            except FileNotFoundError:
+                return context
+            context["text"] = raw[: self.TEXT_LIMIT].decode("utf-8", errors="replace")
+            context["text_cut"] = len(raw) > self.TEXT_LIMIT
+        return context
 
 
 class CloseView(CaseActionView):

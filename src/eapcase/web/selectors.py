@@ -11,9 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery, prefetch_related_objects
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import Membership
@@ -21,7 +20,10 @@ from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, may, visible_cases_q
 from eapcase.cases.choices import RISK_ORDER
 from eapcase.cases.models import CaseEvent, Obligation
-from eapcase.outreach.models import ContactAttempt
+from eapcase.core.localtime import local_text
+from eapcase.notifications.selectors import house_target_of, house_targets_by_case
+from eapcase.organisations.calendar import partner_calendar
+from eapcase.outreach.models import ContactAttempt, Email
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
 UNSATISFIED = ("open", "overdue")
@@ -64,9 +66,8 @@ def countdown(due_at: datetime, now: datetime) -> str:
 
 
 def local_time(at: datetime, zone: str) -> str:
-    """`Mon 23 Nov 2026 14:05 GMT` in the Partner's zone."""
-    local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+    """`Mon 23 Nov 2026 14:05 GMT` in the Partner's zone (the notices use the same words)."""
+    return local_text(at, zone)
 
 
 # --- the work queue ----------------------------------------------------------------------------
@@ -92,6 +93,12 @@ class WorkItem:
     attempts: str  # "1 of 2 attempts made", or ""
     last_attempt: str  # "Mon 23 Nov 2026 14:05 GMT, phone, not reached", or ""
     assignee: Any
+    #: For work the policy gives no deadline: the Partner's house target (the instant the
+    #: reminders are planned against), in words and as a countdown. It orders the work; it
+    #: never makes the work overdue (rules.md: house targets are no breach).
+    target_at: datetime | None = None
+    target_local: str = ""
+    target_countdown: str = ""
 
     @property
     def zone(self) -> str:
@@ -132,7 +139,14 @@ def _annotated(queryset: Any) -> Any:
     return queryset.select_related(
         "case", "case__partner", "case__participant", "case__assigned_clinician"
     ).annotate(
-        trigger_urgent=Exists(trigger.filter(fields__urgent=True)),
+        # A provider's contact is urgent as recorded; an email as it is now (its urgency may
+        # have been changed since it arrived, ADR 0033).
+        trigger_urgent=Exists(trigger.filter(type="provider_contact", fields__urgent=True))
+        | Exists(
+            Email.objects.filter(
+                case_id=OuterRef("case_id"), event_id=OuterRef("trigger"), urgent=True
+            )
+        ),
         trigger_at=Subquery(trigger.values("at")[:1]),
         last_attempt_at=Subquery(last.values("attempted_at")[:1]),
         last_attempt_channel=Subquery(last.values("channel")[:1]),
@@ -140,7 +154,7 @@ def _annotated(queryset: Any) -> Any:
     )
 
 
-def _item(ob: Any, now: datetime) -> WorkItem:
+def _item(ob: Any, now: datetime, target_at: datetime | None = None) -> WorkItem:
     zone = ob.case.partner.timezone
     family = RULE_FAMILIES.get(ob.rule, "other")
     attempts = last_attempt = ""
@@ -171,6 +185,9 @@ def _item(ob: Any, now: datetime) -> WorkItem:
         attempts=attempts,
         last_attempt=last_attempt,
         assignee=ob.case.assigned_clinician,
+        target_at=target_at,
+        target_local=local_time(target_at, zone) if target_at is not None else "",
+        target_countdown=countdown(target_at, now) if target_at is not None else "",
     )
 
 
@@ -182,14 +199,16 @@ def _band(item: WorkItem) -> int:
 
 def work_order(items: list[WorkItem]) -> list[WorkItem]:
     """The queue's order: cases with risk identified first (high, medium, low); within each,
-    overdue first, most late first; then by due time; then the work
-    without a deadline, oldest first. Among the emails of each of these groups, urgent ones
-    come first, then by time received, oldest first (rules.md, "Email order"); the emails
-    take the places emails have in the group, so other work keeps its place."""
+    overdue first, most late first; then by due time; then the work without a deadline, by
+    its house target (the one its reminder uses), earliest first. Among the emails of each of
+    these groups, urgent ones come first, then by time received, oldest first (rules.md,
+    "Email order"); the emails take the places emails have in the group, so other work keeps
+    its place."""
 
     def by_due(i: WorkItem) -> tuple[Any, ...]:
         ob = i.obligation
-        return (_band(i), i.due_at or ob.opened_at, ob.opened_at, i.case.reference, ob.position)
+        when = i.due_at or i.target_at or ob.opened_at
+        return (_band(i), when, ob.opened_at, i.case.reference, ob.position)
 
     def by_email_order(i: WorkItem) -> tuple[Any, ...]:
         ob = i.obligation
@@ -233,7 +252,9 @@ def work_queue(
         obligations = Obligation.objects.filter(assigned_clinician=user)
     rows = _annotated(obligations.filter(visible_cases_q(user, "case__"), status__in=UNSATISFIED))
     # The gate decides, row by row, from what the query already read (no further queries).
-    everything = work_order([_item(ob, now) for ob in rows if may(user, ob.case, action)])
+    allowed = [ob for ob in rows if may(user, ob.case, action)]
+    targets = _house_targets(allowed)
+    everything = work_order([_item(ob, now, targets.get(ob.pk)) for ob in allowed])
     families = Counter(i.family for i in everything)
     shown = [
         i
@@ -261,6 +282,25 @@ def work_queue(
             key=lambda w: (w[0] is None, _person(w[0])),
         )
     return queue
+
+
+def _house_targets(obligations: list[Any]) -> dict[int, datetime]:
+    """The house target of each obligation without a policy deadline: three queries (house
+    settings of the Partners and clients, the Partners' closed dates), whatever the rows."""
+    undated = [ob for ob in obligations if ob.due_at is None]
+    if not undated:
+        return {}
+    cases = list({ob.case.pk: ob.case for ob in undated}.values())
+    partners = list({c.partner.pk: c.partner for c in cases}.values())
+    prefetch_related_objects(partners, "closed_dates")
+    calendars = {p.pk: partner_calendar(p) for p in partners}
+    settings = house_targets_by_case(cases)
+    found = {}
+    for ob in undated:
+        at = house_target_of(ob, settings[ob.case.pk], calendars[ob.case.partner_id])
+        if at is not None:
+            found[ob.pk] = at
+    return found
 
 
 def _person(user: Any) -> str:

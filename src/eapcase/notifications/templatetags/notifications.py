@@ -15,4 +15,4 @@ register = template.Library()
 def notifications_badge(context: dict[str, Any]) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
-    return {"unread": notification_unread_count(user=user)}
+    return {"unread": notification_unread_count(user=user), "oob": context.get("oob", False)}
