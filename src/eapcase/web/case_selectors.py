@@ -597,6 +597,8 @@ def _mail_entries(
             )
         )
     return extra
+
+
 def _since(first_shown: int, events: list[CaseEvent]) -> datetime | None:
     return events[first_shown].at if first_shown and events else None
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_provider_flag'),
+        ("notifications", "0004_delivery_mail_headers_and_errors"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0003_outboundmessage'),
+        ("outreach", "0004_outbound_mail_as_deliveries_and_templates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
