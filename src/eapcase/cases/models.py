@@ -27,7 +27,6 @@ from eapcase.cases.choices import (
 )
 from eapcase.core import searchkeys
 
-
 #: The columns search reads through their keys, and the keys.
 SEARCHED = frozenset({"full_name", "preferred_name", "phone", "email", "employee_number"})
 SEARCH_KEYS = ("name_key", "phone_digits", "phone_tail", "email_key", "employee_key")
@@ -97,6 +96,15 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def save(self, **kwargs: Any) -> None:
+        """Saves with the search keys made from what is saved (a partial save of a searched
+        column saves its key too)."""
+        self.fill_search_keys()
+        fields = kwargs.get("update_fields")
+        if fields is not None and SEARCHED & set(fields):
+            kwargs["update_fields"] = {*fields, *SEARCH_KEYS}
+        super().save(**kwargs)
+
     def fill_search_keys(self) -> None:
         def text(value: object) -> str:
             # A column left to its database default holds a DatabaseDefault until saved.
@@ -107,15 +115,6 @@ class Participant(models.Model):
         self.phone_tail = searchkeys.phone_tail(text(self.phone))
         self.email_key = searchkeys.email_key(text(self.email))[:254]
         self.employee_key = searchkeys.employee_key(text(self.employee_number))[:40]
-
-    def save(self, **kwargs: Any) -> None:
-        """Saves with the search keys made from what is saved (a partial save of a searched
-        column saves its key too)."""
-        self.fill_search_keys()
-        fields = kwargs.get("update_fields")
-        if fields is not None and SEARCHED & set(fields):
-            kwargs["update_fields"] = {*fields, *SEARCH_KEYS}
-        super().save(**kwargs)
 
     def preferences(self) -> dict[str, bool]:
         """The participant object of the history format."""
