@@ -200,7 +200,7 @@ def test_the_case_list_is_paged_and_sorted_with_its_filters_in_the_url() -> None
         page = client.get("/cases/", params).context["page"]
         return [c.reference for c in page.object_list]
 
-    every = sorted(f"EAP-{80000 + (n * 7) % 31:05d}" for n in range(30)) + ["EAP-89999"]
+    every = [*sorted(f"EAP-{80000 + (n * 7) % 31:05d}" for n in range(30)), "EAP-89999"]
     assert refs(sort="case") == every[:25]
     assert refs(sort="case", page=2) == every[25:]
     assert refs(sort="-case") == list(reversed(every))[:25]
