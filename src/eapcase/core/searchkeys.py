@@ -26,6 +26,7 @@ PHONE_MIN_DIGITS = 6
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _PHONE_TYPED = re.compile(r"[0-9\s+().\-/]+")
+_UNSPLIT = {ord(k): v for k, v in {"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe"}.items()}
 
 
 def name_key(*names: str) -> str:
@@ -33,7 +34,7 @@ def name_key(*names: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     # The letters that NFKD does not split into a base and an accent.
-    plain = plain.translate(str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe"}))
+    plain = plain.translate(_UNSPLIT)
     return _NOT_WORD.sub(" ", plain).strip()
 
 
