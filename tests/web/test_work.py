@@ -426,3 +426,14 @@ def test_the_team_view_sorts_by_clinician(london: Any, team: dict[str, Any]) -> 
     ]
     assert names == sorted(names)
     assert 'href="?scope=team&amp;sort=-clinician"' in response.content.decode()
+
+
+def test_a_narrow_window_keeps_the_sorts_its_hidden_headers_offer(
+    london: Any, clinician: Any
+) -> None:
+    _cases(london, clinician, 1)
+    with time_machine.travel(utc(3, 12), tick=False):
+        html = client_for(clinician).get("/work/", {"family": "email", "sort": "-due"}).content
+    narrow = html.decode().split('aria-label="Sort the work"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="?family=email&amp;sort=due" aria-current="true"' in narrow
+    assert 'href="?family=email&amp;sort=case"' in narrow and "clinician" not in narrow

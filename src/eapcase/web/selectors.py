@@ -51,6 +51,8 @@ WORK_SORTS: dict[str, tuple[str, ...]] = {
     "clinician": ("clinician",),
 }
 WORK_DEFAULT_SORT = "priority"
+#: The sorts offered where the table's headers are hidden (a narrow window).
+WORK_SORT_LABELS = (("due", "due"), ("todo", "to do"), ("case", "case"), ("clinician", "clinician"))
 
 
 # --- time in words -----------------------------------------------------------------------------

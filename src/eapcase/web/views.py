@@ -76,6 +76,11 @@ def _work_context(
         "families": selectors.FAMILIES,
         "here": request.get_full_path(),
         "sort": sort,
+        "sort_links": [
+            (label, sort.headers[key])
+            for key, label in selectors.WORK_SORT_LABELS
+            if key != "clinician" or queue.scope == "team"
+        ],
     }
 
 
