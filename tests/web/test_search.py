@@ -14,7 +14,12 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from eapcase.accounts.choices import Role
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Participant
-from eapcase.cases.search import read_query, search_cases, search_participants
+from eapcase.cases.search import (
+    matching_participants,
+    read_query,
+    search_cases,
+    search_participants,
+)
 from eapcase.cases.services import participant_details_update
 from tests.factories import (
     OPENED,
@@ -63,11 +68,13 @@ def world() -> dict[str, Any]:
 
 
 def refs(user: Any, query: str) -> list[str]:
-    return [c.reference for c in search_cases(user, read_query(query))]
+    reading = read_query(query)
+    return [c.reference for c in search_cases(user, reading, matching_participants(reading))]
 
 
 def people(user: Any, query: str) -> list[str]:
-    return [p.full_name for p in search_participants(user, read_query(query))]
+    found = matching_participants(read_query(query))
+    return [p.full_name for p in search_participants(user, found)]
 
 
 def test_keys_are_written_with_the_participant(world: dict[str, Any]) -> None:
@@ -154,9 +161,10 @@ def test_the_page_links_each_result_and_keeps_the_query(world: dict[str, Any]) -
     assert 'href="/cases/EAP-61001/"' in html
     assert f'href="/participants/{world["zoe"].pk}/"' in html
     assert 'value="angstrom"' in html
-    # The session, the user, their roles, the notifications badge; then one query for each
-    # list (its rows and its total together), however many rows match.
-    assert len(queries) == 6
+    # The session, the user, their roles, the notifications badge; one query per reading of
+    # the query (here a name); then one for each list (its rows and its total together),
+    # however many rows match.
+    assert len(queries) == 7
 
 
 def test_without_the_participant_page_a_participant_is_named_not_linked(
@@ -193,3 +201,12 @@ def test_case_results_are_paged(world: dict[str, Any]) -> None:
     assert "27 cases" in first and "Page 1 of 2" in first
     second = client.get("/search/", {"q": "eap-63", "page": 2}).content.decode()
     assert second.count('href="/cases/EAP-63') == 2
+
+
+def test_a_participant_without_a_case_is_found_by_the_partner_that_registered_them(
+    world: dict[str, Any],
+) -> None:
+    ParticipantFactory(full_name="Reggie Noone", registered_by_partner=world["a"])
+    assert people(world["clin_a"], "noone") == ["Reggie Noone"]
+    assert people(world["clin_b"], "noone") == []
+    assert people(world["wpo"], "noone") == ["Reggie Noone"]

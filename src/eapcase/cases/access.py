@@ -63,13 +63,17 @@ def cases_referred_to(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(referred_cases_q(user))
 
 
-def participants_visible_to(user: Any) -> QuerySet[Participant]:
+def participants_visible_to(user: Any, among: list[int] | None = None) -> QuerySet[Participant]:
     """The participants a user may find: WPO staff every one; Partner clinicians and leads those
     with a case at their Partner or registered by it (never another Partner's, whatever the
-    search); nobody else any."""
+    search); nobody else any. `among` (ids) narrows the answer to those participants, and the
+    question to their cases, rather than every case of the Partner (search, ADR 0039)."""
     standing = standing_of(user)
+    everyone = (
+        Participant.objects.all() if among is None else Participant.objects.filter(pk__in=among)
+    )
     if standing.is_wpo:
-        return Participant.objects.all()
+        return everyone
     partner_ids = [
         pk
         for pk, roles in standing.partner_roles.items()
@@ -77,10 +81,11 @@ def participants_visible_to(user: Any) -> QuerySet[Participant]:
     ]
     if not partner_ids:
         return Participant.objects.none()
-    with_case = Case.objects.filter(partner_id__in=partner_ids).values("participant_id")
-    return Participant.objects.filter(
-        Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids)
-    )
+    cases = Case.objects.filter(partner_id__in=partner_ids)
+    if among is not None:
+        cases = cases.filter(participant_id__in=among)
+    with_case = cases.values("participant_id")
+    return everyone.filter(Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids))
 
 
 def partners_opening_for(user: Any) -> list[int] | None:

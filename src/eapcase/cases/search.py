@@ -10,9 +10,11 @@ a scan of the raw columns. Results start from the access gate: `cases_visible_to
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from eapcase.accounts.standing import standing_of
@@ -23,6 +25,8 @@ from eapcase.core import searchkeys
 #: Shorter queries find too much to be useful and cannot use the name index.
 MIN_LENGTH = 2
 MAX_LENGTH = 100
+#: Participants matched at most before the access gate; a broader query is asked to narrow.
+MATCH_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,11 @@ class Reading:
 
     kinds: list[str] = field(default_factory=list)
     reference: Q | None = None  # on cases
-    participant: Q | None = None  # on participants
+    participant: list[Q] = field(default_factory=list)  # on participants, one per reading
 
     @property
     def empty(self) -> bool:
-        return self.reference is None and self.participant is None
+        return self.reference is None and not self.participant
 
 
 def search_allowed(user: Any) -> bool:
@@ -45,8 +49,11 @@ def search_allowed(user: Any) -> bool:
     return standing.is_wpo or bool(standing.partner_roles)
 
 
-def _or(left: Q | None, right: Q) -> Q:
-    return right if left is None else left | right
+_REFERENCE = re.compile(r"[A-Za-z]{1,6}-\d*|[A-Za-z]{1,6}\d+")
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
 
 
 def read_query(text: str) -> Reading:
@@ -55,15 +62,20 @@ def read_query(text: str) -> Reading:
         return Reading()
     kinds: list[str] = []
     reference: Q | None = None
-    people: Q | None = None
+    people: list[Q] = []
     if " " not in query:
         # References are stored upper-case ("EAP-10148"): exact or the start of one, which the
-        # unique index on reference serves.
+        # unique index on reference serves (a range, which SQLite's LIKE cannot use; on
+        # PostgreSQL Django's pattern-ops index serves LIKE, and a range would follow the
+        # collation, which may order punctuation differently).
         ref = query.upper()
-        reference = Q(reference=ref) | Q(reference__startswith=ref)
+        if connection.vendor == "postgresql":
+            reference = Q(reference__startswith=ref)
+        else:
+            reference = Q(reference__gte=ref, reference__lt=ref + "\U0010ffff")
         kinds.append("case reference")
     if "@" in query:
-        people = _or(people, Q(email_key=searchkeys.email_key(query)))
+        people.append(Q(email_key=searchkeys.email_key(query)))
         kinds.append("email")
     if searchkeys.looks_like_phone(query):
         tail, keys = searchkeys.phone_candidates(query)
@@ -71,51 +83,65 @@ def read_query(text: str) -> Reading:
             # The tail finds the rows through its index; the whole key decides: the same
             # number, or one with a country code the query lacks, or the other way round.
             same = Q(phone_digits__in=keys) | Q(phone_digits__endswith=keys[0])
-            people = _or(people, Q(phone_tail=tail) & same)
+            people.append(Q(phone_tail=tail) & same)
         else:
-            people = _or(people, Q(phone_tail=keys[0], phone_digits=keys[0]))
+            people.append(Q(phone_tail=keys[0], phone_digits=keys[0]))
         kinds.append("phone")
     employee = searchkeys.employee_key(query)
-    if employee and len(employee) <= 40 and "@" not in query:
-        people = _or(people, Q(employee_key=employee))
+    if employee and len(employee) <= 40 and "@" not in query and _has_digit(query):
+        people.append(Q(employee_key=employee))
         kinds.append("employee number")
     words = searchkeys.name_key(query).split()
-    if words and any(c.isalpha() for c in "".join(words)) and "@" not in query:
+    # A reference ("EAP-10148", "eap-101") is not also read as a name: a name is the one
+    # reading no index narrows on SQLite.
+    if any(sum(c.isalpha() for c in w) >= 2 for w in words) and not (
+        "@" in query or _REFERENCE.fullmatch(query)
+    ):
         every_word = Q()
         for word in words:
             every_word &= Q(name_key__contains=word)
-        people = _or(people, every_word)
+        people.append(every_word)
         kinds.append("name")
     return Reading(kinds=kinds, reference=reference, participant=people)
 
 
-def search_cases(user: Any, reading: Reading) -> QuerySet[Case]:
-    """The cases the user may see whose reference matches or whose participant does, open ones
-    first, then the most recently opened."""
+def matching_participants(reading: Reading) -> list[int]:
+    """The ids of the participants any reading matches, whoever may see them: one query per
+    reading, each through its own index (SQLite will not combine an OR of them). At most
+    `MATCH_LIMIT` + 1: more means the query is too broad to list."""
+    found: set[int] = set()
+    for condition in reading.participant:
+        rows = Participant.objects.filter(condition).values_list("pk", flat=True)
+        found.update(rows[: MATCH_LIMIT + 1 - len(found)])
+        if len(found) > MATCH_LIMIT:
+            break
+    return sorted(found)
+
+
+def search_cases(user: Any, reading: Reading, participants: list[int]) -> QuerySet[Case]:
+    """The cases the user may see whose reference matches or whose participant is one of
+    `participants` (`matching_participants`), open ones first, then the most recently opened."""
     if reading.empty:
         return Case.objects.none()
-    match = Q(pk__in=[])
+    match = Q(participant_id__in=participants)
     if reading.reference is not None:
         match |= reading.reference
-    if reading.participant is not None:
-        found = Participant.objects.filter(reading.participant).values("pk")
-        match |= Q(participant_id__in=found)
+    # The matching cases first (each reading through its own index), then the access gate:
+    # filtering by the gate first would read every case of the user's Partners.
+    matching = Case.objects.filter(match).values("pk")
     return (
         cases_visible_to(user)
-        .filter(match)
+        .filter(pk__in=matching)
         .select_related("participant", "partner")
         .order_by("-status", "-opened_at", "pk")
     )
 
 
-def search_participants(user: Any, reading: Reading) -> QuerySet[Participant]:
-    """The participants the user may find (with a case at their Partner, or registered by it;
-    every one for WPO) who match, by name."""
-    if reading.participant is None:
-        return Participant.objects.none()
+def search_participants(user: Any, participants: list[int]) -> QuerySet[Participant]:
+    """Of `participants`, those the user may find (with a case at their Partner, or registered
+    by it; every one for WPO), by name."""
     return (
-        participants_visible_to(user)
-        .filter(reading.participant)
+        participants_visible_to(user, among=participants)
         .select_related("client")
         .order_by("full_name", "pk")
     )

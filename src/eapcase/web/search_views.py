@@ -35,14 +35,18 @@ def search_page(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Search finds case records, which this account does not read.")
     query = " ".join(str(request.GET.get("q", "")).split())[: search.MAX_LENGTH]
     reading = search.read_query(query)
+    matched = search.matching_participants(reading)
+    broad = len(matched) > search.MATCH_LIMIT
     cases = window_page(
-        search.search_cases(request.user, reading), request.GET.get("page"), PER_PAGE
+        search.search_cases(request.user, reading, matched), request.GET.get("page"), PER_PAGE
     )
-    people = window_page(search.search_participants(request.user, reading), 1, PER_PAGE)
+    people = window_page(search.search_participants(request.user, matched), 1, PER_PAGE)
     context = {
         "q": query,
         "reading": reading,
         "too_short": bool(query) and reading.empty,
+        "broad": broad,
+        "match_limit": search.MATCH_LIMIT,
         "cases": cases,
         "people": people,
         "min_length": search.MIN_LENGTH,
