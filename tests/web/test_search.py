@@ -210,3 +210,13 @@ def test_a_participant_without_a_case_is_found_by_the_partner_that_registered_th
     assert people(world["clin_a"], "noone") == ["Reggie Noone"]
     assert people(world["clin_b"], "noone") == []
     assert people(world["wpo"], "noone") == ["Reggie Noone"]
+
+
+def test_a_query_too_broad_says_so(world: dict[str, Any], monkeypatch: Any) -> None:
+    from eapcase.cases import search
+
+    monkeypatch.setattr(search, "MATCH_LIMIT", 1)
+    ParticipantFactory(full_name="Zoe Second", registered_by_partner=world["a"])
+    assert len(matching_participants(read_query("zoe"))) == 2  # the limit, and one more
+    html = client_for(world["clin_a"]).get("/search/", {"q": "zoe"}).content.decode()
+    assert "More than 1 participants match" in html
