@@ -1,5 +1,6 @@
 """At 320 px wide (a 1280 px screen at 400 % zoom, WCAG 1.4.10 Reflow) My work, the case page,
-the escalations page and the email queue do not scroll sideways as a whole: wide tables scroll
+the escalations page, the email queue, the case list and the search results do not scroll
+sideways as a whole: wide tables scroll
 inside their own labelled region, and a case reference (`EAP-10148`) is never broken over two
 lines. Screenshots at that width go to docs/screenshots/narrow-*.png.
 
@@ -51,6 +52,9 @@ def _check(page: Any, name: str) -> None:
         ("partner-uk", "case", "narrow-case-page"),
         ("wpo", "/escalations/", "narrow-escalations"),
         ("partner-uk", "/email/", "narrow-email-queue"),
+        ("wpo", "/cases/?sort=-case", "narrow-case-list"),
+        ("partner-uk", "/work/?sort=case", "narrow-work-queue-sorted"),
+        ("partner-uk", "/search/?q=eap", "narrow-search"),
     ],
 )
 def test_the_main_pages_reflow_at_320_px(page: Any, username: str, where: str, name: str) -> None:

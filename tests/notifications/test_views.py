@@ -9,7 +9,7 @@ from django.test import Client
 
 from eapcase.accounts.choices import Role
 from eapcase.notifications.models import Notification
-from tests.factories import user_with_role, utc
+from tests.factories import PartnerFactory, user_with_role, utc
 from tests.notifications.helpers import world
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,26 @@ def test_mark_read_and_mark_all_read(client: Client, setup: Any) -> None:
 
 def test_pages_need_a_login(client: Client) -> None:
     assert client.get("/notifications/").status_code == 302
+
+
+def test_a_notification_without_a_case_shows_the_viewers_partner_clock(client: Client) -> None:
+    partner = PartnerFactory(code="p-ny-notes", timezone="America/New_York")
+    clinician = user_with_role(Role.PARTNER_CLINICIAN, partner=partner)
+    wpo = user_with_role(Role.WPO_CLINICIAN)
+    for user in (clinician, wpo):
+        Notification.objects.create(
+            recipient=user,
+            key=f"digest/{user.pk}",
+            level="reminder",
+            text="Your weekly digest",
+            created_at=utc(2, 15, 30),
+        )
+    client.force_login(clinician)
+    text = client.get("/notifications/").content.decode()
+    # 15:30 UTC on 2 March is 10:30 in New York (EST).
+    assert "Mon 2 Mar 2026 10:30 EST" in text and "15:30 UTC" not in text
+    (n,) = Notification.objects.filter(recipient=clinician)
+    row = client.post(f"/notifications/{n.pk}/read/", HTTP_HX_REQUEST="true").content.decode()
+    assert "10:30 EST" in row
+    client.force_login(wpo)  # WPO has no Partner: UTC, and says so
+    assert "Mon 2 Mar 2026 15:30 UTC" in client.get("/notifications/").content.decode()

@@ -186,3 +186,29 @@ def test_notifications_sort_and_keep_the_unread_filter_in_their_links() -> None:
     html = urgent.content.decode()
     assert 'href="?unread=1&amp;sort=created">oldest first</a>' in html
     assert 'href="?sort=-urgent">All</a>' in html
+
+
+@pytest.mark.django_db
+def test_the_case_list_is_paged_and_sorted_with_its_filters_in_the_url() -> None:
+    partner = PartnerFactory(code="p-caselist")
+    for n in range(30):
+        open_case(partner=partner, reference=f"EAP-{80000 + (n * 7) % 31:05d}")
+    open_case(partner=partner, reference="EAP-89999", referral="management_referral")
+    client = client_for(user_with_role(Role.PARTNER_CLINICIAN, partner=partner))
+
+    def refs(**params: Any) -> list[str]:
+        page = client.get("/cases/", params).context["page"]
+        return [c.reference for c in page.object_list]
+
+    every = [*sorted(f"EAP-{80000 + (n * 7) % 31:05d}" for n in range(30)), "EAP-89999"]
+    assert refs(sort="case") == every[:25]
+    assert refs(sort="case", page=2) == every[25:]
+    assert refs(sort="-case") == list(reversed(every))[:25]
+    assert refs(sort="-case", route="management_referral") == ["EAP-89999"]
+    assert refs(sort="participant__email") == refs()  # not a column: the default order
+    html = client.get("/cases/", {"sort": "-case", "route": "self"}).content.decode()
+    # The pager keeps the filter and the sort; a header keeps the filter and flips the sort.
+    assert 'href="?sort=-case&amp;route=self&amp;page=2"' in html
+    assert 'aria-sort="descending"><a class="sort-link" href="?sort=case&amp;route=self"' in html
+    assert '<input type="hidden" name="sort" value="-case">' in html
+    assert "Page 1 of 2" in html

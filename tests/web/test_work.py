@@ -19,6 +19,7 @@ from eapcase.outreach.services import (
     email_receive,
     outreach_request,
 )
+from eapcase.web.selectors import WORK_PER_PAGE
 from tests.factories import (
     PartnerFactory,
     audit_of,
@@ -370,8 +371,70 @@ def test_the_work_queue_runs_a_fixed_number_of_queries(
         # Partners' closed dates), and the navigation's count of unread notifications
         with django_assert_num_queries(8):
             response = mine.get("/work/")
-        assert len(response.context["queue"].items) == 5 * n
+        assert response.context["queue"].total == 5 * n
+        assert len(response.context["queue"].items) == min(5 * n, WORK_PER_PAGE)
         # ... and the clinicians a case may be given to
         with django_assert_num_queries(9):
             response = leads.get("/work/", {"scope": "team"})
-        assert len(response.context["queue"].items) == 5 * n
+        assert response.context["queue"].total == 5 * n
+        assert len(response.context["queue"].items) == min(5 * n, WORK_PER_PAGE)
+
+
+def _rows(response: Any) -> list[str]:
+    return [f"{i.case.reference} {i.obligation.pk}" for i in response.context["queue"].items]
+
+
+def test_my_work_is_paged_and_sorted_with_its_filters_in_the_url(
+    london: Any, clinician: Any
+) -> None:
+    _cases(london, clinician, 12)  # 60 rows: two pages
+    client = client_for(clinician)
+    with time_machine.travel(utc(3, 12), tick=False):
+        first = client.get("/work/")
+        second = client.get("/work/", {"page": 2})
+        past_the_end = client.get("/work/", {"page": 9})
+        by_case = client.get("/work/", {"sort": "case"})
+        by_case_down = client.get("/work/", {"sort": "-case"})
+        calls = client.get("/work/", {"family": "callback", "sort": "-case"})
+        bogus = client.get("/work/", {"sort": "obligation__reason"})
+    assert len(_rows(first)) == WORK_PER_PAGE and len(_rows(second)) == 60 - WORK_PER_PAGE
+    assert not set(_rows(first)) & set(_rows(second))
+    assert _rows(past_the_end) == _rows(second)
+    refs = [r.split()[0] for r in _rows(by_case)]
+    assert refs == sorted(refs)
+    down = [r.split()[0] for r in _rows(by_case_down)]
+    assert down == sorted(down, reverse=True)
+    # The filter and the sort together; the pager and the headers keep both in their links.
+    call_refs = [r.split()[0] for r in _rows(calls)]
+    assert call_refs == sorted(call_refs, reverse=True) and len(call_refs) == 12
+    html = first.content.decode()
+    assert 'href="?page=2"' in html and "Page 1 of 2" in html
+    assert 'aria-sort="none"><a class="sort-link" href="?sort=case"' in html
+    filtered = calls.content.decode()
+    assert 'href="?family=callback&amp;sort=case"' in filtered  # the header flips the order
+    assert '<input type="hidden" name="sort" value="-case">' in filtered  # the form keeps it
+    assert _rows(bogus) == _rows(first)  # an unknown sort is the usual order
+
+
+def test_the_team_view_sorts_by_clinician(london: Any, team: dict[str, Any]) -> None:
+    with time_machine.travel(utc(3, 12), tick=False):
+        response = client_for(team["lead"]).get("/work/", {"scope": "team", "sort": "clinician"})
+    names = [
+        (i.assignee is None, (i.assignee.get_full_name() or i.assignee.username).casefold())
+        if i.assignee
+        else (True, "")
+        for i in response.context["queue"].items
+    ]
+    assert names == sorted(names)
+    assert 'href="?scope=team&amp;sort=-clinician"' in response.content.decode()
+
+
+def test_a_narrow_window_keeps_the_sorts_its_hidden_headers_offer(
+    london: Any, clinician: Any
+) -> None:
+    _cases(london, clinician, 1)
+    with time_machine.travel(utc(3, 12), tick=False):
+        html = client_for(clinician).get("/work/", {"family": "email", "sort": "-due"}).content
+    narrow = html.decode().split('aria-label="Sort the work"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="?family=email&amp;sort=due" aria-current="true"' in narrow
+    assert 'href="?family=email&amp;sort=case"' in narrow and "clinician" not in narrow

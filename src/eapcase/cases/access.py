@@ -63,14 +63,19 @@ def cases_referred_to(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(referred_cases_q(user))
 
 
-def participants_visible_to(user: Any) -> QuerySet[Participant]:
+def participants_visible_to(user: Any, among: list[int] | None = None) -> QuerySet[Participant]:
     """The participants a user may find: WPO staff every one; Partner clinicians and leads those
     with a case at their Partner or registered by it (never another Partner's, whatever the
     search); nobody else any. A record merged into another (ADR 0029) is found as the record
-    kept, never itself: no new case is opened on it."""
+    kept, never itself: no new case is opened on it. `among` (ids) narrows the answer to those
+    participants, and the question to their cases, rather than every case of the Partner
+    (search, ADR 0039)."""
     standing = standing_of(user)
+    everyone = Participant.objects.filter(merged_into__isnull=True)
+    if among is not None:
+        everyone = everyone.filter(pk__in=among)
     if standing.is_wpo:
-        return Participant.objects.filter(merged_into__isnull=True)
+        return everyone
     partner_ids = [
         pk
         for pk, roles in standing.partner_roles.items()
@@ -78,11 +83,11 @@ def participants_visible_to(user: Any) -> QuerySet[Participant]:
     ]
     if not partner_ids:
         return Participant.objects.none()
-    with_case = Case.objects.filter(partner_id__in=partner_ids).values("participant_id")
-    return Participant.objects.filter(
-        Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids),
-        merged_into__isnull=True,
-    )
+    cases = Case.objects.filter(partner_id__in=partner_ids)
+    if among is not None:
+        cases = cases.filter(participant_id__in=among)
+    with_case = cases.values("participant_id")
+    return everyone.filter(Q(pk__in=with_case) | Q(registered_by_partner_id__in=partner_ids))
 
 
 def partners_opening_for(user: Any) -> list[int] | None:

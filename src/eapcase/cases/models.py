@@ -5,6 +5,8 @@ Partner notes, participant queries and dissatisfaction."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,11 @@ from eapcase.cases.choices import (
     RiskLevel,
     Severity,
 )
+from eapcase.core import searchkeys
+
+#: The columns search reads through their keys, and the keys.
+SEARCHED = frozenset({"full_name", "preferred_name", "phone", "email", "employee_number"})
+SEARCH_KEYS = ("name_key", "phone_digits", "phone_tail", "email_key", "employee_key")
 
 
 class Participant(models.Model):
@@ -82,12 +89,22 @@ class Participant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     merge_reason = models.CharField(max_length=500, blank=True, db_default="")
+    # Search keys (core.searchkeys, ADR 0039): what search compares, filled by save() from the
+    # columns above; bulk writers (perf.generator) fill them themselves.
+    name_key = models.CharField(max_length=320, blank=True, db_default="", editable=False)
+    phone_digits = models.CharField(max_length=40, blank=True, db_default="", editable=False)
+    phone_tail = models.CharField(max_length=9, blank=True, db_default="", editable=False)
+    email_key = models.CharField(max_length=254, blank=True, db_default="", editable=False)
+    employee_key = models.CharField(max_length=40, blank=True, db_default="", editable=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
             models.Index(fields=["full_name", "date_of_birth"]),
+            models.Index(fields=["phone_tail"], name="participant_phone_tail"),
+            models.Index(fields=["email_key"], name="participant_email_key"),
+            models.Index(fields=["employee_key"], name="participant_employee_key"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -101,6 +118,26 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, **kwargs: Any) -> None:
+        """Saves with the search keys made from what is saved (a partial save of a searched
+        column saves its key too)."""
+        self.fill_search_keys()
+        fields = kwargs.get("update_fields")
+        if fields is not None and SEARCHED & set(fields):
+            kwargs["update_fields"] = {*fields, *SEARCH_KEYS}
+        super().save(**kwargs)
+
+    def fill_search_keys(self) -> None:
+        def text(value: object) -> str:
+            # A column left to its database default holds a DatabaseDefault until saved.
+            return value if isinstance(value, str) else ""
+
+        self.name_key = searchkeys.name_key(text(self.full_name), text(self.preferred_name))[:320]
+        self.phone_digits = searchkeys.phone_key(text(self.phone))[:40]
+        self.phone_tail = searchkeys.phone_tail(text(self.phone))
+        self.email_key = searchkeys.email_key(text(self.email))[:254]
+        self.employee_key = searchkeys.employee_key(text(self.employee_number))[:40]
 
     def preferences(self) -> dict[str, bool]:
         """The participant object of the history format."""

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from eapcase.accounts.standing import standing_of
 from eapcase.core.lists import Sort
 from eapcase.notifications import timing
 from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.policy import calendar as policy_calendar
+from eapcase.organisations.models import Partner
 
 _OVERRIDABLE = (
     "reminder_share",
@@ -136,3 +138,13 @@ def notification_get(*, user: Any, notification_id: int) -> Notification | None:
         .select_related("case__partner")
         .first()
     )
+
+
+def viewer_partner(user: Any) -> Partner | None:
+    """The Partner whose clock a user's own times (a notification without a case) are shown
+    on: the Partner they work for (the first, if several); None (the active zone, named) for
+    WPO staff and anyone else without one."""
+    partner_ids = sorted(standing_of(user).partner_roles)
+    if not partner_ids:
+        return None
+    return Partner.objects.filter(pk=partner_ids[0]).first()

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -39,6 +40,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             ("-urgent", "urgent first"),
         ],
         "unread_only": unread_only,
+        # Read only if a notification without a case is on the page.
+        "viewer_partner": SimpleLazyObject(lambda: selectors.viewer_partner(request.user)),
         "unread": selectors.notification_unread_count(user=request.user),
     }
     return render(request, "notifications/list.html", context)
@@ -62,6 +65,7 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
             "n": notification,
             "unread": selectors.notification_unread_count(user=request.user),
             "oob": True,
+            "viewer_partner": selectors.viewer_partner(request.user),
         }
         return render(request, "notifications/partials/read_response.html", context)
     return redirect("notifications:list")

@@ -35,6 +35,7 @@ from eapcase.cases.models import (
     Session,
 )
 from eapcase.cases.models import Note as CaseNote
+from eapcase.core import searchkeys
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import (
     AccessLine,
@@ -315,7 +316,8 @@ class Builder:
         self.participants = sink.table(Participant, (
             "id", "client", "full_name", "preferred_name", "country", "phone", "email",
             "has_phone", "has_email", "voicemail_ok", "email_messages_ok", "email_only",
-            "email_consent", "created_at"))  # fmt: skip
+            "email_consent", "created_at", "name_key", "phone_digits", "phone_tail",
+            "email_key"))  # fmt: skip
         # When the engine's verdict next changes by time alone (if the schema has it).
         self.reevaluate = any(f.name == "reevaluate_at" for f in Case._meta.get_fields())
         # The engine's derived state the case page reads (if the schema has it).
@@ -386,12 +388,17 @@ class Builder:
         opening = story.opening
         # The participant row holds the current preferences; the case line the opening ones.
         current = {**prefs, **story.prefs}
+        name = f"Participant {story.number:07d}"
+        phone = f"+44 7700 {story.number % 1000000:06d}"
+        email = f"p{story.number}@example.org"
         self.participants.append((
-            participant_id, client_id, f"Participant {story.number:07d}", "", country,
-            f"+44 7700 {story.number % 1000000:06d}", f"p{story.number}@example.org",
+            participant_id, client_id, name, "", country, phone, email,
             flag(current["phone"]), flag(current["email"]), flag(current["voicemail_ok"]),
             flag(current["email_messages_ok"]), flag(current["email_only"]),
             flag(current["email_consent"]), t(story.opened_at),
+            # The search keys Participant.save() would have filled (ADR 0039).
+            searchkeys.name_key(name), searchkeys.phone_key(phone),
+            searchkeys.phone_tail(phone), searchkeys.email_key(email),
         ))  # fmt: skip
 
         info = history.parse_case_line(

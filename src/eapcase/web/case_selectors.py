@@ -35,6 +35,8 @@ from eapcase.cases.models import (
     RiskRecord,
 )
 from eapcase.cases.words import CaseWords
+from eapcase.core.lists import Sort
+from eapcase.core.searchkeys import name_key
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
 from eapcase.outreach.messages import access_line_for
@@ -95,6 +97,41 @@ _DECISION_WORDS = {
 # --- the list ------------------------------------------------------------------------------------
 
 
+#: The case list's sortable columns (`?sort=`, core.lists.Sort): the whitelist is all that
+#: reaches ORDER BY. "urgency" (the default, no column of its own) puts open cases first and
+#: the most overdue first, then the nearest deadline, then the newest.
+CASE_LIST_SORTS: dict[str, tuple[str, ...]] = {
+    "urgency": ("-status", "-overdue", "next_due", "-opened_at"),
+    "case": ("reference",),
+    "participant": ("participant__full_name",),
+    "partner": ("partner__code",),
+    "client": ("client__name",),
+    "type": ("case_type",),
+    "status": ("status",),
+    "overdue": ("overdue",),
+    "next": ("next_due",),
+    "clinician": ("assigned_clinician__last_name", "assigned_clinician__first_name"),
+}
+CASE_LIST_DEFAULT_SORT = "urgency"
+
+
+def _ordering(fields: list[str]) -> list[Any]:
+    """`Sort.order_by` with a case without a deadline always after those with one, on SQLite
+    (where NULL sorts first) as on PostgreSQL."""
+    found: list[Any] = []
+    for name in fields:
+        if name.removeprefix("-") == "next_due":
+            expression = F("next_due")
+            found.append(
+                expression.desc(nulls_last=True)
+                if name.startswith("-")
+                else expression.asc(nulls_last=True)
+            )
+        else:
+            found.append(name)
+    return found
+
+
 def case_list(
     *,
     user: Any,
@@ -104,16 +141,20 @@ def case_list(
     partner: int | None = None,
     case_type: str = "",
     route: str = "",
+    sort: Sort | None = None,
 ) -> QuerySet[Case]:
     """The cases the user may see, searched by reference or participant name and filtered,
-    with their number of deadlines passed and next deadline (one query per page)."""
+    with their number of deadlines passed and next deadline, in the order `sort` asks (one
+    query per page)."""
     cases = cases_visible_to(user)
     query = query.strip()
     if query:
+        # The name through its search key (ADR 0039): any case, any accent.
+        words = Q()
+        for word in name_key(query).split():
+            words &= Q(participant__name_key__contains=word)
         cases = cases.filter(
-            Q(reference__icontains=query)
-            | Q(participant__full_name__icontains=query)
-            | Q(participant__preferred_name__icontains=query)
+            Q(reference__icontains=query) | (words if len(words) else Q(pk__in=[]))
         )
     if status:
         cases = cases.filter(status=status)
@@ -125,6 +166,7 @@ def case_list(
         # Referral routes recorded outside the policy (management referrals...) are listed
         # for WPO by route: /cases/?route=management_referral.
         cases = cases.filter(referral=route)
+    sort = sort or Sort.from_query(None, CASE_LIST_SORTS, CASE_LIST_DEFAULT_SORT)
     unsatisfied = Q(obligations__status__in=UNSATISFIED, obligations__due_at__isnull=False)
     return (
         cases.select_related("participant", "partner", "client", "assigned_clinician")
@@ -132,14 +174,7 @@ def case_list(
             overdue=Count("obligations", filter=unsatisfied & Q(obligations__due_at__lte=now)),
             next_due=Min("obligations__due_at", filter=unsatisfied),
         )
-        # Open cases first ("open" sorts after "closed"), the most overdue first.
-        .order_by(
-            F("status").desc(),
-            F("overdue").desc(),
-            F("next_due").asc(nulls_last=True),
-            "-opened_at",
-            "pk",
-        )
+        .order_by(*_ordering(sort.order_by))
     )
 
 

@@ -48,6 +48,7 @@ from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
 from eapcase.outreach import messages as mail
+from eapcase.core.lists import Sort
 from eapcase.outreach.choices import Purpose
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest
@@ -103,15 +104,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "case_type": form.cleaned_data["case_type"],
             "route": form.cleaned_data["route"],
         }
-    cases = selectors.case_list(user=request.user, now=now, **filters)
+    sort = Sort.from_query(
+        request.GET.get("sort"), selectors.CASE_LIST_SORTS, selectors.CASE_LIST_DEFAULT_SORT
+    )
+    cases = selectors.case_list(user=request.user, now=now, sort=sort, **filters)
     page = selectors.case_list_page(cases, request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
         "page": page,
+        "sort": sort,
         "now": now,
-        "query": query.urlencode(),
         "show_partner": len(partners) > 1,
     }
     template = "cases/list.html#results" if _htmx(request) else "cases/list.html"

@@ -24,6 +24,8 @@ from eapcase.core.localtime import local_text
 from eapcase.notifications.selectors import house_target_of, house_targets_by_case
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.outreach.models import ContactAttempt, Email
+from eapcase.core.lists import Sort, WindowPage, page_number
+from eapcase.outreach.models import ContactAttempt
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
 UNSATISFIED = ("open", "overdue")
@@ -40,8 +42,20 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     ("escalation", "Escalations"),
 )
 FAMILY_NAMES = dict(FAMILIES)
-#: Rows shown at most; the filters narrow a longer list.
-ROW_LIMIT = 300
+#: Rows on a page of the queue (`?page=`); the filters and the sort are kept in the URL.
+WORK_PER_PAGE = 50
+#: The queue's sortable columns (`?sort=`, core.lists.Sort; the values name the sort keys of
+#: `_WORK_KEYS`). "priority", the default with no column of its own, is `work_order`.
+WORK_SORTS: dict[str, tuple[str, ...]] = {
+    "priority": ("priority",),
+    "due": ("due",),
+    "todo": ("todo",),
+    "case": ("case",),
+    "clinician": ("clinician",),
+}
+WORK_DEFAULT_SORT = "priority"
+#: The sorts offered where the table's headers are hidden (a narrow window).
+WORK_SORT_LABELS = (("due", "due"), ("todo", "to do"), ("case", "case"), ("clinician", "clinician"))
 
 
 # --- time in words -----------------------------------------------------------------------------
@@ -107,7 +121,8 @@ class WorkItem:
 
 @dataclass
 class WorkQueue:
-    items: list[WorkItem]  # after the filters, at most ROW_LIMIT
+    items: list[WorkItem]  # the page shown, after the filters
+    page: WindowPage  # the page (its number, how many pages)
     total: int  # rows after the filters
     overdue: int  # overdue rows of the whole queue (before the filters)
     all_count: int  # rows of the whole queue
@@ -234,10 +249,15 @@ def work_queue(
     scope: str = "mine",
     family: str = "",
     case_ref: str = "",
+    sort: Sort | None = None,
+    page: Any = 1,
 ) -> WorkQueue:
     """The user's work queue as of `now`. `scope="team"` (a Partner clinical lead) lists the
     work of every case of the Partners they lead, each row with its clinician. The filters
-    (`family`, `case_ref`) narrow the rows; the counts are of the whole queue."""
+    (`family`, `case_ref`) narrow the rows; the counts are of the whole queue. The rows are in
+    `sort`'s order (the queue's own, `work_order`, by default) and `page` is the page shown.
+    The whole queue is read in one query whatever the page (its counts need every row), so
+    paging here is slicing the list in memory."""
     leads = lead_partner_ids(user)
     can_team = bool(leads)
     if scope != "team" or not can_team:
@@ -261,8 +281,24 @@ def work_queue(
         for i in everything
         if (not family or i.family == family) and (not case_ref or i.case.reference == case_ref)
     ]
+    if sort is not None and sort.key != WORK_DEFAULT_SORT:
+        # Stable: rows that tie keep the queue's own order.
+        shown.sort(key=_WORK_KEYS[sort.key])
+        if sort.descending:
+            shown.reverse()
+    elif sort is not None and sort.descending:
+        shown.reverse()
+    number = min(page_number(page), max(1, -(-len(shown) // WORK_PER_PAGE)))
+    start = (number - 1) * WORK_PER_PAGE
+    paged = WindowPage(
+        object_list=shown[start : start + WORK_PER_PAGE],
+        number=number,
+        per_page=WORK_PER_PAGE,
+        count=len(shown),
+    )
     queue = WorkQueue(
-        items=shown[:ROW_LIMIT],
+        items=paged.object_list,
+        page=paged,
         total=len(shown),
         overdue=sum(1 for i in everything if i.overdue),
         all_count=len(everything),
@@ -301,6 +337,21 @@ def _house_targets(obligations: list[Any]) -> dict[int, datetime]:
         if at is not None:
             found[ob.pk] = at
     return found
+
+
+def _by_due(item: WorkItem) -> tuple[Any, ...]:
+    # Work without a deadline after all work with one, by its house target (the one its
+    # reminder uses), then the oldest first.
+    when = item.due_at or item.target_at or item.obligation.opened_at
+    return (item.due_at is None, when, item.obligation.opened_at)
+
+
+_WORK_KEYS: dict[str, Any] = {
+    "due": _by_due,
+    "todo": lambda i: (i.title.casefold(), *_by_due(i)),
+    "case": lambda i: (i.case.reference, *_by_due(i)),
+    "clinician": lambda i: (i.assignee is None, _person(i.assignee).casefold(), *_by_due(i)),
+}
 
 
 def _person(user: Any) -> str:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from eapcase.web import caselife_views, views
+from eapcase.web import caselife_views, search_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -24,5 +24,6 @@ urlpatterns = [
         caselife_views.unallocated_allocate,
         name="unallocated_allocate",
     ),
+    path("search/", search_views.search_page, name="search"),
     path("", views.home, name="home"),
 ]

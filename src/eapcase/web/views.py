@@ -20,6 +20,7 @@ from eapcase.cases.access import Action, access_case
 from eapcase.cases.services import case_assign
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
+from eapcase.core.lists import Sort
 from eapcase.web import selectors
 from eapcase.web.forms import AssignForm, WorkFilterForm
 
@@ -49,12 +50,17 @@ def _work_context(
     now = clock.now()
     form = WorkFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
+    sort = Sort.from_query(
+        request.GET.get("sort"), selectors.WORK_SORTS, selectors.WORK_DEFAULT_SORT
+    )
     queue = selectors.work_queue(
         user=request.user,
         now=now,
         scope=data.get("scope") or "mine",
         family=data.get("family") or "",
         case_ref=(data.get("case") or "").strip(),
+        sort=sort,
+        page=request.GET.get("page"),
     )
     clinicians: dict[int, list[Any]] = {}
     if queue.scope == "team":
@@ -69,6 +75,12 @@ def _work_context(
         "now": now,
         "families": selectors.FAMILIES,
         "here": request.get_full_path(),
+        "sort": sort,
+        "sort_links": [
+            (label, sort.headers[key])
+            for key, label in selectors.WORK_SORT_LABELS
+            if key != "clinician" or queue.scope == "team"
+        ],
     }
 
 
