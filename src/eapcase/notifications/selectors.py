@@ -12,8 +12,8 @@ from eapcase.core.lists import Sort
 from eapcase.notifications import timing
 from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
 from eapcase.organisations.calendar import partner_calendar
-from eapcase.policy import calendar as policy_calendar
 from eapcase.organisations.models import Partner
+from eapcase.policy import calendar as policy_calendar
 
 _OVERRIDABLE = (
     "reminder_share",

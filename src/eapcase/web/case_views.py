@@ -47,8 +47,8 @@ from eapcase.cases.services import (
 from eapcase.cases.words import CaseWords, rule_title
 from eapcase.core import clock
 from eapcase.core.errors import ServiceError
-from eapcase.outreach import messages as mail
 from eapcase.core.lists import Sort
+from eapcase.outreach import messages as mail
 from eapcase.outreach.choices import Purpose
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, OutreachRequest

@@ -20,12 +20,11 @@ from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, may, visible_cases_q
 from eapcase.cases.choices import RISK_ORDER
 from eapcase.cases.models import CaseEvent, Obligation
+from eapcase.core.lists import Sort, WindowPage, page_number
 from eapcase.core.localtime import local_text
 from eapcase.notifications.selectors import house_target_of, house_targets_by_case
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.outreach.models import ContactAttempt, Email
-from eapcase.core.lists import Sort, WindowPage, page_number
-from eapcase.outreach.models import ContactAttempt
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
 UNSATISFIED = ("open", "overdue")

@@ -58,7 +58,7 @@ def drop_trigram_index(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_case_outcome'),
+        ("cases", "0010_case_version"),
         ('organisations', '0002_caselife'),
     ]
 
