@@ -54,12 +54,21 @@ class SessionForm(ProviderForm):
         label="Did it take place",
         choices=Attendance.choices,
         initial=Attendance.ATTENDED,
+        required=False,  # left out: held
         widget=forms.RadioSelect,
         help_text="Not attended or cancelled late: not a session held, and it uses no session.",
     )
     modality = forms.ChoiceField(
-        label="How", choices=Modality.choices, initial=Modality.IN_PERSON, widget=forms.RadioSelect
+        label="How",
+        choices=Modality.choices,
+        initial=Modality.IN_PERSON,
+        required=False,  # left out: not recorded
+        widget=forms.RadioSelect,
     )
+
+    def clean_attendance(self) -> str:
+        return str(self.cleaned_data.get("attendance") or Attendance.ATTENDED)
+
     duration_minutes = forms.IntegerField(
         label="Length in minutes",
         required=False,

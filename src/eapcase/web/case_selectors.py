@@ -608,10 +608,8 @@ def _missed_session_entries(
             TimelineEntry(
                 event=pseudo,
                 who=_person_name(row.recorded_by) if row.recorded_by else "",
-                what=f"Session {row.get_attendance_display()}".replace("Session held", "Session"),
-                summary="not a session held; " + "; ".join(parts)
-                if parts
-                else "not a session held",
+                what=f"Session {_MISSED_WORDS.get(row.attendance, row.attendance)}",
+                summary="; ".join(["not a session held", *parts]),
                 next_step="",
                 findings=[],
                 overrides=[],
