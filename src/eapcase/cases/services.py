@@ -555,7 +555,10 @@ def session_record(
             recorded_by=user_of(actor),
         )
         write.obj = session
-        write.data.update({"attendance": attendance, "modality": modality})
+        if not held:
+            write.data["attendance"] = attendance
+        if modality:
+            write.data["modality"] = modality
     return session
 
 
