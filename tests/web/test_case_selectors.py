@@ -227,8 +227,8 @@ def test_case_page_runs_a_fixed_number_of_queries(django_assert_num_queries: Any
     actor = clinician_of(case)
     risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40), reason="Stated")
     callback_request(actor=actor, case=case, now=utc(2, 9, 45))
-    # 16, and the risk reasons and the allocations shown on the timeline.
-    with django_assert_num_queries(18):
+    # 16, and the risk reasons, the allocations and the session records shown on the timeline.
+    with django_assert_num_queries(19):
         selectors.case_page_get(case=case, now=utc(2, 12))
 
 

@@ -463,6 +463,11 @@ def case_page_get(
         .order_by("received_at", "pk")
     )
     uploads = list(CaseNotesUpload.objects.filter(case=case).order_by("uploaded_at", "pk"))
+    sessions = list(
+        Session.objects.filter(case=case)
+        .select_related("provider", "recorded_by")
+        .order_by("held_at", "pk")
+    )
 
     rows = _Rows(
         zone=case.partner.timezone,
@@ -479,12 +484,7 @@ def case_page_get(
         uploads={u.event_id: u for u in uploads},
         reviews_of_notes={u.review_event_id: u for u in uploads if u.review_event_id},
         risks={r.event_id: r for r in RiskRecord.objects.filter(case=case)},
-        sessions={
-            r.event_id: r
-            for r in Session.objects.filter(
-                case=case, attendance=Attendance.ATTENDED
-            ).select_related("provider")
-        },
+        sessions={s.event_id: s for s in sessions if s.attendance == Attendance.ATTENDED},
     )
     usernames = {e.by for e in events if e.by}
     names = {
@@ -524,7 +524,7 @@ def case_page_get(
         if id(event) in recent_ids:
             recent.append(entry)
     entries.extend(_assignment_entries(case, first_shown, events))
-    entries.extend(_missed_session_entries(case, first_shown, events))
+    entries.extend(_missed_session_entries(case, first_shown, events, sessions))
     entries.sort(key=lambda e: (e.event.at, e.event.seq or 0))
     entries.reverse()
     recent.reverse()
@@ -588,27 +588,23 @@ def _assignment_entries(
 
 
 def _missed_session_entries(
-    case: Case, first_shown: int, events: list[CaseEvent]
+    case: Case, first_shown: int, events: list[CaseEvent], sessions: list[Session]
 ) -> list[TimelineEntry]:
     """Sessions not attended or cancelled late, as timeline lines beside the events: they are
-    not sessions held and not history events (ADR 0028)."""
+    not sessions held and not history events (ADR 0028). With a truncated timeline only those
+    since its first event shown."""
     since = events[first_shown].at if first_shown and events else None
-    rows = (
-        Session.objects.filter(case=case)
-        .exclude(attendance=Attendance.ATTENDED)
-        .select_related("provider", "recorded_by")
-    )
-    if since is not None:
-        rows = rows.filter(held_at__gte=since)
     entries = []
-    for row in rows.order_by("held_at", "pk"):
+    for row in sessions:
+        if row.attendance == Attendance.ATTENDED or (since is not None and row.held_at < since):
+            continue
         pseudo = CaseEvent(case=case, seq=0, event_id="", type="session_missed", at=row.held_at)
         parts = [p for p in (_session_how(row), row.note) if p]
         entries.append(
             TimelineEntry(
                 event=pseudo,
                 who=_person_name(row.recorded_by) if row.recorded_by else "",
-                what=f"Session {_MISSED_WORDS.get(row.attendance, row.attendance)}",
+                what=f"Session {_MISSED_WORDS.get(row.attendance, str(row.attendance))}",
                 summary="; ".join(["not a session held", *parts]),
                 next_step="",
                 findings=[],
@@ -618,7 +614,7 @@ def _missed_session_entries(
     return entries
 
 
-_MISSED_WORDS = {
+_MISSED_WORDS: dict[str, str] = {
     Attendance.DID_NOT_ATTEND: "not attended",
     Attendance.LATE_CANCELLATION: "cancelled late",
 }
