@@ -220,3 +220,14 @@ def test_the_api_records_and_lists_sessions_and_hides_another_partners_case() ->
         == 404
     )
     assert Session.objects.filter(case=case).count() == 2
+
+
+def test_an_unknown_participant_zone_falls_back_to_the_partners_and_says_so() -> None:
+    from eapcase.web.case_selectors import contact_window_for
+
+    case = kestrel_case(participant_zone="Mars/Olympus_Mons")
+    window = contact_window_for(case, NOW)
+    assert window is not None and window.window.zone == "Europe/London"
+    assert "their zone is not recorded" in window.words
+    assert window.outside(utc(2, 19)) == ""  # 19:00 in London
+    assert "outside the client's contact hours" in window.outside(NOW)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Min, Q, QuerySet, prefetch_related_objects
@@ -370,16 +370,25 @@ def contact_window_for(case: Case, now: datetime) -> WindowView | None:
     assert end is not None  # the model's constraint: both ends or neither
     partner_zone = case.partner.timezone
     if procedure.contact_window_zone == WindowZone.PARTICIPANT:
-        zone = case.participant.timezone or partner_zone
+        known = case.participant.timezone if _known_zone(case.participant.timezone) else ""
+        zone = known or partner_zone
         whose = (
             f"the participant's time, {zone}"
-            if case.participant.timezone
+            if known
             else f"the participant's time; their zone is not recorded, so {zone}"
         )
     else:
         zone, whose = partner_zone, f"the Partner's time, {zone}"
     words = f"{start:%H:%M} to {end:%H:%M}, {whose}"
     return WindowView(ContactWindow(start=start, end=end, zone=zone), words)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(name)
 
 
 def checkin_on_closure(case: Case, now: datetime) -> CheckinTimes | None:
