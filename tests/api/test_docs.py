@@ -117,6 +117,14 @@ def test_each_example_answer_has_the_fields_of_a_real_answer() -> None:
                 },
                 format="json",
             ),
+            ("POST", "/api/v1/cases/{reference}/sessions/"): mine.post(
+                "/api/v1/cases/EAP-50001/sessions/",
+                {"modality": "phone", "duration_minutes": 45, "at": utc(2, 10).isoformat()},
+                format="json",
+            ),
+            ("GET", "/api/v1/cases/{reference}/sessions/"): mine.get(
+                "/api/v1/cases/EAP-50001/sessions/"
+            ),
             ("GET", "/api/v1/participants/"): mine.get("/api/v1/participants/"),
             ("GET", "/api/v1/participants/{id}/"): mine.get(
                 f"/api/v1/participants/{case.participant_id}/"

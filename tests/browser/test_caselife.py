@@ -203,3 +203,41 @@ def test_a_stale_risk_change_shows_what_changed_and_writes_nothing(
     page.get_by_role("button", name="Set the risk").click()
     expect(page.get_by_role("status")).to_contain_text("Risk set to high.")
     expect(page.locator("header")).to_contain_text("risk: high")
+
+
+def test_closing_a_case_whose_client_asks_for_a_checkin_creates_it_with_its_due_time(
+    page: Any, browser_server: Any
+) -> None:
+    with browser_server.db():
+        from eapcase.cases.models import Case
+
+        case = (
+            Case.objects.filter(status="open", client__code="kestrel", partner__code="P-UK")
+            .order_by("reference")
+            .first()
+        )
+        assert case is not None
+        reference = case.reference
+    login(page, "partner-uk")
+    page.goto(f"/cases/{reference}/close/")
+    announced = page.locator("#checkin-on-close")
+    expect(announced).to_contain_text("asks for one check-in")
+    # "Tue 8 Dec 2026 12:30 GMT": the day and time, whatever the zone's name.
+    due = announced.locator("time").nth(1).inner_text().rsplit(" ", 1)[0]
+    page.get_by_label("Resolved").check()
+    page.get_by_label("Closing note").fill("Goals met; the participant is back at work.")
+    page.get_by_role("button", name="Close the case").click()
+    if page.get_by_label("Reason to go ahead").is_visible():
+        # Closing would breach an open obligation of the demo's case: say why and go ahead.
+        page.get_by_label("Reason to go ahead").fill("The participant asked to stop here.")
+        page.get_by_role("button", name="Close the case").click()
+    expect(page.get_by_role("status")).to_contain_text("Case closed.")
+    timeline = page.locator("#timeline-title").locator("..")
+    expect(timeline).to_contain_text("clinical check-in")
+    expect(timeline).to_contain_text(f"due by {due}")
+    screenshot(page, "checkin-on-close")
+    with browser_server.db():
+        from eapcase.outreach.models import OutreachRequest
+
+        request = OutreachRequest.objects.get(case__reference=reference, purpose="checkin")
+        assert request.target == "participant" and request.due is not None

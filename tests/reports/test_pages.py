@@ -191,3 +191,34 @@ def test_what_if_replays_a_period_under_a_draft_pack(
 
 def _upload(text: str) -> Any:
     return SimpleUploadedFile("draft.toml", text.encode(), content_type="application/toml")
+
+
+@time_machine.travel(utc(10, 12, month=4), tick=False)
+def test_the_client_report_counts_sessions_held_by_modality_with_small_counts_hidden() -> None:
+    from eapcase.cases.services import session_record
+    from eapcase.reports.selectors import client_report
+
+    employer = ClientOrganisationFactory(name="Acme")
+    partner = PartnerFactory()
+    case = open_case(partner=partner, client=employer, benefit_sessions=12, now=utc(2, 9, month=1))
+    actor = user_with_role(Role.PARTNER_CLINICIAN, partner=partner)
+    plan = [(1, "video")] * 6 + [(2, "video")] * 6 + [(2, "phone")] * 2
+    for day, (month, modality) in enumerate(plan, start=3):
+        session_record(
+            actor=actor, case=case, now=utc(day, 12, month=month), modality=modality, confirm="ok"
+        )
+    # Neither a did-not-attend nor a late cancellation is a session held.
+    for kind in ("did_not_attend", "late_cancellation"):
+        session_record(
+            actor=actor, case=case, now=utc(20, 12, month=1), attendance=kind, modality="video"
+        )
+    wpo_user = user_with_role(Role.WPO_CLINICIAN)
+    q1 = client_report(user=wpo_user, client=employer, year=2026)[0]
+    table = next(t for t in q1.tables if t.title == "Sessions held, by modality")
+    assert table.row_labels == ["In person", "Video", "Phone", "Not recorded"]
+    cells = table.published.cells
+    assert cells[2][1] is None  # 2 by phone in February: suppressed
+    # Nothing published is a small count (ADR 0018); the months' totals stand.
+    assert all(c is None or c == 0 or c >= 5 for row in table.published.grid for c in row)
+    assert table.published.column_totals[:2] == [6, 8]
+    assert table.published.grid[-1][-1] == 14  # the total counts sessions held only

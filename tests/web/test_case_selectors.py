@@ -228,8 +228,9 @@ def test_case_page_runs_a_fixed_number_of_queries(django_assert_num_queries: Any
     risk_set(actor=actor, case=case, level="low", now=utc(2, 9, 40), reason="Stated")
     callback_request(actor=actor, case=case, now=utc(2, 9, 45))
     # 16, and the risk reasons and the allocations shown on the timeline, the inbound mail and
-    # the outbound mail (ADR 0031), the changes of an email's urgency (ADR 0033).
-    with django_assert_num_queries(21):
+    # the outbound mail (ADR 0031), the changes of an email's urgency (ADR 0033), the session
+    # records (ADR 0028).
+    with django_assert_num_queries(22):
         selectors.case_page_get(case=case, now=utc(2, 12))
 
 

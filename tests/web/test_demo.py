@@ -201,3 +201,25 @@ def test_the_demo_starts_cases_as_a_clinician_would():
     )
     assert Participant.objects.filter(full_name="Jamie Fletcher").count() == 2
     assert Case.objects.values("participant").annotate(n=Count("pk")).filter(n__gte=2).exists()
+
+
+@pytest.mark.django_db
+def test_demo_sessions_carry_modality_and_one_was_missed_one_cancelled_late():
+    from eapcase.cases.models import Session
+    from eapcase.organisations.models import ClientProcedure
+
+    load(30)
+    held = Session.objects.filter(attendance="attended")
+    assert held.exists() and not held.filter(modality="").exists()
+    assert {"video", "in_person"} <= set(held.values_list("modality", flat=True))
+    missed = Session.objects.exclude(attendance="attended")
+    assert sorted(missed.values_list("attendance", flat=True)) == [
+        "did_not_attend",
+        "late_cancellation",
+    ]
+    # Not sessions held: no number, no event.
+    assert not missed.exclude(number=None).exists() and not missed.exclude(event_id="").exists()
+    # A client procedure with a check-in after closure and a contact-time window.
+    assert ClientProcedure.objects.filter(
+        checkin_required=True, contact_window_start__isnull=False
+    ).exists()

@@ -246,6 +246,69 @@ GUIDES = [
     ),
     Guide(
         method="GET",
+        path="/api/v1/cases/{reference}/sessions/",
+        title="Read a case's sessions",
+        purpose="Every booked session of the case: held ones with their number and the history "
+        "event that records them, and those not attended or cancelled late, which have "
+        "neither and use no session of the benefit. Modality and length are kept by this "
+        "system; the history format does not carry them. A provider sees the sessions of a "
+        "case referred to them.",
+        request="GET /api/v1/cases/EAP-10011/sessions/\nAuthorization: Token <key>",
+        answer=[
+            {
+                "number": 1,
+                "at": "2026-11-25T10:00:00Z",
+                "attendance": "attended",
+                "modality": "video",
+                "duration_minutes": 50,
+                "provider": "meridian-1",
+                "event": "E4",
+            },
+            {
+                "number": None,
+                "at": "2026-12-02T10:00:00Z",
+                "attendance": "did_not_attend",
+                "modality": "video",
+                "duration_minutes": None,
+                "provider": "meridian-1",
+                "event": "",
+            },
+        ],
+    ),
+    Guide(
+        method="POST",
+        path="/api/v1/cases/{reference}/sessions/",
+        title="Record a session",
+        purpose="Records a session held (attendance attended, the default: written to the "
+        "history as session_held and judged against the sessions authorised, so the answer "
+        "may be 409 with the reasons until you send confirm) or a session not attended or "
+        "cancelled late (did_not_attend, late_cancellation: no history event, no session "
+        "used). The case's Partner and the provider it is referred to may record sessions. "
+        "Send an Idempotency-Key so that a retry records nothing twice.",
+        request="POST /api/v1/cases/EAP-10011/sessions/\nAuthorization: Token <key>\n"
+        "Idempotency-Key: 7c1d-session-2\nContent-Type: application/json\n\n"
+        + json.dumps(
+            {
+                "attendance": "attended",
+                "modality": "phone",
+                "duration_minutes": 45,
+                "at": "2026-12-09T10:00:00Z",
+            },
+            indent=2,
+        ),
+        answer={
+            "number": 2,
+            "at": "2026-12-09T10:00:00Z",
+            "attendance": "attended",
+            "modality": "phone",
+            "duration_minutes": 45,
+            "provider": "meridian-1",
+            "event": "E6",
+        },
+        status=201,
+    ),
+    Guide(
+        method="GET",
         path="/api/v1/participants/",
         title="List participants",
         purpose="The participants of the cases you may see, with their contact details and "

@@ -9,8 +9,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from eapcase.cases.choices import ObligationStatus
-from eapcase.cases.models import Case, Escalation, Finding, Obligation, Participant
+from eapcase.cases.choices import Attendance, Modality, ObligationStatus
+from eapcase.cases.models import Case, Escalation, Finding, Obligation, Participant, Session
+from eapcase.cases.services import SESSION_MINUTES_MAX
 from eapcase.compliance.event_services import EVENT_DETAILS
 
 
@@ -310,3 +311,41 @@ class CaseOpenSerializer(serializers.Serializer[Any]):
     benefit_sessions = serializers.IntegerField(required=False, min_value=0, max_value=999)
     benefit_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
     at = serializers.DateTimeField(required=False, help_text="When it opened (default now).")
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+class SessionSerializer(serializers.ModelSerializer[Session]):
+    """A booked session: held (numbered, with its history event) or not attended or cancelled
+    late (no number, no event: not a session held)."""
+
+    provider = serializers.CharField(source="provider.code", read_only=True, allow_null=True)
+    at = serializers.DateTimeField(source="held_at", read_only=True)
+    event = serializers.CharField(source="event_id", read_only=True, allow_blank=True)
+
+    class Meta:
+        model = Session
+        fields = ["number", "at", "attendance", "modality", "duration_minutes", "provider", "event"]
+        read_only_fields = fields
+
+
+class SessionWriteSerializer(serializers.Serializer[Any]):
+    attendance = serializers.ChoiceField(choices=Attendance.choices, default=Attendance.ATTENDED)
+    modality = serializers.ChoiceField(
+        choices=Modality.choices, required=False, allow_blank=True, default=""
+    )
+    duration_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=SESSION_MINUTES_MAX
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    at = serializers.DateTimeField(
+        required=False, help_text="When it was held or booked for (default now)."
+    )
+    confirm = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A reason to go ahead when the engine asks (409).",
+    )

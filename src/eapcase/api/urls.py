@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cases/", views.CaseList.as_view(), name="case-list"),
     path("cases/<str:reference>/", views.CaseDetail.as_view(), name="case-detail"),
     path("cases/<str:reference>/events/", views.CaseEvents.as_view(), name="case-events"),
+    path("cases/<str:reference>/sessions/", views.CaseSessions.as_view(), name="case-sessions"),
     path("cases/<str:reference>/fhir/", CaseFhir.as_view(), name="case-fhir"),
     path("participants/", views.ParticipantList.as_view(), name="participant-list"),
     path("participants/<int:pk>/", views.ParticipantDetail.as_view(), name="participant-detail"),

@@ -496,6 +496,60 @@ class CaseEvents(ApiMixin, APIView):
         return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": etag(version)})
 
 
+class CaseSessions(ApiMixin, APIView):
+    """The sessions of a case, held or missed, with modality and duration (ADR 0028)."""
+
+    @extend_schema(
+        summary="The case's sessions: held, not attended or cancelled late",
+        description="Each booked session with its attendance, modality and duration. Only "
+        "a session held has a number and a `session_held` event; one not attended or "
+        "cancelled late uses no session of the benefit. A provider sees the sessions of "
+        "a case referred to them.",
+        responses={200: s.SessionSerializer(many=True)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = access_case(user=request.user, case_ref=reference, action=Action.REFERRAL)
+        rows = case.sessions.select_related("provider").order_by("held_at", "pk")
+        if not may(request.user, case, Action.VIEW):
+            rows = rows.filter(provider=case.provider)
+        return Response(s.SessionSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Record a session on the case",
+        description="A session held (recorded as `session_held`, judged against what is "
+        "authorised: 409 with `reasons` until sent with `confirm`), or one not attended or "
+        "cancelled late (no history event). Through the same service as the case page and the "
+        "provider portal. An `Idempotency-Key` header makes a retry safe.",
+        request=s.SessionWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False
+            )
+        ],
+        responses={201: s.SessionSerializer},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return idempotent(request, lambda: self._record(request, reference))
+
+    def _record(self, request: Request, reference: str) -> Response:
+        case = access_case(user=request.user, case_ref=reference, action=Action.REFERRAL)
+        _may_record(request.user, case, "session_held")
+        data = _valid(s.SessionWriteSerializer, request.data)
+        now = clock.now()
+        session = case_services.session_record(
+            actor=acting_user(request),
+            case=case,
+            now=now,
+            at=data.get("at"),
+            attendance=data["attendance"],
+            modality=data["modality"],
+            duration_minutes=data.get("duration_minutes"),
+            note=data["note"],
+            confirm=data["confirm"],
+        )
+        return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
 # --- participants ------------------------------------------------------------------------------
 
 

@@ -35,6 +35,23 @@ class CaseOutcome(models.TextChoices):
     MOVED = "moved", "moved to another service"
 
 
+class Modality(models.TextChoices):
+    """How a session is held. Not a history-format field: the app keeps it on Session (ADR 0028)."""
+
+    IN_PERSON = "in_person", "in person"
+    VIDEO = "video", "video"
+    PHONE = "phone", "phone"
+
+
+class Attendance(models.TextChoices):
+    """Whether a booked session took place. Only `attended` is a session held (`session_held`);
+    a did-not-attend or a late cancellation is the app's own record (ADR 0028)."""
+
+    ATTENDED = "attended", "held"
+    DID_NOT_ATTEND = "did_not_attend", "did not attend"
+    LATE_CANCELLATION = "late_cancellation", "cancelled late"
+
+
 class RiskLevel(models.TextChoices):
     NONE = "none", "none identified"
     LOW = "low", "low"

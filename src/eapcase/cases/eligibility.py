@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q
 
+from eapcase.cases.choices import Attendance
 from eapcase.cases.models import Case, Participant
 from eapcase.core.errors import ServiceError
 from eapcase.organisations.choices import BenefitPeriod, BenefitUnit
@@ -116,7 +117,11 @@ def benefit_quote(
             .annotate(
                 held=Count(
                     "sessions",
-                    filter=Q(sessions__held_at__date__gte=start, sessions__held_at__lte=at),
+                    filter=Q(
+                        sessions__held_at__date__gte=start,
+                        sessions__held_at__lte=at,
+                        sessions__attendance=Attendance.ATTENDED,
+                    ),
                 )
             )
             .filter(held__gt=0)

@@ -13,11 +13,13 @@ from django.db.models import Q
 
 from eapcase.cases.choices import (
     PREFERENCE_COLUMNS,
+    Attendance,
     AuthorisationOrigin,
     CaseOutcome,
     CaseStatus,
     CaseType,
     EscalationReason,
+    Modality,
     ObligationStatus,
     PreferenceSource,
     Referral,
@@ -68,6 +70,11 @@ class Participant(models.Model):
     )
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    # Where the participant is, for a client's contact-time window stated in their time
+    # (ADR 0027). Empty: unknown, and the Partner's zone is used with that said.
+    timezone = models.CharField(
+        max_length=64, blank=True, db_default="", help_text="IANA time zone, e.g. Europe/London."
+    )
     has_phone = models.BooleanField(default=True)
     has_email = models.BooleanField(default=True)
     voicemail_ok = models.BooleanField(default=True)
@@ -260,23 +267,53 @@ class Case(models.Model):
 
 
 class Session(models.Model):
-    """A session held with the provider."""
+    """A booked session with the provider: held (a `session_held` event, numbered), or not
+    attended or cancelled late (no event, no number: it is not a session held and counts
+    against neither the benefit nor the authorisation; ADR 0028). Modality and duration are
+    the app's own record; the history format does not carry them."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions")
     provider = models.ForeignKey(
         "organisations.Provider", null=True, blank=True, on_delete=models.PROTECT
     )
-    number = models.PositiveSmallIntegerField()
-    held_at = models.DateTimeField()
-    event_id = models.CharField(max_length=60)
+    # Only sessions held are numbered (1, 2, ... in the order recorded).
+    number = models.PositiveSmallIntegerField(null=True, blank=True)
+    held_at = models.DateTimeField(help_text="When it was held, or was booked for.")
+    event_id = models.CharField(max_length=60, blank=True)
+    # Database defaults: bulk writers that name their columns (perf.generator) leave them out.
+    attendance = models.CharField(
+        max_length=20,
+        choices=Attendance.choices,
+        default=Attendance.ATTENDED,
+        db_default=Attendance.ATTENDED,
+    )
+    modality = models.CharField(max_length=10, choices=Modality.choices, blank=True, db_default="")
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, db_default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["case", "number"], name="session_number_once")
+            models.UniqueConstraint(fields=["case", "number"], name="session_number_once"),
+            # A session held has its number and event; a missed one has neither.
+            models.CheckConstraint(
+                condition=Q(attendance="attended", number__isnull=False)
+                | (~Q(attendance="attended") & Q(number__isnull=True, event_id="")),
+                name="session_held_is_numbered",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True)
+                | Q(duration_minutes__gte=1, duration_minutes__lte=600),
+                name="session_duration_range",
+            ),
         ]
-        ordering = ["case", "number"]
+        ordering = ["case", "held_at", "id"]
 
     def __str__(self) -> str:
+        if self.number is None:
+            return f"{self.get_attendance_display()} session of {self.case_id}"
         return f"session {self.number} of {self.case_id}"
 
 

@@ -4,6 +4,7 @@ the engine and audits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +17,13 @@ from eapcase.cases.access import Action, may
 from eapcase.cases.choices import (
     PREFERENCE_COLUMNS,
     PREFERENCE_FIELDS,
+    Attendance,
     AuthorisationOrigin,
     CaseOutcome,
     CaseStatus,
     CaseType,
     EscalationReason,
+    Modality,
     PreferenceSource,
     Referral,
     ReviewDecision,
@@ -30,6 +33,7 @@ from eapcase.cases.models import (
     Authorisation,
     Case,
     CaseAssignment,
+    CaseEvent,
     ContactPreference,
     Dissatisfaction,
     Escalation,
@@ -484,6 +488,10 @@ def risk_set(
     return case
 
 
+#: Longest session a form or the API takes, in minutes (Session's constraint).
+SESSION_MINUTES_MAX = 600
+
+
 def session_record(
     *,
     actor: Actor,
@@ -494,12 +502,30 @@ def session_record(
     confirm: str = "",
     historical: bool = False,
     event_id: str | None = None,
+    attendance: str = Attendance.ATTENDED,
+    modality: str = "",
+    duration_minutes: int | None = None,
+    note: str = "",
 ) -> Session:
-    """A session with the provider took place."""
+    """A booked session with the provider: held (the history's `session_held`, numbered, judged
+    by the engine against what is authorised), or not attended or cancelled late. A session
+    not held is the app's own row and no event: it counts against neither the benefit nor the
+    authorisation (ADR 0028). Modality and duration are kept on the row either way."""
+    _choice(attendance, Attendance, "attendance")
+    if modality:
+        _choice(modality, Modality, "modality")
+    if duration_minutes is not None:
+        if attendance != Attendance.ATTENDED:
+            raise ServiceError("only a session held has a duration", field="duration_minutes")
+        if not 1 <= int(duration_minutes) <= SESSION_MINUTES_MAX:
+            raise ServiceError(
+                f"must be between 1 and {SESSION_MINUTES_MAX} minutes", field="duration_minutes"
+            )
+    held = attendance == Attendance.ATTENDED
     with case_write(
         case,
         actor=actor,
-        action="case.session_recorded",
+        action="case.session_recorded" if held else "case.session_not_held",
         now=now,
         historical=historical,
         confirm=confirm,
@@ -507,16 +533,38 @@ def session_record(
         case = write.case
         if not historical:
             case_require_open(case)
-        event = write.append("session_held", at=at or now, event_id=event_id)
+        if held:
+            event = write.append("session_held", at=at or now, event_id=event_id)
+            when, number, event_ref = event.at, _sessions_held(case) + 1, event.event_id
+        else:
+            when = at or now
+            if when > now + CLOCK_SKEW:
+                raise ServiceError("is in the future", field="at")
+            if when < case.opened_at:
+                raise ServiceError("is before the case was opened", field="at")
+            number, event_ref = None, ""
         session = Session.objects.create(
             case=case,
             provider=provider or case.provider,
-            held_at=event.at,
-            number=case.sessions.count() + 1,
-            event_id=event.event_id,
+            held_at=when,
+            number=number,
+            event_id=event_ref,
+            attendance=attendance,
+            modality=modality,
+            duration_minutes=int(duration_minutes) if duration_minutes is not None else None,
+            note=note.strip()[:500],
+            recorded_by=user_of(actor),
         )
         write.obj = session
+        if not held:
+            write.data["attendance"] = attendance
+        if modality:
+            write.data["modality"] = modality
     return session
+
+
+def _sessions_held(case: Case) -> int:
+    return case.sessions.filter(attendance=Attendance.ATTENDED).count()
 
 
 def review_complete(
@@ -746,11 +794,14 @@ def case_close(
     historical: bool = False,
     confirm: str = "",
     event_id: str | None = None,
+    then: Callable[[CaseWrite, CaseEvent], None] | None = None,
 ) -> Case:
     """Close the case with its outcome and closing note (both required but for imported
     histories, which have neither). The history event's `reason` is `reason` when given (an
     imported or API line), otherwise the note's short form or the outcome. Whatever closing
-    breaches (the engine says) needs `confirm`."""
+    breaches (the engine says) needs `confirm`. `then` writes what closing brings with it in
+    the same write, given the write and the closing event: the client's check-in, from a layer
+    above (outreach.services.case_close_with_checkin, ADR 0027)."""
     note = note.strip()
     if outcome or not historical:
         _choice(outcome, CaseOutcome, "outcome")
@@ -782,6 +833,8 @@ def case_close(
                 "closure_note",
             ]
         )
+        if then is not None:
+            then(write, event)
         write.obj = case
         write.data["outcome"] = outcome
     return case

@@ -224,7 +224,8 @@ EVENT_SERVICES: dict[str, Callable[[EventWrite], Any]] = {
         next_step=w.line.get("next_step", ""),
         **w.common,
     ),
-    "case_closed": lambda w: case_services.case_close(
+    # Live, the client's check-in after closure is requested in the same write (ADR 0027).
+    "case_closed": lambda w: outreach_services.case_close_with_checkin(
         case=w.case,
         reason=w.line.get("reason") or ("closed" if w.historical else ""),
         outcome=w.text("outcome"),

@@ -27,3 +27,10 @@ class CheckinChannels(models.TextChoices):
     PHONE_OR_EMAIL = "phone_or_email", "phone, or email with consent"
     PHONE = "phone", "phone only"
     EMAIL = "email", "email only (with consent)"
+
+
+class WindowZone(models.TextChoices):
+    """Whose clock a client's contact-time window is stated in."""
+
+    PARTNER = "partner", "the Partner's time"
+    PARTICIPANT = "participant", "the participant's time"

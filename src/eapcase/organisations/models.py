@@ -14,6 +14,7 @@ from eapcase.organisations.choices import (
     BenefitUnit,
     CheckinChannels,
     CheckinTrigger,
+    WindowZone,
 )
 
 
@@ -226,10 +227,29 @@ class ClientProcedure(models.Model):
         max_length=20, choices=CheckinChannels.choices, default=CheckinChannels.PHONE_OR_EMAIL
     )
     instructions = models.TextField(blank=True, help_text="Shown to clinicians on every case.")
+    # The hours the client allows contact with participants (ADR 0027): the attempt form shows
+    # them and asks for a reason to go ahead outside them. An end before the start spans
+    # midnight (18:00 to 08:00). Both empty: no window.
+    contact_window_start = models.TimeField(null=True, blank=True)
+    contact_window_end = models.TimeField(null=True, blank=True)
+    contact_window_zone = models.CharField(
+        max_length=12,
+        choices=WindowZone.choices,
+        default=WindowZone.PARTNER,
+        db_default=WindowZone.PARTNER,
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["client", "version"], name="procedure_version_once"),
+            models.CheckConstraint(
+                condition=Q(contact_window_start__isnull=True, contact_window_end__isnull=True)
+                | (
+                    Q(contact_window_start__isnull=False, contact_window_end__isnull=False)
+                    & ~Q(contact_window_start=models.F("contact_window_end"))
+                ),
+                name="procedure_window_both_ends",
+            ),
             models.CheckConstraint(
                 condition=Q(checkin_required=False) | ~Q(checkin_trigger=""),
                 name="procedure_checkin_has_trigger",

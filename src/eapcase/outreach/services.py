@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
-from eapcase.cases.record import CLOCK_SKEW, Actor, case_write, user_of
-from eapcase.cases.services import case_require_open
+from eapcase.cases.models import Case, CaseEvent, Override
+from eapcase.cases.record import (
+    CLOCK_SKEW,
+    Actor,
+    CaseWrite,
+    NeedsConfirmation,
+    case_write,
+    user_of,
+)
+from eapcase.cases.services import case_close, case_require_open
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.organisations.calendar import partner_calendar
+from eapcase.organisations.choices import CheckinTrigger
+from eapcase.organisations.procedures import procedure_in_force
 from eapcase.outreach import messages
 from eapcase.outreach.choices import (
     Channel,
@@ -23,6 +35,7 @@ from eapcase.outreach.choices import (
     Target,
 )
 from eapcase.outreach.models import ContactAttempt, Email, EmailUrgencyChange, OutreachRequest
+from eapcase.policy.procedures import checkin_after_closure
 
 # A detailed message against the participant's stated wishes is never recorded as a choice.
 ATTEMPT_REFUSED = frozenset({"CM-MESSAGE-CONSENT", "CM-CHECKIN-CHANNEL"})
@@ -122,6 +135,62 @@ def outreach_request(
     return request
 
 
+def case_close_with_checkin(*, actor: Actor, case: Case, now: datetime, **kwargs: Any) -> Case:
+    """Close the case (cases.services.case_close, same arguments) and, when the client's
+    procedures in force on the closing day ask for a check-in after the case closes, request it
+    in the same write: an `outreach_requested` with purpose `checkin` to the participant, at
+    the closing instant, `due` as the procedure counts it on the Partner's calendar (ADR 0027).
+    A history recorded as it happened (`historical`) carries its own check-in lines."""
+    if kwargs.get("historical"):
+        return case_close(actor=actor, case=case, now=now, **kwargs)
+
+    def checkin(write: CaseWrite, closed: CaseEvent) -> None:
+        closed_case = write.case
+        day = closed.at.astimezone(ZoneInfo(closed_case.partner.timezone)).date()
+        procedure = procedure_in_force(closed_case.client_id, day)
+        if (
+            procedure is None
+            or not procedure.checkin_required
+            or procedure.checkin_trigger != CheckinTrigger.CASE_CLOSED
+        ):
+            return
+        times = checkin_after_closure(
+            partner_calendar(closed_case.partner),
+            closed.at,
+            procedure.checkin_after_business_days,
+            procedure.checkin_due_business_days,
+        )
+        event = write.append(
+            "outreach_requested",
+            at=closed.at,
+            fields={
+                "purpose": Purpose.CHECKIN,
+                "target": Target.PARTICIPANT,
+                "due": _iso(times.due),
+            },
+        )
+        request = OutreachRequest.objects.create(
+            case=closed_case,
+            kind=RequestKind.OUTREACH,
+            purpose=Purpose.CHECKIN,
+            target=Target.PARTICIPANT,
+            requested_at=closed.at,
+            not_before=times.not_before,
+            due=times.due,
+            reason=f"Asked by {closed_case.client}'s procedures (version {procedure.version}) "
+            "when the case closes.",
+            requested_by=user_of(write.actor),
+            event_id=event.event_id,
+        )
+        write.also_audit(
+            "outreach.requested",
+            request,
+            {"purpose": Purpose.CHECKIN, "target": Target.PARTICIPANT, "on_closure": True},
+        )
+
+    return case_close(actor=actor, case=case, now=now, then=checkin, **kwargs)
+
+
 def outreach_close(
     *,
     actor: Actor,
@@ -176,10 +245,13 @@ def attempt_record(
     confirm: str = "",
     historical: bool = False,
     event_id: str | None = None,
+    outside_window: str = "",
 ) -> ContactAttempt:
     """One attempt to contact the participant or the provider. Findings the engine makes on it
     (excess attempts, a second check-in, no detailed message) need `confirm`; a message the
-    participant refused is refused outright."""
+    participant refused is refused outright. `outside_window`, the words of a client's
+    contact-time window the attempt falls outside (the page asks policy.procedures), also
+    needs `confirm`, kept with the attempt as an Override (ADR 0027)."""
     _choice(target, Target, "target")
     _choice(channel, Channel, "channel")
     _choice(outcome, Outcome, "outcome")
@@ -225,6 +297,18 @@ def attempt_record(
             by=user_of(actor),
             event_id=event.event_id,
         )
+        if outside_window and not historical:
+            if not confirm.strip():
+                raise NeedsConfirmation([outside_window], [])
+            Override.objects.create(
+                case=case,
+                event_ids=[event.event_id],
+                findings=[outside_window],
+                reason=confirm.strip(),
+                by=user_of(actor),
+                at=now,
+            )
+            write.data["outside_contact_window"] = True
         write.obj = attempt
         write.data.update({"target": target, "channel": channel, "outcome": outcome})
     return attempt

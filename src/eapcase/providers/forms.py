@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from eapcase.cases.choices import Attendance, Modality
+from eapcase.cases.services import SESSION_MINUTES_MAX
 from eapcase.core.localtime import LocalDateTimeField
 from eapcase.providers.choices import ProviderTopic
 from eapcase.providers.uploads import MAX_NOTES_LABEL, case_notes_content_type, too_large_message
@@ -48,7 +50,33 @@ class SessionForm(ProviderForm):
     """A session held with the participant. `confirm` is asked for only when the engine finds
     the session beyond what is authorised (CM-SESSION-UNAUTHORISED, CM-REVIEW)."""
 
-    at = _when("When the session was held")
+    attendance = forms.ChoiceField(
+        label="Did it take place",
+        choices=Attendance.choices,
+        initial=Attendance.ATTENDED,
+        required=False,  # left out: held
+        widget=forms.RadioSelect,
+        help_text="Not attended or cancelled late: not a session held, and it uses no session.",
+    )
+    modality = forms.ChoiceField(
+        label="How",
+        choices=Modality.choices,
+        initial=Modality.IN_PERSON,
+        required=False,  # left out: not recorded
+        widget=forms.RadioSelect,
+    )
+
+    def clean_attendance(self) -> str:
+        return str(self.cleaned_data.get("attendance") or Attendance.ATTENDED)
+
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes",
+        required=False,
+        min_value=1,
+        max_value=SESSION_MINUTES_MAX,
+        help_text="Of a session held.",
+    )
+    at = _when("When the session was held (or booked for)")
     confirm = forms.CharField(
         label="Reason to go ahead",
         required=False,

@@ -55,7 +55,7 @@ class ReferralDetail:
         if not self.interventions:
             return False
         last_end = self.interventions[-1].ended_at
-        return all(s.held_at <= last_end for s in self.sessions)
+        return all(s.held_at <= last_end for s in self.sessions if s.attendance == "attended")
 
 
 def _events() -> Prefetch[Any]:

@@ -241,6 +241,9 @@ def session(
             at=form.cleaned_data["at"],
             provider=case.provider,
             confirm=form.cleaned_data.get("confirm", ""),
+            attendance=form.cleaned_data["attendance"],
+            modality=form.cleaned_data["modality"],
+            duration_minutes=form.cleaned_data.get("duration_minutes"),
         )
     except NeedsConfirmation as exc:
         form.needs_confirmation = exc.reasons
@@ -249,6 +252,9 @@ def session(
     except ServiceError as exc:
         _service_error(form, exc)
         return _refused(request, case, now, "session_form", form)
+    if held.number is None:
+        message = f"Recorded: {held.get_attendance_display()}, not a session held."
+        return _done(request, case, message, "sessions")
     return _done(request, case, f"Session {held.number} recorded.", "sessions")
 
 

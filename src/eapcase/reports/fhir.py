@@ -110,7 +110,8 @@ def case_bundle(case: Case) -> dict[str, Any]:
             },
         ),
     ]
-    for session in case.sessions.order_by("number"):
+    # Encounters are the sessions held; one not attended or cancelled late took no place.
+    for session in case.sessions.filter(attendance="attended").order_by("number"):
         entries.append(
             _entry(
                 _urn("Encounter", session.pk),

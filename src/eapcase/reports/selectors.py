@@ -22,7 +22,7 @@ from eapcase.accounts.choices import Role
 from eapcase.accounts.models import User
 from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import cases_visible_to, visible_cases_q
-from eapcase.cases.choices import UNSATISFIED, CaseType, Referral
+from eapcase.cases.choices import UNSATISFIED, Attendance, CaseType, Modality, Referral
 from eapcase.cases.models import Finding, Participant, ParticipantQuery, Session
 from eapcase.core.errors import PermissionDenied
 from eapcase.organisations.models import ClientOrganisation, Partner
@@ -526,13 +526,17 @@ class Quarter:
         return f"Q{self.number} {self.year}"
 
 
+#: The row of sessions whose modality was not recorded (those imported from a history).
+NOT_RECORDED = "Not recorded"
+
 #: A presenting issue named in fewer cases than this in the year is counted as "Other".
 ISSUE_MIN = THRESHOLD
 
 
 def client_report(*, user: Any, client: ClientOrganisation, year: int) -> list[Quarter]:
     """The client's year, quarter by quarter (months in UTC): cases opened by case type, by
-    referral and by presenting issue, and sessions held by case type; counts only, small
+    referral and by presenting issue, and sessions held by case type and by modality; counts
+    only, small
     counts suppressed (suppression.suppress). WPO only."""
     wpo_only(user=user)
     cases = cases_visible_to(user).filter(client=client)
@@ -544,9 +548,10 @@ def client_report(*, user: Any, client: ClientOrganisation, year: int) -> list[Q
         )
     )
     sessions = list(
-        Session.objects.filter(case__in=cases, held_at__gte=start, held_at__lt=end).values_list(
-            "held_at", "case__case_type"
-        )
+        # Sessions held only: one not attended or cancelled late is not a session (ADR 0028).
+        Session.objects.filter(
+            case__in=cases, held_at__gte=start, held_at__lt=end, attendance=Attendance.ATTENDED
+        ).values_list("held_at", "case__case_type", "modality")
     )
     issues_in_year: dict[str, int] = defaultdict(int)
     for _at, _type, _ref, issue in opened:
@@ -560,6 +565,9 @@ def client_report(*, user: Any, client: ClientOrganisation, year: int) -> list[Q
 
     type_rows = [label for _value, label in CaseType.choices]
     referral_rows = [label for _value, label in Referral.choices]
+    modality_rows = [str(label).capitalize() for _value, label in Modality.choices]
+    modality_rows.append(NOT_RECORDED)
+    modality_label = {value: str(label).capitalize() for value, label in Modality.choices}
     type_label = dict(CaseType.choices)
     referral_label = dict(Referral.choices)
     quarters = []
@@ -590,7 +598,12 @@ def client_report(*, user: Any, client: ClientOrganisation, year: int) -> list[Q
                     table(
                         "Sessions held, by type of case",
                         type_rows,
-                        [(at, type_label[t]) for at, t in sessions],
+                        [(at, type_label[t]) for at, t, _m in sessions],
+                    ),
+                    table(
+                        "Sessions held, by modality",
+                        modality_rows,
+                        [(at, modality_label.get(m, NOT_RECORDED)) for at, _t, m in sessions],
                     ),
                 ],
             )

@@ -13,13 +13,16 @@ from typing import Any
 from django import forms
 
 from eapcase.cases.choices import (
+    Attendance,
     CaseOutcome,
     CaseStatus,
     CaseType,
     EscalationReason,
+    Modality,
     Referral,
     ReviewDecision,
 )
+from eapcase.cases.services import SESSION_MINUTES_MAX
 from eapcase.cases.words import CaseWords, refused_rule
 from eapcase.core.errors import ServiceError
 from eapcase.core.localtime import LocalDateTimeField, LocalDateTimeWidget
@@ -270,7 +273,39 @@ class OutreachCloseForm(ActionForm):
 
 class SessionForm(ActionForm):
     confirmable = True
-    at = local_datetime("Held at", help_text="Leave empty for now.")
+    inline_fields = frozenset({"attendance", "modality"})
+
+    attendance = forms.ChoiceField(
+        label="Did it take place",
+        choices=Attendance.choices,
+        initial=Attendance.ATTENDED,
+        required=False,  # left out: held
+        widget=forms.RadioSelect,
+        help_text="A session not attended or cancelled late is not a session held: it uses no "
+        "session of the benefit.",
+    )
+    modality = forms.ChoiceField(
+        label="How",
+        choices=Modality.choices,
+        initial=Modality.IN_PERSON,
+        required=False,  # left out: not recorded
+        widget=forms.RadioSelect,
+    )
+
+    def clean_attendance(self) -> str:
+        return str(self.cleaned_data.get("attendance") or Attendance.ATTENDED)
+
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes",
+        required=False,
+        min_value=1,
+        max_value=SESSION_MINUTES_MAX,
+        help_text="Of a session held.",
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=500, help_text="For example why it was missed."
+    )
+    at = local_datetime("Held at (or booked for)", help_text="Leave empty for now.")
 
 
 class ReviewForm(ActionForm):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Min, Q, QuerySet, prefetch_related_objects
@@ -20,7 +20,7 @@ from django.db.models import Count, F, Min, Q, QuerySet, prefetch_related_object
 from eapcase.accounts.models import User
 from eapcase.cases import bridge
 from eapcase.cases.access import cases_visible_to
-from eapcase.cases.choices import UNSATISFIED, ObligationStatus
+from eapcase.cases.choices import UNSATISFIED, Attendance, ObligationStatus
 from eapcase.cases.models import (
     Case,
     CaseAssignment,
@@ -33,17 +33,26 @@ from eapcase.cases.models import (
     ParticipantQuery,
     Review,
     RiskRecord,
+    Session,
 )
 from eapcase.cases.words import CaseWords
 from eapcase.core.lists import Sort
 from eapcase.core.searchkeys import name_key
 from eapcase.organisations.calendar import partner_calendar
+from eapcase.organisations.choices import CheckinTrigger, WindowZone
 from eapcase.organisations.models import AccessLine, ClientProcedure, Partner
+from eapcase.organisations.procedures import procedure_in_force
 from eapcase.outreach.messages import access_line_for
 from eapcase.outreach.models import Email, EmailUrgencyChange, OutboundMessage, OutreachRequest
 from eapcase.policy import closing_would_breach as policy_closing_would_breach
 from eapcase.policy import sessions_remaining
 from eapcase.policy.explain import RULE_TITLES, format_instant
+from eapcase.policy.procedures import (
+    CheckinTimes,
+    ContactWindow,
+    checkin_after_closure,
+    in_contact_window,
+)
 from eapcase.policy.types import Evaluation, OutreachProgress, ParticipantPrefs
 from eapcase.policy.types import Obligation as EngineObligation
 from eapcase.providers.models import CaseNotesUpload, ProviderContact
@@ -370,13 +379,72 @@ def closing_would_breach(
 
 def procedure_for(case: Case, now: datetime) -> ClientProcedure | None:
     """The client organisation's procedures in force today (the latest version)."""
-    if case.client_id is None:
-        return None
     today = now.astimezone(ZoneInfo(case.partner.timezone)).date()
-    return (
-        ClientProcedure.objects.filter(client_id=case.client_id, effective_from__lte=today)
-        .order_by("-effective_from", "-version")
-        .first()
+    return procedure_in_force(case.client_id, today)
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """A client's contact-time window as the attempt form shows it."""
+
+    window: ContactWindow
+    words: str
+
+    def outside(self, at: datetime) -> str:
+        """The warning for an attempt at `at`, or "" when it falls in the window."""
+        if in_contact_window(self.window, at):
+            return ""
+        local = format_instant(at, self.window.zone)
+        return f"{local} is outside the client's contact hours ({self.words})."
+
+
+def contact_window_for(case: Case, now: datetime) -> WindowView | None:
+    """The contact-time window of the client's procedures in force, on the clock the procedure
+    names: the Partner's, or the participant's (their zone when recorded, else the Partner's,
+    said so)."""
+    procedure = procedure_for(case, now)
+    if procedure is None or procedure.contact_window_start is None:
+        return None
+    start, end = procedure.contact_window_start, procedure.contact_window_end
+    assert end is not None  # the model's constraint: both ends or neither
+    partner_zone = case.partner.timezone
+    if procedure.contact_window_zone == WindowZone.PARTICIPANT:
+        known = case.participant.timezone if _known_zone(case.participant.timezone) else ""
+        zone = known or partner_zone
+        whose = (
+            f"the participant's time, {zone}"
+            if known
+            else f"the participant's time; their zone is not recorded, so {zone}"
+        )
+    else:
+        zone, whose = partner_zone, f"the Partner's time, {zone}"
+    words = f"{start:%H:%M} to {end:%H:%M}, {whose}"
+    return WindowView(ContactWindow(start=start, end=end, zone=zone), words)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(name)
+
+
+def checkin_on_closure(case: Case, now: datetime) -> CheckinTimes | None:
+    """The check-in closing the case now would request (outreach.services
+    .case_close_with_checkin does the same on the closing write), for the close page."""
+    procedure = procedure_for(case, now)
+    if (
+        procedure is None
+        or not procedure.checkin_required
+        or procedure.checkin_trigger != CheckinTrigger.CASE_CLOSED
+    ):
+        return None
+    return checkin_after_closure(
+        partner_calendar(case.partner),
+        now,
+        procedure.checkin_after_business_days,
+        procedure.checkin_due_business_days,
     )
 
 
@@ -446,6 +514,11 @@ def case_page_get(
         .order_by("received_at", "pk")
     )
     uploads = list(CaseNotesUpload.objects.filter(case=case).order_by("uploaded_at", "pk"))
+    sessions = list(
+        Session.objects.filter(case=case)
+        .select_related("provider", "recorded_by")
+        .order_by("held_at", "pk")
+    )
 
     rows = _Rows(
         zone=case.partner.timezone,
@@ -462,6 +535,7 @@ def case_page_get(
         uploads={u.event_id: u for u in uploads},
         reviews_of_notes={u.review_event_id: u for u in uploads if u.review_event_id},
         risks={r.event_id: r for r in RiskRecord.objects.filter(case=case)},
+        sessions={s.event_id: s for s in sessions if s.attendance == Attendance.ATTENDED},
     )
     usernames = {e.by for e in events if e.by}
     names = {
@@ -504,6 +578,7 @@ def case_page_get(
     entries.extend(_mail_entries(case, first_shown, events, entries))
     entries.extend(_wpo_answer_entries(case, first_shown, events, escalations))
     entries.extend(_urgency_entries(case, first_shown, events))
+    entries.extend(_missed_session_entries(case, first_shown, events, sessions))
     entries.sort(key=lambda e: (e.event.at, e.event.seq or 0))
     entries.reverse()
     recent.reverse()
@@ -681,6 +756,49 @@ def _urgency_entries(case: Case, first_shown: int, events: list[CaseEvent]) -> l
         who = _person_name(row.by) if row.by else ""
         entries.append(_side_entry(case, row.at, who, "Email urgency changed", summary))
     return entries
+def _missed_session_entries(
+    case: Case, first_shown: int, events: list[CaseEvent], sessions: list[Session]
+) -> list[TimelineEntry]:
+    """Sessions not attended or cancelled late, as timeline lines beside the events: they are
+    not sessions held and not history events (ADR 0028). With a truncated timeline only those
+    since its first event shown."""
+    since = events[first_shown].at if first_shown and events else None
+    entries = []
+    for row in sessions:
+        if row.attendance == Attendance.ATTENDED or (since is not None and row.held_at < since):
+            continue
+        pseudo = CaseEvent(case=case, seq=0, event_id="", type="session_missed", at=row.held_at)
+        parts = [p for p in (_session_how(row), row.note) if p]
+        entries.append(
+            TimelineEntry(
+                event=pseudo,
+                who=_person_name(row.recorded_by) if row.recorded_by else "",
+                what=f"Session {_MISSED_WORDS.get(row.attendance, str(row.attendance))}",
+                summary="; ".join(["not a session held", *parts]),
+                next_step="",
+                findings=[],
+                overrides=[],
+            )
+        )
+    return entries
+
+
+_MISSED_WORDS: dict[str, str] = {
+    Attendance.DID_NOT_ATTEND: "not attended",
+    Attendance.LATE_CANCELLATION: "cancelled late",
+}
+
+
+def _session_how(row: Session) -> str:
+    """`video, 50 minutes`, with the provider: what the session record adds to the event."""
+    parts = []
+    if row.modality:
+        parts.append(row.get_modality_display())
+    if row.duration_minutes:
+        parts.append(f"{row.duration_minutes} minutes")
+    if row.provider is not None:
+        parts.append(f"with {row.provider.name}")
+    return ", ".join(parts)
 
 
 def _person_name(user: Any) -> str:
@@ -703,6 +821,7 @@ class _Rows:
     uploads: dict[str, CaseNotesUpload]
     reviews_of_notes: dict[str, CaseNotesUpload]
     risks: dict[str, RiskRecord] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
 
 
 def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, str]:
@@ -734,10 +853,12 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
             purpose = str(f.get("purpose", "general"))
             target = " to the provider" if f.get("target") == "provider" else ""
             parts.append(f"{_PURPOSE_WORDS.get(purpose, purpose)}{target}")
-        when = request.not_before or request.due if request is not None else None
-        if when is not None:
-            word = "not before" if kind == "callback_requested" else "due"
-            parts.append(f"{word} {format_instant(when, rows.zone)}")
+        if request is not None and request.not_before is not None:
+            # A call back's requested time; a check-in's earliest day (ADR 0027).
+            word = "not before" if kind == "callback_requested" else "from"
+            parts.append(f"{word} {format_instant(request.not_before, rows.zone)}")
+        if request is not None and request.due is not None:
+            parts.append(f"due by {format_instant(request.due, rows.zone)}")
         if request is not None and request.reason:
             parts.append(request.reason)
         return "; ".join(parts), ""
@@ -781,7 +902,9 @@ def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, 
         c = rows.responses.get(str(f.get("contact")))
         return (c.response if c else rows.words.event(str(f.get("contact")))), ""
     if kind == "session_held":
-        return f"session {session_number}", ""
+        session = rows.sessions.get(event.event_id)
+        how = _session_how(session) if session is not None else ""
+        return f"session {session_number}{': ' + how if how else ''}", ""
     if kind == "review_completed":
         review = rows.reviews.get(event.event_id)
         decision = str(f.get("decision", ""))

@@ -30,11 +30,10 @@ from eapcase.accounts.acting import acting_user
 from eapcase.cases import bridge
 from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.changes import case_now, changes_since
-from eapcase.cases.choices import CaseStatus
+from eapcase.cases.choices import Attendance, CaseStatus
 from eapcase.cases.models import Case, ParticipantQuery
 from eapcase.cases.record import NeedsConfirmation, StaleWrite, expecting
 from eapcase.cases.services import (
-    case_close,
     case_reopen,
     dissatisfaction_record,
     escalation_raise,
@@ -56,6 +55,7 @@ from eapcase.outreach.services import (
     attempt_record,
     callback_request,
     detailed_email_send,
+    case_close_with_checkin,
     email_acknowledge,
     email_action,
     email_urgency_change,
@@ -379,6 +379,18 @@ class AttemptView(CaseActionView):
     service = staticmethod(attempt_record)
     fields = ("target", "channel", "outcome", "message", "summary")
 
+    @cached_property
+    def window(self) -> selectors.WindowView | None:
+        return selectors.contact_window_for(self.case, self.now)
+
+    def service_kwargs(self, form: forms.ActionForm) -> dict[str, Any]:
+        # A client's contact hours concern the participant; outside them the clinician may go
+        # ahead with a reason (ADR 0027): the service asks for it as for a finding.
+        kwargs = super().service_kwargs(form)
+        if self.window is not None and form.cleaned_data["target"] == "participant":
+            kwargs["outside_window"] = self.window.outside(form.instant())
+        return kwargs
+
     def prepare(self, form: forms.ActionForm) -> None:
         # The message choices follow the channel and the target: htmx asks again on a change.
         for name in ("target", "channel"):
@@ -406,6 +418,7 @@ class AttemptView(CaseActionView):
             "first_name": first,
             "risk": self.case.risk_level,  # the one stored risk (ADR 0025)
             "refresh_label": "Show the messages the consent allows by",
+            "window": self.window,
         }
 
 
@@ -493,9 +506,17 @@ class SessionView(CaseActionView):
     extra_template = "cases/partials/ledger_extra.html"
 
     service: ClassVar[Callable[..., Any]] = staticmethod(session_record)
+    fields: ClassVar[tuple[str, ...]] = ("attendance", "modality", "duration_minutes", "note")
 
     def extra_context(self) -> dict[str, Any]:
         return {"ledger": self.ledger, "review_pending": self.evaluation.state.review_pending}
+
+    def perform(self, form: forms.ActionForm) -> str:
+        done = super().perform(form)
+        attendance = form.cleaned_data.get("attendance", Attendance.ATTENDED)
+        if attendance == Attendance.ATTENDED:
+            return done
+        return f"Recorded: {Attendance(attendance).label}, not a session held."
 
 
 class ReviewView(SessionView):
@@ -764,7 +785,8 @@ class CloseView(CaseActionView):
     done = "Case closed."
     extra_template = "cases/partials/close_extra.html"
 
-    service = staticmethod(case_close)
+    # Closing brings the check-in the client's procedures ask for (ADR 0027).
+    service = staticmethod(case_close_with_checkin)
     fields = ("outcome", "note")
 
     @cached_property
@@ -781,7 +803,11 @@ class CloseView(CaseActionView):
             f"{rule_title(o.rule)} ({words.event(o.trigger)})"
             for o in selectors.open_deadlines(self.case)
         ]
-        return {"breaches": self.breaches, "open_deadlines": open_deadlines}
+        return {
+            "breaches": self.breaches,
+            "open_deadlines": open_deadlines,
+            "checkin": selectors.checkin_on_closure(self.case, self.now),
+        }
 
 
 class ReopenView(CaseActionView):

@@ -5,13 +5,14 @@ event or obligation directly."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 
+from eapcase.accounts.models import Membership
 from eapcase.cases import services as cases
-from eapcase.cases.choices import PreferenceSource
+from eapcase.cases.choices import Attendance, Modality, PreferenceSource
 from eapcase.cases.models import Case, Participant
 from eapcase.compliance.event_services import event_record
 from eapcase.core.errors import ServiceError
@@ -94,6 +95,21 @@ class Executor:
                 at=step.at,
             )
             return
+        if step.kind == "session":
+            # Through the session service itself: the demo's sessions carry their modality
+            # and length, which the history format does not (ADR 0028).
+            number = case.sessions.count() + 1
+            modality = SESSION_MODALITIES[(case.pk + number) % len(SESSION_MODALITIES)]
+            cases.session_record(
+                actor=actor,
+                case=case,
+                now=self.now,
+                at=step.at,
+                historical=True,
+                modality=modality,
+                duration_minutes=30 if modality == Modality.PHONE else 50,
+            )
+            return
         line, details = STEP_EVENTS[step.kind](case, a)
         written = event_record(
             case,
@@ -107,6 +123,47 @@ class Executor:
             escalations[a["key"]] = written
         elif step.kind == "dissatisfaction":
             escalations[a["key"]] = written.escalation
+
+
+#: The modalities the demo's sessions cycle through (video most, as Alder Bay asks).
+SESSION_MODALITIES = (Modality.VIDEO, Modality.IN_PERSON, Modality.VIDEO, Modality.PHONE)
+
+
+def missed_sessions_load(ref: Reference, now: datetime) -> list[Any]:
+    """One session not attended and one cancelled late, on two open cases referred to a
+    provider that have had a session: recorded by the provider a few days after the last
+    session held, through the session service (not sessions held: no event, nothing used)."""
+    recorded = []
+    candidates = (
+        Case.objects.filter(status="open", provider__isnull=False, sessions__isnull=False)
+        .distinct()
+        .order_by("reference")
+    )
+    kinds = [Attendance.DID_NOT_ATTEND, Attendance.LATE_CANCELLATION]
+    for case in candidates:
+        if not kinds:
+            break
+        last = case.sessions.order_by("-held_at").first()
+        assert last is not None and case.provider is not None
+        at = min(last.held_at + timedelta(days=7), now - timedelta(hours=1))
+        if at <= last.held_at:
+            continue
+        kind = kinds.pop(0)
+        membership = Membership.objects.filter(provider=case.provider, active=True).first()
+        recorded.append(
+            cases.session_record(
+                actor=membership.user if membership else case.assigned_clinician,
+                case=case,
+                now=now,
+                at=at,
+                attendance=kind,
+                modality=Modality.VIDEO,
+                note="No answer on the video link; a new time offered."
+                if kind == Attendance.DID_NOT_ATTEND
+                else "Cancelled two hours before: a shift change at work.",
+            )
+        )
+    return recorded
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -15,7 +15,7 @@ from eapcase.cases.models import Case, CaseEvent, Obligation, Participant
 from eapcase.web.demo import texts
 from eapcase.web.demo.caselife import EXTRA_CASES, caselife_load
 from eapcase.web.demo.clock import PartnerClock
-from eapcase.web.demo.execute import Executor
+from eapcase.web.demo.execute import Executor, missed_sessions_load
 from eapcase.web.demo.people import ParticipantSpec, make_participants
 from eapcase.web.demo.reference import (
     CLIENTS,
@@ -101,6 +101,8 @@ def load(
         executor.run(plan, created[person.index])
         if done % 50 == 0 or done == len(plans):
             progress(f"{done}/{len(plans)} cases written")
+    missed = missed_sessions_load(ref, now)
+    progress(f"{len(missed)} sessions not attended or cancelled late recorded")
     if extras:
         opened = caselife_load(ref, now)
         progress(f"{len(opened)} cases opened through /cases/new/'s service")

@@ -17,6 +17,7 @@ from eapcase.organisations.choices import (
     BenefitUnit,
     CheckinChannels,
     CheckinTrigger,
+    WindowZone,
 )
 from eapcase.organisations.models import (
     AccessLine,
@@ -347,6 +348,10 @@ def _client(spec: ClientSpec, today: date) -> ClientOrganisation:
             checkin_due_business_days=1,
             checkin_channels=CheckinChannels.PHONE_OR_EMAIL,
             instructions=f"{KESTREL_V1}\n\n{CHECKIN_INSTRUCTIONS}",
+            # Drivers on shift take calls only before 08:00 or after 18:00, their time.
+            contact_window_start=time(18, 0),
+            contact_window_end=time(8, 0),
+            contact_window_zone=WindowZone.PARTICIPANT,
         )
     else:
         ClientProcedure.objects.create(
