@@ -756,6 +756,8 @@ def _urgency_entries(case: Case, first_shown: int, events: list[CaseEvent]) -> l
         who = _person_name(row.by) if row.by else ""
         entries.append(_side_entry(case, row.at, who, "Email urgency changed", summary))
     return entries
+
+
 def _missed_session_entries(
     case: Case, first_shown: int, events: list[CaseEvent], sessions: list[Session]
 ) -> list[TimelineEntry]:

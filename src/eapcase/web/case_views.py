@@ -54,8 +54,8 @@ from eapcase.outreach.models import Email, OutreachRequest
 from eapcase.outreach.services import (
     attempt_record,
     callback_request,
-    detailed_email_send,
     case_close_with_checkin,
+    detailed_email_send,
     email_acknowledge,
     email_action,
     email_urgency_change,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_case_outcome'),
+        ("cases", "0011_participant_search_keys"),
         ('organisations', '0003_procedure_contact_window'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
