@@ -11,6 +11,7 @@ class Level(models.TextChoices):
     ESCALATION = "escalation", "escalation to WPO"
     ESCALATION_REMINDER = "escalation-reminder", "unacknowledged escalation"
     PROVIDER_FLAG = "provider-flag", "provider flagged risk or goal slip"
+    AUDIT_BREAK = "audit-break", "audit trail failed its check"
 
 
 # The `rule` part of a key about an escalation that no obligation names (any escalation
