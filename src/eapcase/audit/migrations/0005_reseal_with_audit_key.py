@@ -52,6 +52,8 @@ def _triggers(schema_editor: Any, *, on: bool) -> None:
                 else:
                     schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}")
         elif vendor == "postgresql":
+            # Foreign keys are checked at commit; ALTER TABLE wants none of that pending.
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             state = "ENABLE" if on else "DISABLE"
             schema_editor.execute(f"ALTER TABLE {table} {state} TRIGGER {table}_append_only")
 
