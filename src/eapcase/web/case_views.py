@@ -31,6 +31,7 @@ from eapcase.cases import bridge
 from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case, ParticipantQuery
+from eapcase.cases.reads import read_record
 from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import (
     case_close,
@@ -120,6 +121,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     now = clock.now()
     # The latest events unless the whole history is asked for (`?timeline=all`).
     whole = request.GET.get("timeline") == "all"
+    read_record(request, action="case.read", case=case, data={"timeline": "all"} if whole else {})
     with _local_time(case):
         page = selectors.case_page_get(
             case=case, now=now, timeline_limit=None if whole else selectors.TIMELINE_LIMIT
@@ -140,6 +142,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
     case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
+    read_record(request, action="case.handover_read", case=case)
     now = clock.now()
     with _local_time(case):
         page = selectors.case_page_get(case=case, now=now)
