@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from eapcase.accounts.admin import AuditedAdmin
 from eapcase.notifications.models import ClientHouseSettings, Delivery, HouseSettings
 
 
 @admin.register(HouseSettings)
-class HouseSettingsAdmin(admin.ModelAdmin[HouseSettings]):
+class HouseSettingsAdmin(AuditedAdmin, admin.ModelAdmin[HouseSettings]):
     list_display = (
         "partner",
         "reminder_share",
@@ -20,12 +21,12 @@ class HouseSettingsAdmin(admin.ModelAdmin[HouseSettings]):
 
 
 @admin.register(ClientHouseSettings)
-class ClientHouseSettingsAdmin(admin.ModelAdmin[ClientHouseSettings]):
+class ClientHouseSettingsAdmin(AuditedAdmin, admin.ModelAdmin[ClientHouseSettings]):
     list_display = ("client", "reminder_share", "review_days", "notes_upload_days")
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin[Delivery]):
+class DeliveryAdmin(AuditedAdmin, admin.ModelAdmin[Delivery]):
     list_display = ("key", "due_at", "claimed_at", "sent_at", "attempts")
     list_filter = ("level",)
     search_fields = ("key",)
