@@ -63,6 +63,7 @@ from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
 from eapcase.web import case_forms as forms
 from eapcase.web import case_selectors as selectors
+from eapcase.web.audit_views import case_opened_by
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -135,6 +136,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
                 "now": now,
                 "can_manage": may(request.user, case, Action.MANAGE),
                 "rule_labels": selectors.RULE_LABELS,
+                "opened_by": case_opened_by(user=request.user, case=case),
             },
         )
 
