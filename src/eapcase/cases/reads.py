@@ -16,6 +16,32 @@ from eapcase.core.clients import client_address
 
 _DONE = "_eapcase_read_audited"
 
+#: Reads of one case's data: "who opened this case" lists these (web/audit_views.py).
+CASE_READS = frozenset(
+    {
+        "case.read",
+        "case.handover_read",
+        "case.referral_read",
+        "case.notes_downloaded",
+        "participant.read",
+        "api.case_read",
+        "api.case_history_read",
+        "api.case_fhir_read",
+        "api.escalation_read",
+        "intake.attachment_downloaded",
+    }
+)
+
+#: Every kind of read row: the ones above, and reads of no single case.
+READ_ACTIONS = CASE_READS | {
+    "api.participant_read",
+    "export.history",
+    "export.fhir",
+    "report.drilldown_read",
+    "report.client_read",
+    "report.csv_exported",
+}
+
 
 def read_record(
     request: Any,
@@ -27,6 +53,8 @@ def read_record(
 ) -> bool:
     """One audit row for this request's read; False when the request already has one (or has
     no signed-in user, who could not have read anything)."""
+    if action not in READ_ACTIONS:
+        raise ValueError(f"{action} is not a kind of read (cases.reads.READ_ACTIONS)")
     # A DRF request wraps Django's: mark the one both see.
     http = getattr(request, "_request", request)
     user = getattr(http, "user", None)
@@ -49,5 +77,7 @@ def read_record(
 def cli_read_record(*, action: str, data: dict[str, Any], case: Any = None) -> None:
     """A read from the command line (an export): by whoever runs the command on the server,
     named by the operating system only through the audit's absent actor."""
+    if action not in READ_ACTIONS:
+        raise ValueError(f"{action} is not a kind of read (cases.reads.READ_ACTIONS)")
     with transaction.atomic():
         audit_record(actor=None, action=action, at=clock.now(), case=case, data=data)

@@ -26,26 +26,13 @@ from django.views.decorators.http import require_GET
 from eapcase.accounts.choices import Role
 from eapcase.accounts.standing import standing_of
 from eapcase.audit.models import AuditEvent
+from eapcase.cases.reads import CASE_READS, READ_ACTIONS
 from eapcase.core.lists import WindowPage, window_page
 
 PER_PAGE = 50
 
 #: The actions about accounts and reference data, by prefix: a WPO admin's part of the trail.
 ACCOUNT_PREFIXES = ("admin.", "auth.", "mfa.", "token.", "audit.")
-
-#: Reads of one case's data, as "who opened this case" lists them.
-CASE_READS = (
-    "case.read",
-    "case.handover_read",
-    "case.referral_read",
-    "case.notes_downloaded",
-    "participant.read",
-    "api.case_read",
-    "api.case_history_read",
-    "api.case_fhir_read",
-    "api.escalation_read",
-    "intake.attachment_downloaded",
-)
 
 #: The kinds of action the filter offers, in plain words.
 KINDS = {
@@ -65,12 +52,7 @@ def _account_q() -> Q:
 
 
 def _reads_q() -> Q:
-    return (
-        Q(action__in=CASE_READS)
-        | Q(action__startswith="report.")
-        | Q(action__startswith="export.")
-        | Q(action="api.participant_read")
-    )
+    return Q(action__in=READ_ACTIONS)
 
 
 def visible_rows(user: Any) -> QuerySet[AuditEvent]:
