@@ -203,7 +203,7 @@ def audit_verify(checkpoint: AuditHead | None = None) -> ChainReport:
             return ChainReport(
                 checked,
                 row.pk,
-                f"row {row.pk} does not follow row before it (deleted, inserted or moved rows)",
+                f"row {row.pk} does not follow the row before it (rows deleted, inserted or moved)",
                 events,
             )
         if not hmac.compare_digest(row.hash, row_digest(row, previous)):

@@ -15,11 +15,12 @@ folder named like a backup is always a whole one. `backup_create` re-opens the c
 database before the copy, and the checkpoint is the head of the copy itself.
 `backup_restore` checks the manifest, refuses a database that has any table, loads the copy
 (SQLite's backup API the other way round; `pg_restore` in one transaction), copies the files
-back, then walks the audit chain (`audit_verify`) and compares its head with the checkpoint.
+back, then walks the audit chain and the case history (`ops.trail.trail_verify`) against the
+checkpoint.
 
 The HMAC key of the audit chain (EAPCASE_AUDIT_KEY or its file, ADR 0035) is not in the
 backup: the manifest holds a fingerprint of it so that a restore with another key says so
-plainly. The restore verifies the case history against the chain too (`ops.trail`).
+plainly.
 """
 
 from __future__ import annotations
