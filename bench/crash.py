@@ -116,6 +116,7 @@ class Site:
     def env(self) -> dict[str, str]:
         env = {**os.environ, "DATABASE_URL": self.url, "EAPCASE_VAR_DIR": str(self.var)}
         env["SECRET_KEY"] = "crash-campaign-" + "k" * 40
+        env["EAPCASE_AUDIT_KEY"] = "crash-campaign-audit-" + "a" * 40
         env["EAPCASE_BACKUP_KEEP"] = "2"
         return env
 

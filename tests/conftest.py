@@ -13,7 +13,12 @@ from django.test.utils import override_settings
 POLICY_TESTS = Path(__file__).parent / "policy"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # The tests' own audit key (ADR 0035): never the installation's var/keys/audit.key.
+    from django.conf import settings
+
+    settings.EAPCASE_AUDIT_KEY = "tests-own-audit-key-not-a-secret"
     config.addinivalue_line(
         "markers", "mfa: runs with EAPCASE_REQUIRE_MFA on (the production default)"
     )

@@ -129,7 +129,8 @@ def _insert_raw(previous_hash: str, hash_: str, action: str = "forged.row") -> i
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditevent (at, actor_name, action, object_type, object_id, "
-            "data, previous_hash, hash) VALUES (%s, '', %s, '', '', '{}', %s, %s)",
+            "data, sealed, address, previous_hash, hash) "
+            "VALUES (%s, '', %s, '', '', '{}', '{}', '', %s, %s)",
             [MONDAY, action, previous_hash, hash_],
         )
     return AuditEvent.objects.get(hash=hash_).pk

@@ -39,6 +39,8 @@ class Site:
     def run(self, *args: str, secret: str = SECRET) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "EAPCASE_VAR_DIR": str(self.var), "DATABASE_URL": self.url}
         env["SECRET_KEY"] = secret
+        # The audit key goes with the installation, apart from its database (ADR 0035).
+        env["EAPCASE_AUDIT_KEY"] = "audit-" + secret
         return subprocess.run(
             [EAPCASE, *args], env=env, capture_output=True, text=True, check=False, timeout=600
         )
@@ -185,11 +187,11 @@ def test_a_damaged_backup_is_refused_before_anything_is_loaded(
     assert target.run("migrate", "--check").returncode == 1  # still empty: nothing migrated
 
 
-def test_a_restore_with_another_secret_key_says_so(drill: Drill) -> None:
+def test_a_restore_with_another_audit_key_says_so(drill: Drill) -> None:
     target = drill.databases.new("secret")
     done = target.run("restore", str(drill.backup), secret="another-" + "y" * 40)
     assert done.returncode == 1
-    assert "SECRET_KEY is not the one this backup was made with" in done.stderr
+    assert "the audit key is not the one this backup was made with" in done.stderr
 
 
 def test_a_backup_is_never_written_over_another(drill: Drill) -> None:

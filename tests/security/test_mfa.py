@@ -100,7 +100,8 @@ def test_set_up_shows_an_inline_qr_code_and_the_key_then_confirms_with_a_code(
     # The session is verified: the pages open, with their menu
     work = client.get("/work/")
     assert (work.status_code, 'href="/work/">My work</a>' in work.content.decode()) == (200, True)
-    assert _actions() == ["mfa.failed", "mfa.failed", "mfa.enrolled"]
+    # The password's sign-in is a row of its own (ADR 0035), then the second factor's.
+    assert _actions() == ["auth.login", "mfa.failed", "mfa.failed", "mfa.enrolled"]
     failures = AuditEvent.objects.filter(action="mfa.failed").order_by("id")
     assert [row.data for row in failures] == [
         {"step": "enrol", "throttled": False},
@@ -123,7 +124,13 @@ def test_verification_after_the_password_with_the_apps_code() -> None:
         right = client.post("/accounts/mfa/verify/", {"code": totp_code(device), "next": "/work/"})
         assert (right.status_code, right["Location"]) == (302, "/work/")
         assert client.get("/work/").status_code == 200
-    assert _actions() == ["mfa.enrolled", "mfa.failed", "mfa.verified"]
+    assert _actions() == ["mfa.enrolled", "auth.login", "mfa.failed", "mfa.verified"]
+    # Each second-factor row says where the request came from.
+    assert set(
+        AuditEvent.objects.filter(action__startswith="mfa.", actor=user)
+        .exclude(action="mfa.enrolled")
+        .values_list("address", flat=True)
+    ) == {"127.0.0.1"}
 
 
 def test_a_recovery_code_works_once() -> None:
@@ -138,7 +145,13 @@ def test_a_recovery_code_works_once() -> None:
     again = second.post("/accounts/mfa/verify/", {"code": codes[3], "next": "/work/"})
     assert again.status_code == 400
     assert StaticToken.objects.filter(device__user=user).count() == 9
-    assert _actions() == ["mfa.enrolled", "mfa.recovery_code_used", "mfa.failed"]
+    assert _actions() == [
+        "mfa.enrolled",
+        "auth.login",
+        "auth.login",
+        "mfa.recovery_code_used",
+        "mfa.failed",
+    ]
     row = AuditEvent.objects.get(action="mfa.recovery_code_used")
     assert (row.actor_id, row.data) == (user.pk, {"left": 9})
 

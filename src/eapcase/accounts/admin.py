@@ -6,11 +6,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.http import HttpRequest
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import Membership, User
 from eapcase.accounts.standing import standing_of
+from eapcase.audit.services import audit_record
+from eapcase.core import clock
+from eapcase.core.clients import client_address
 
 
 def _wpo_admin_only(request: HttpRequest) -> bool:
@@ -42,7 +46,54 @@ class WpoAdminPermissions:
         return _wpo_admin_only(request)
 
 
-class WpoAdminModelAdmin(WpoAdminPermissions, admin.ModelAdmin[Any]):
+def _changed_fields(message: Any) -> list[str]:
+    """The field names of an admin change message (never the values)."""
+    names: list[str] = []
+    for part in message if isinstance(message, list) else []:
+        for kind in ("added", "changed", "deleted"):
+            detail = part.get(kind) if isinstance(part, dict) else None
+            if isinstance(detail, dict):
+                names.extend(str(f) for f in detail.get("fields", []))
+                if "object" in detail:
+                    names.append(f"{kind} {detail.get('name', '')}".strip())
+    return names
+
+
+class AuditedAdmin:
+    """Every change made in the admin (users, memberships and so roles, organisations,
+    procedures, house settings) is a row of the audit chain, in the admin's own transaction,
+    beside Django's LogEntry (ADR 0035). Names the model, the object's id and the changed
+    fields, never their values."""
+
+    def _audit(self, request: HttpRequest, obj: Any, how: str, message: Any = None) -> None:
+        data: dict[str, Any] = {"model": obj._meta.label}
+        if message is not None:
+            data["fields"] = _changed_fields(message)
+        with transaction.atomic():
+            audit_record(
+                actor=request.user,
+                action=f"admin.{how}",
+                at=clock.now(),
+                obj=obj,
+                data=data,
+                address=client_address(request),
+            )
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "added", message)
+        return super().log_addition(request, obj, message)  # type: ignore[misc]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "changed", message)
+        return super().log_change(request, obj, message)  # type: ignore[misc]
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._audit(request, obj, "deleted")
+        return super().log_deletions(request, queryset)  # type: ignore[misc]
+
+
+class WpoAdminModelAdmin(AuditedAdmin, WpoAdminPermissions, admin.ModelAdmin[Any]):
     pass
 
 

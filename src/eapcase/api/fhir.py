@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from eapcase.api.views import ApiMixin
 from eapcase.cases.access import access_case
 from eapcase.cases.models import Case
+from eapcase.cases.reads import read_record
 from eapcase.reports.fhir import case_bundle
 
 
@@ -34,5 +35,6 @@ class CaseFhir(ApiMixin, APIView):
     def get(self, request: Request, reference: str) -> Response:
         case = access_case(user=request.user, case_ref=reference)
         case = Case.objects.select_related("partner", "participant").get(pk=case.pk)
+        read_record(request, action="api.case_fhir_read", case=case)
         bundle: dict[str, Any] = case_bundle(case)
         return Response(bundle)

@@ -52,6 +52,7 @@ from eapcase.cases.access import (
 from eapcase.cases.choices import UNSATISFIED, CaseStatus, PreferenceSource
 from eapcase.cases.eligibility import client_by_access_line
 from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation, Participant
+from eapcase.cases.reads import read_record
 from eapcase.compliance.event_services import EVENT_DETAILS, event_record
 from eapcase.compliance.history_io import event_line, export_history
 from eapcase.compliance.opening import NewParticipant, case_intake, participant_register
@@ -261,6 +262,7 @@ class CaseDetail(ApiMixin, generics.GenericAPIView[Case]):
             .get(pk=case.pk)
         )
         data = s.CaseDetailSerializer(case, context={"now": clock.now()}).data
+        read_record(request, action="api.case_read", case=case)
         return Response(data, headers={"ETag": etag(case.version)})
 
 
@@ -436,6 +438,7 @@ class CaseEvents(ApiMixin, APIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         case = access_case(user=request.user, case_ref=reference)
+        read_record(request, action="api.case_history_read", case=case)
         out = io.StringIO()
         export_history(out, cases=[case])
         return Response([json.loads(line) for line in out.getvalue().splitlines()])
@@ -609,6 +612,7 @@ class ParticipantDetail(ApiMixin, generics.GenericAPIView[Participant]):
         participant = _participants(request).filter(pk=pk).first()
         if participant is None:
             raise NotFound("No such participant.", field="participant")
+        read_record(request, action="api.participant_read", obj=participant)
         return Response(s.ParticipantSerializer(participant).data)
 
     @extend_schema(
@@ -766,7 +770,9 @@ class EscalationDetail(ApiMixin, generics.GenericAPIView[Escalation]):
     serializer_class = s.EscalationSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.EscalationSerializer(_escalation(request, pk)).data)
+        escalation = _escalation(request, pk)
+        read_record(request, action="api.escalation_read", case=escalation.case, obj=escalation)
+        return Response(s.EscalationSerializer(escalation).data)
 
 
 class EscalationAcknowledge(ApiMixin, generics.GenericAPIView[Escalation]):

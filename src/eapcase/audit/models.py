@@ -22,12 +22,26 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=60, blank=True)
     data = models.JSONField(default=dict)
+    sealed = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The case events this write appended: event id -> hash (ADR 0035).",
+    )
+    address = models.CharField(
+        max_length=45, blank=True, help_text="Where the request came from (client address)."
+    )
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["case", "at"])]
+        indexes = [
+            models.Index(fields=["case", "at"]),
+            # The audit page's filters (ADR 0036).
+            models.Index(fields=["actor", "at"], name="audit_actor_at"),
+            models.Index(fields=["action", "at"], name="audit_action_at"),
+            models.Index(fields=["at"], name="audit_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

@@ -1,42 +1,105 @@
 """Writing and verifying the audit trail. Each service calls `audit_record` inside its own
-transaction; the HMAC chain makes a removed or altered row detectable by `audit_verify`."""
+transaction; the HMAC chain (keyed apart from SECRET_KEY, ADR 0035) makes a removed, inserted
+or altered row detectable by `audit_verify`."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 
+from eapcase.audit.keys import audit_key
 from eapcase.audit.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
 
 
+def _sign(parts: list[Any]) -> str:
+    payload = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(audit_key(), payload.encode(), hashlib.sha256).hexdigest()
+
+
 def _digest(
     previous: str,
     at: datetime,
+    actor_id: int | None,
     actor: str,
     action: str,
     case_id: int | None,
     object_type: str,
     object_id: str,
     data: dict[str, Any],
+    sealed: dict[str, str],
+    address: str,
 ) -> str:
-    payload = json.dumps(
-        [previous, at.isoformat(), actor, action, case_id, object_type, object_id, data],
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
+    """The HMAC of one row: every column but its own id and hash, and the previous row's hash
+    (ADR 0035). `at` in UTC, as both databases give it back."""
+    return _sign(
+        [
+            previous,
+            at.astimezone(UTC).isoformat(),
+            actor_id,
+            actor,
+            action,
+            case_id,
+            object_type,
+            object_id,
+            data,
+            sealed,
+            address,
+        ]
     )
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def row_digest(row: AuditEvent, previous: str) -> str:
+    return _digest(
+        previous,
+        row.at,
+        row.actor_id,
+        row.actor_name,
+        row.action,
+        row.case_id,
+        row.object_type,
+        row.object_id,
+        row.data,
+        row.sealed,
+        row.address,
+    )
+
+
+def event_digest(
+    *,
+    case_id: int,
+    seq: int,
+    event_id: str,
+    type: str,
+    at: datetime,
+    by: str,
+    fields: dict[str, Any],
+    recorded_at: datetime,
+) -> str:
+    """The HMAC of one case-history event, every column of it; the audit row of the write
+    that appended the event names it (`AuditEvent.sealed`), so the audit chain covers the
+    case history (ADR 0035)."""
+    return _sign(
+        [
+            "case-event",
+            case_id,
+            seq,
+            event_id,
+            type,
+            at.astimezone(UTC).isoformat(),
+            by,
+            fields,
+            recorded_at.astimezone(UTC).isoformat(),
+        ]
+    )
 
 
 def audit_record(
@@ -47,8 +110,12 @@ def audit_record(
     case: Any = None,
     obj: Any = None,
     data: dict[str, Any] | None = None,
+    address: str | None = None,
+    sealed: dict[str, str] | None = None,
 ) -> AuditEvent:
-    """Append one audit row; must run inside the caller's transaction."""
+    """Append one audit row; must run inside the caller's transaction. `address`: where the
+    request came from, when there was one; `sealed`: the case events the write appended (event
+    id -> hash), which the chain thereby covers."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the service's transaction")
     at = at.astimezone(UTC)
@@ -56,20 +123,37 @@ def audit_record(
         id=1, defaults={"hash": GENESIS}
     )
     actor_name = getattr(actor, "username", "") or ""
+    actor_id = getattr(actor, "pk", None) or None
     object_type = type(obj).__name__ if obj is not None else ""
     object_id = str(getattr(obj, "pk", "") or "") if obj is not None else ""
-    payload = data or {}
+    # Stored as JSON and read back: sign the value as the database will return it.
+    payload = json.loads(json.dumps(data or {}, default=str))
     case_id = case.pk if case is not None else None
-    digest = _digest(head.hash, at, actor_name, action, case_id, object_type, object_id, payload)
+    where = (address or "")[:45]
+    digest = _digest(
+        head.hash,
+        at,
+        actor_id,
+        actor_name,
+        action,
+        case_id,
+        object_type,
+        object_id,
+        payload,
+        sealed or {},
+        where,
+    )
     event = AuditEvent.objects.create(
         at=at,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor_id=actor_id,
         actor_name=actor_name,
         action=action,
         case_id=case_id,
         object_type=object_type,
         object_id=object_id,
         data=payload,
+        sealed=sealed or {},
+        address=where,
         previous_hash=head.hash,
         hash=digest,
     )
@@ -81,37 +165,85 @@ def audit_record(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What a walk of the chain found. `broken_at`: the id of the first row that does not
+    follow (-1 when the rows hold but the end does not: the chain-head row or the checkpoint
+    disagree); `problem`: in words. `events`: the case events the rows name, by (case id,
+    event id), with the hash each was appended with and the id of the row naming it."""
+
     checked: int
-    broken_at: int | None  # id of the first row whose hash does not follow
+    broken_at: int | None
+    problem: str = ""
+    events: dict[tuple[int, str], tuple[str, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def intact(self) -> bool:
         return self.broken_at is None
 
 
-def audit_verify() -> ChainReport:
-    """Walk the chain from the start; report the first row that does not follow."""
+def _named_events(row: AuditEvent, into: dict[tuple[int, str], tuple[str, int]]) -> None:
+    if row.case_id is None or not isinstance(row.sealed, dict):
+        return
+    for event_id, digest in row.sealed.items():
+        into[(row.case_id, str(event_id))] = (str(digest), row.pk)
+
+
+def audit_verify(checkpoint: AuditHead | None = None) -> ChainReport:
+    """Walk the chain from the start; report the first row that does not follow. Every column
+    of every row is signed with the previous row's hash, so a changed byte or actor, a
+    deleted, inserted or swapped row breaks the walk there. A cut-off end is found against
+    the chain-head row and, stronger, against a `checkpoint` kept elsewhere (ADR 0035)."""
     previous = GENESIS
     checked = 0
+    events: dict[tuple[int, str], tuple[str, int]] = {}
+    seen: dict[int, str] = {}
     for row in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        expected = _digest(
-            previous,
-            row.at,
-            row.actor_name,
-            row.action,
-            row.case_id,
-            row.object_type,
-            row.object_id,
-            row.data,
-        )
-        if row.previous_hash != previous or not hmac.compare_digest(row.hash, expected):
-            return ChainReport(checked=checked, broken_at=row.pk)
+        if row.previous_hash != previous:
+            return ChainReport(
+                checked,
+                row.pk,
+                f"row {row.pk} does not follow the row before it (rows deleted, inserted or moved)",
+                events,
+            )
+        if not hmac.compare_digest(row.hash, row_digest(row, previous)):
+            return ChainReport(
+                checked, row.pk, f"row {row.pk} was changed after it was written", events
+            )
+        _named_events(row, events)
         previous = row.hash
         checked += 1
+        if checkpoint is not None and checked == checkpoint.count:
+            seen[checked] = previous
+    if checkpoint is not None:
+        if checked < checkpoint.count:
+            return ChainReport(
+                checked,
+                -1,
+                f"the chain has {checked} rows, the checkpoint {checkpoint.count}: "
+                "rows were removed from its end",
+                events,
+            )
+        if checkpoint.count and seen.get(checkpoint.count) != checkpoint.hash:
+            return ChainReport(
+                checked,
+                -1,
+                f"row number {checkpoint.count} is not the one the checkpoint "
+                "names: the chain was rewritten",
+                events,
+            )
     head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and (head.hash != previous or head.count != checked):
-        return ChainReport(checked=checked, broken_at=-1)
-    return ChainReport(checked=checked, broken_at=None)
+    if (head is None and checked) or (
+        head is not None and (head.hash != previous or head.count != checked)
+    ):
+        return ChainReport(
+            checked,
+            -1,
+            "the chain ends elsewhere than its head row says: rows were removed "
+            "from its end, or the head row was changed",
+            events,
+        )
+    return ChainReport(checked=checked, broken_at=None, events=events)
 
 
 @dataclass(frozen=True)

@@ -484,6 +484,11 @@ class CaseEvent(models.Model):
     by = models.CharField(max_length=150, blank=True, help_text="Who did it (username).")
     fields = models.JSONField(default=dict, help_text="The type's fields, as in the history.")
     recorded_at = models.DateTimeField(help_text="When it was written down.")
+    hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="HMAC of every column, made at append; named by the write's audit row.",
+    )
 
     class Meta:
         db_table = "compliance_caseevent"  # moved from the compliance app: ADR 0003

@@ -6,6 +6,7 @@ events (ADR 0002), and audits, all in one transaction (ADR 0003)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from eapcase.accounts.models import User
-from eapcase.audit.services import audit_record
+from eapcase.audit.services import audit_record, event_digest
 from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.core.errors import Conflict, ServiceError
@@ -266,15 +267,34 @@ def event_append(
         while CaseEvent.objects.filter(case=case, event_id=event_id).exists():
             event_id = f"{event_id}x"
     _check_references(case, event_id=event_id, type=type, at=at, fields=fields)
-    return CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         seq=case.event_seq,
         event_id=event_id,
         type=type,
         at=at,
         by=getattr(actor, "username", "") or "",
-        fields=fields,
+        fields=json.loads(json.dumps(fields, default=str)),
         recorded_at=now,
+    )
+    # Sealed at append; the write's audit row names the hash, so the audit chain covers the
+    # history and a rewritten event is found by `eapcase audit verify` (ADR 0035).
+    event.hash = event_seal(event)
+    event.save(force_insert=True)
+    return event
+
+
+def event_seal(event: CaseEvent) -> str:
+    """The hash of a case event as stored (every column)."""
+    return event_digest(
+        case_id=event.case_id,
+        seq=event.seq,
+        event_id=event.event_id,
+        type=event.type,
+        at=event.at,
+        by=event.by,
+        fields=event.fields,
+        recorded_at=event.recorded_at,
     )
 
 
@@ -490,7 +510,15 @@ def case_write_finish(
     payload["events"] = [e.event_id for e in events]
     if confirmed:
         payload["confirmed_findings"] = confirmed
-    audit_record(actor=actor, action=action, at=now, case=case, obj=obj, data=payload)
+    audit_record(
+        actor=actor,
+        action=action,
+        at=now,
+        case=case,
+        obj=obj,
+        data=payload,
+        sealed={e.event_id: e.hash for e in events},
+    )
     if reasons:
         Override.objects.create(
             case=case,

@@ -316,6 +316,25 @@ SPECTACULAR_SETTINGS = {
 EAPCASE_BACKUP_DIR = Path(env.str("EAPCASE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 EAPCASE_BACKUP_KEEP = env.int("EAPCASE_BACKUP_KEEP", default=7)
 EAPCASE_IDEMPOTENCY_HOURS = env.int("EAPCASE_IDEMPOTENCY_HOURS", default=24)
+
+# The audit chain's HMAC key (ADR 0035): EAPCASE_AUDIT_KEY, or else the file
+# EAPCASE_AUDIT_KEY_FILE (made owner-only by the first `migrate`). Never SECRET_KEY, never in
+# the database's own folder nor among the backups: a copy of those must not carry the key.
+EAPCASE_AUDIT_KEY = env.str("EAPCASE_AUDIT_KEY", default="")
+EAPCASE_AUDIT_KEY_FILE = Path(
+    env.str("EAPCASE_AUDIT_KEY_FILE", default=str(VAR_DIR / "keys" / "audit.key"))
+).resolve()
+_backups = EAPCASE_BACKUP_DIR.resolve()
+_key_folder = EAPCASE_AUDIT_KEY_FILE.parent
+_beside_database = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and (
+    _key_folder == Path(str(DATABASES["default"]["NAME"])).resolve().parent
+)
+if not EAPCASE_AUDIT_KEY and (
+    _beside_database or _key_folder == _backups or _backups in _key_folder.parents
+):
+    raise ValueError(
+        "EAPCASE_AUDIT_KEY_FILE must be outside the database's folder and the backup folder"
+    )
 # Called by `eapcase worker` at the start of every loop with (worker_id=, started_at=, now=):
 # the heartbeat, the lease of abandoned jobs and the daily duties (backup, orphan files,
 # expired idempotency keys). Dotted paths so the worker needs no import of the apps above it.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from eapcase.accounts.acting import acting_user
 from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, access_case, may
+from eapcase.cases.reads import read_record
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.core.lists import Sort
@@ -169,6 +170,12 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     """An attachment, downloaded (never shown inline) after the access check."""
     _staff_only(request)
     item = selectors.attachment_get(user=request.user, attachment_id=attachment_id)
+    read_record(
+        request,
+        action="intake.attachment_downloaded",
+        case=item.case,
+        obj=item,
+    )
     return FileResponse(
         item.file.open("rb"),
         as_attachment=True,

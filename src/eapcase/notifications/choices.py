@@ -14,6 +14,7 @@ class Level(models.TextChoices):
     PARTICIPANT_MAIL = "participant-mail", "mail to the participant"
     ESCALATION_ANSWER = "escalation-answer", "WPO acknowledged an escalation"
     PROVIDER_ANSWER = "provider-answer", "the Partner answered"
+    AUDIT_BREAK = "audit-break", "audit trail failed its check"
 
 
 # The `rule` part of a key about an escalation that no obligation names (any escalation

@@ -391,3 +391,32 @@ def provider_answer_notify(*, contact: Any, now: datetime) -> Delivery | None:
         message=message,
         now=now,
     )
+
+
+def audit_break_notify(*, problem: str, now: datetime) -> int:
+    """Tell every active WPO admin, in the app, that the daily check of the audit trail found
+    a break: once a day however often the check is retried (ADR 0035). `problem` names rows
+    and events by id and case reference only. Returns how many were told."""
+    key = f"audit-break/{now.date().isoformat()}"
+    admins = User.objects.filter(
+        is_active=True, memberships__active=True, memberships__role=Role.WPO_ADMIN
+    ).distinct()
+    with transaction.atomic():
+        told = set(Notification.objects.filter(key=key).values_list("recipient_id", flat=True))
+        fresh = [
+            Notification(
+                recipient=user,
+                key=key,
+                level=Level.AUDIT_BREAK,
+                text=(
+                    f"The daily check of the audit trail failed: {problem}. Keep the database "
+                    "as it is; run `eapcase audit verify` and compare with a backup."
+                )[:500],
+                urgent=True,
+                created_at=now,
+            )
+            for user in admins
+            if user.pk not in told
+        ]
+        Notification.objects.bulk_create(fresh)
+    return len(fresh)

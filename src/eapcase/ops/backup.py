@@ -15,10 +15,12 @@ folder named like a backup is always a whole one. `backup_create` re-opens the c
 database before the copy, and the checkpoint is the head of the copy itself.
 `backup_restore` checks the manifest, refuses a database that has any table, loads the copy
 (SQLite's backup API the other way round; `pg_restore` in one transaction), copies the files
-back, then walks the audit chain (`audit_verify`) and compares its head with the checkpoint.
+back, then walks the audit chain and the case history (`ops.trail.trail_verify`) against the
+checkpoint.
 
-The HMAC key of the audit chain is SECRET_KEY, which is not in the backup (it is a secret):
-the manifest holds a fingerprint of it so that a restore with another key says so plainly.
+The HMAC key of the audit chain (EAPCASE_AUDIT_KEY or its file, ADR 0035) is not in the
+backup: the manifest holds a fingerprint of it so that a restore with another key says so
+plainly.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import FileField
 
-from eapcase.audit.services import GENESIS, AuditHead, audit_head, audit_verify
+from eapcase.audit.keys import audit_key
+from eapcase.audit.services import GENESIS, AuditHead, audit_head
 from eapcase.core.errors import ServiceError
+from eapcase.ops.trail import trail_verify
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -116,7 +120,7 @@ def _fsync_tree(root: Path) -> None:
 
 def secret_fingerprint() -> str:
     """Names the audit key without revealing it."""
-    return hmac.new(settings.SECRET_KEY.encode(), b"eapcase backup", hashlib.sha256).hexdigest()
+    return hmac.new(audit_key(), b"eapcase backup", hashlib.sha256).hexdigest()
 
 
 def file_references() -> Iterable[tuple[str, str]]:
@@ -428,8 +432,9 @@ def backup_restore(
         )
     if manifest["secret_fingerprint"] != secret_fingerprint():
         raise BackupError(
-            "SECRET_KEY is not the one this backup was made with, so the audit chain could not "
-            "be verified: set SECRET_KEY (or var/secret_key) to the original installation's key"
+            "the audit key is not the one this backup was made with, so the audit chain could not "
+            "be verified: set EAPCASE_AUDIT_KEY (or put the key file at EAPCASE_AUDIT_KEY_FILE) "
+            "as in the original installation"
         )
     tables = _tables(alias)
     if tables:
@@ -462,12 +467,12 @@ def backup_restore(
         _fsync_tree(media)
     say("verifying the audit chain against the checkpoint")
     checkpoint = AuditHead(**manifest["checkpoint"])
-    report = audit_verify()
+    report = trail_verify(checkpoint)
     head = audit_head(using=alias)
     if not report.intact:
         raise BackupError(
-            f"the restored audit chain is broken at row {report.broken_at}: do not use this "
-            "database; keep the backup and ask for help"
+            f"the restored audit trail is broken: {report.problem}. Do not use this database; "
+            "keep the backup and ask for help"
         )
     if head != checkpoint or report.checked != checkpoint.count:
         raise BackupError(

@@ -1,7 +1,8 @@
 """What `eapcase worker` does for operations at every loop (`settings.EAPCASE_WORKER_HOOKS`):
 write its heartbeat, put back the jobs a killed worker left, and once a day (UTC) take a
-backup and keep the newest EAPCASE_BACKUP_KEEP, remove orphaned upload files, and purge expired
-idempotency keys and the heartbeats of long-gone workers.
+backup and keep the newest EAPCASE_BACKUP_KEEP, verify the audit trail (alerting the WPO
+admins on a break, ADR 0035), remove orphaned upload files, and purge expired idempotency keys
+and the heartbeats of long-gone workers.
 
 Each daily duty is claimed by inserting its (name, day) row: however many workers share the
 database, it runs once a day. A failed duty is tried again an hour later; one whose worker
@@ -9,6 +10,7 @@ died while running it, two hours later."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,14 +21,18 @@ from django.conf import settings
 from django.db import transaction
 
 from eapcase.api.idempotency import idempotency_keys_purge
+from eapcase.audit.services import AuditHead
+from eapcase.notifications.services import audit_break_notify
 from eapcase.ops.backup import backup_create, backup_name, backups_prune
 from eapcase.ops.files import orphans_remove
 from eapcase.ops.health import BACKUP
 from eapcase.ops.models import DailyRun
+from eapcase.ops.trail import trail_verify
 from eapcase.ops.workers import heartbeats_forget, jobs_requeue_abandoned, worker_beat
 
 logger = logging.getLogger(__name__)
 
+AUDIT = "audit_verify"
 RETRY_AFTER = timedelta(hours=1)
 STUCK_AFTER = timedelta(hours=2)
 
@@ -36,6 +42,35 @@ def _backup(now: datetime) -> str:
     report = backup_create(dest=folder / backup_name(now), now=now, say=lambda _: None)
     pruned = backups_prune(folder=folder, keep=settings.EAPCASE_BACKUP_KEEP)
     return f"{report}; {len(pruned)} older removed"
+
+
+class AuditBroken(Exception):
+    """The daily verification found a break; the duty is marked failed (and retried)."""
+
+
+def _newest_checkpoint() -> AuditHead | None:
+    """The checkpoint of the newest backup, kept outside the database: a chain cut short
+    below it is found by the daily check too."""
+    folder = Path(settings.EAPCASE_BACKUP_DIR)
+    manifests = sorted(folder.glob("*/manifest.json")) if folder.is_dir() else []
+    for manifest in reversed(manifests):
+        try:
+            data = json.loads(manifest.read_text())
+            return AuditHead(**data["checkpoint"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def _audit(now: datetime) -> str:
+    checkpoint = _newest_checkpoint()
+    report = trail_verify(checkpoint)
+    if not report.intact:
+        told = audit_break_notify(problem=report.problem, now=now)
+        logger.error("daily audit verification: the trail is broken (%d WPO admins told)", told)
+        raise AuditBroken(report.problem)
+    against = f", ends past the newest backup's {checkpoint.count}" if checkpoint else ""
+    return f"audit trail intact: {report.checked} rows{against}"
 
 
 def _files(now: datetime) -> str:
@@ -49,6 +84,8 @@ def _expired(now: datetime) -> str:
 
 
 DAILY: dict[str, Callable[[datetime], str]] = {
+    # Verified before the day's backup, whose checkpoint would otherwise be the one it checks.
+    AUDIT: _audit,
     BACKUP: _backup,
     "orphan_files": _files,
     "expired_rows": _expired,

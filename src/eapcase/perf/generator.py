@@ -331,7 +331,7 @@ class Builder:
             *(("engine_state",) if self.engine_state else ())))  # fmt: skip
         self.events = sink.table(CaseEvent, (
             "id", "case", "seq", "event_id", "type", "at", "by", "fields",
-            "recorded_at"))  # fmt: skip
+            "recorded_at", "hash"))  # fmt: skip
         self.attempts = sink.table(ContactAttempt, (
             "id", "case", "target", "channel", "outcome", "message", "summary", "attempted_at",
             "by", "event_id"))  # fmt: skip
@@ -446,7 +446,8 @@ class Builder:
             fields = e.fields
             self.events.append((
                 self.next_id("event"), case_id, e.seq, e.id, e.type, at, e.by,
-                json.dumps(fields), at,
+                # Unsealed: generated beside the application, named by no audit row (ADR 0035).
+                json.dumps(fields), at, "",
             ))  # fmt: skip
             kind = e.type
             if kind == "contact_attempt":

@@ -285,7 +285,7 @@ def attempt(s: Subjects, iterations: int) -> Measure:
             )
             cursor.execute(
                 'INSERT INTO compliance_caseevent (case_id, seq, event_id, type, at, "by", fields, '
-                "recorded_at) VALUES (%s, %s, %s, 'contact_attempt', %s, '', %s, %s)",
+                "recorded_at, hash) VALUES (%s, %s, %s, 'contact_attempt', %s, '', %s, %s, '')",
                 [case.pk, 10_000, "bench-floor", now, '{"target": "participant"}', now],
             )
             cursor.execute(

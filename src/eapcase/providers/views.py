@@ -33,6 +33,7 @@ from eapcase.accounts.standing import standing_of
 from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.choices import CaseStatus
 from eapcase.cases.models import Case
+from eapcase.cases.reads import read_record
 from eapcase.cases.record import NeedsConfirmation
 from eapcase.cases.services import session_record
 from eapcase.cases.words import CaseWords
@@ -124,6 +125,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def referral(request: HttpRequest, ref: str) -> HttpResponse:
     case = access_case(user=request.user, case_ref=ref, action=Action.REFERRAL)
+    read_record(request, action="case.referral_read", case=case)
     with _partner_time(case):
         return _referral_page(request, case, clock.now())
 
@@ -142,6 +144,7 @@ def notes_download(request: HttpRequest, ref: str, upload_id: int) -> FileRespon
         handle = upload.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("No such file.") from exc
+    read_record(request, action="case.notes_downloaded", case=case, obj=upload)
     content_type = upload.content_type or "application/octet-stream"
     if content_type == "text/plain":
         content_type = "text/plain; charset=utf-8"  # checked to be UTF-8 at upload

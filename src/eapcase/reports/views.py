@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from eapcase.accounts.standing import standing_of
 from eapcase.cases import bridge
+from eapcase.cases.reads import read_record
 from eapcase.core import clock
 from eapcase.core.errors import PermissionDenied, ServiceError
 from eapcase.organisations.models import ClientOrganisation
@@ -103,6 +104,7 @@ def compliance_csv(request: HttpRequest) -> HttpResponse:
     figures = selectors.compliance_figures(scope=scope, query=query, now=now)
     out = io.StringIO()
     tables.write_csv(out, tables.figure_records(figures, query.by))
+    read_record(request, action="report.csv_exported", data={"by": str(query.by)})
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     name = f"compliance-{query.date_from}-{query.date_to}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -138,6 +140,11 @@ def compliance_cases(request: HttpRequest) -> HttpResponse:
         measure=measure,
         now=now,
         page=request.GET.get("page") or 1,
+    )
+    read_record(
+        request,
+        action="report.drilldown_read",
+        data={"measure": measure, "rule": query.rule or "", "page": page.number},
     )
     params = request.GET.copy()
     params.pop("page", None)
@@ -191,6 +198,7 @@ def client_report(request: HttpRequest, pk: int) -> HttpResponse:
     if not 2000 <= year <= now.year + 1:
         raise Http404("No such year.")
     quarters = selectors.client_report(user=request.user, client=client, year=year)
+    read_record(request, action="report.client_read", obj=client, data={"year": year})
     return render(
         request,
         "reports/client.html",

@@ -14,3 +14,8 @@ class SecurityConfig(AppConfig):
         # Stamps every new session (password login, test clients' force_login) with the time it
         # began, which the session middleware needs for the idle and absolute limits.
         sessions.connect()
+        # Every sign-in and sign-out is an audit row (ADR 0035); imported here, as it needs
+        # the models.
+        from eapcase.security import signins
+
+        signins.connect()

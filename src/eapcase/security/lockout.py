@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from eapcase.core import clock
+from eapcase.core import clients, clock
 from eapcase.security import services
 
 
@@ -44,18 +44,8 @@ class AuditedAxesHandler(AxesDatabaseHandler):  # type: ignore[misc]
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The client's address. Behind `EAPCASE_PROXY_COUNT` proxies, each appends the address it
-    saw to X-Forwarded-For: the one the outermost proxy saw is that many from the right (what
-    the client wrote itself, further left, is not trusted)."""
-    count = int(settings.EAPCASE_PROXY_COUNT)
-    if count > 0:
-        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
-        hops = [part.strip() for part in forwarded.split(",")]
-        hops = [hop for hop in hops if hop]
-        if len(hops) >= count:
-            return hops[-count]
-    remote: str | None = request.META.get("REMOTE_ADDR")
-    return remote
+    """The client's address (core.clients), as axes and the audit trail both name it."""
+    return clients.client_address(request)
 
 
 def client_str(

@@ -56,6 +56,8 @@ class SessionTimeoutMiddleware:
         if request.user.is_authenticated:
             left = sessions.remaining(request.session)
             if left.expired:
+                # Named in the sign-out's audit row (security/signins.py).
+                request.eapcase_logout_how = f"expired ({left.expired})"  # type: ignore[attr-defined]
                 logout(request)
                 if _is_api(request):
                     return JsonResponse(

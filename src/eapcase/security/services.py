@@ -51,9 +51,12 @@ def login_failure_record(
     with transaction.atomic():
         user = _known_user(username)
         data: dict[str, Any] = {"address": address or "", "locked_out": locked_out}
-        audit_record(actor=None, action="auth.login_failed", at=at, obj=user, data=data)
+        audit_record(
+            address=address, actor=None, action="auth.login_failed", at=at, obj=user, data=data
+        )
         if lockout_began:
             audit_record(
+                address=address,
                 actor=None,
                 action="auth.locked_out",
                 at=at,
@@ -65,10 +68,12 @@ def login_failure_record(
             )
 
 
-def password_changed_record(*, user: User, how: str, at: datetime) -> None:
+def password_changed_record(
+    *, user: User, how: str, at: datetime, address: str | None = None
+) -> None:
     """A password changed by its user (`how` = "change") or through a reset link ("reset")."""
     with transaction.atomic():
-        audit_record(actor=user, action=f"auth.password_{how}", at=at, obj=user)
+        audit_record(address=address, actor=user, action=f"auth.password_{how}", at=at, obj=user)
 
 
 def password_reset_requested_record(
@@ -79,6 +84,7 @@ def password_reset_requested_record(
     with transaction.atomic():
         for user in users:
             audit_record(
+                address=address,
                 actor=None,
                 action="auth.password_reset_requested",
                 at=at,
@@ -130,7 +136,9 @@ def mfa_enrolment_start(*, user: User) -> TOTPDevice:
         return device
 
 
-def mfa_enrol(*, user: User, code: str, at: datetime) -> tuple[TOTPDevice, list[str]]:
+def mfa_enrol(
+    *, user: User, code: str, at: datetime, address: str | None = None
+) -> tuple[TOTPDevice, list[str]]:
     """Confirm the authenticator app by a code it shows; returns the device and the recovery
     codes (shown once, stored only as digests)."""
     with transaction.atomic():
@@ -142,6 +150,7 @@ def mfa_enrol(*, user: User, code: str, at: datetime) -> tuple[TOTPDevice, list[
         allowed, _ = device.verify_is_allowed()
         if not allowed or not device.verify_token(code.strip().replace(" ", "")):
             audit_record(
+                address=address,
                 actor=user,
                 action="mfa.failed",
                 at=at,
@@ -154,7 +163,7 @@ def mfa_enrol(*, user: User, code: str, at: datetime) -> tuple[TOTPDevice, list[
             device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user, confirmed=False).delete()
             codes = _replace_recovery_codes(user)
-            audit_record(actor=user, action="mfa.enrolled", at=at, obj=device)
+            audit_record(address=address, actor=user, action="mfa.enrolled", at=at, obj=device)
             verified = True
     if not verified:
         # Raised after the block, so the failure's audit row (and the throttle) are kept.
@@ -173,7 +182,7 @@ class Verified:
     recovery_codes_left: int
 
 
-def mfa_verify(*, user: User, code: str, at: datetime) -> Verified:
+def mfa_verify(*, user: User, code: str, at: datetime, address: str | None = None) -> Verified:
     """Check a code from the authenticator app, or one recovery code (used up by this)."""
     typed = code.strip().replace(" ", "")
     result: Verified | None = None
@@ -181,7 +190,7 @@ def mfa_verify(*, user: User, code: str, at: datetime) -> Verified:
         totp = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         static = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         if totp is not None and typed.isdigit() and totp.verify_token(typed):
-            audit_record(actor=user, action="mfa.verified", at=at, obj=totp)
+            audit_record(address=address, actor=user, action="mfa.verified", at=at, obj=totp)
             result = Verified(totp, False, static.token_set.count() if static else 0)
         elif (
             static is not None
@@ -190,7 +199,12 @@ def mfa_verify(*, user: User, code: str, at: datetime) -> Verified:
         ):
             left = static.token_set.count()
             audit_record(
-                actor=user, action="mfa.recovery_code_used", at=at, obj=static, data={"left": left}
+                address=address,
+                actor=user,
+                action="mfa.recovery_code_used",
+                at=at,
+                obj=static,
+                data={"left": left},
             )
             result = Verified(static, True, left)
         if result is None:
@@ -199,6 +213,7 @@ def mfa_verify(*, user: User, code: str, at: datetime) -> Verified:
             device = totp if typed.isdigit() else static
             throttled = device is not None and not device.verify_is_allowed()[0]
             audit_record(
+                address=address,
                 actor=user,
                 action="mfa.failed",
                 at=at,
@@ -214,13 +229,15 @@ def mfa_verify(*, user: User, code: str, at: datetime) -> Verified:
     return result
 
 
-def recovery_codes_regenerate(*, user: User, at: datetime) -> list[str]:
+def recovery_codes_regenerate(*, user: User, at: datetime, address: str | None = None) -> list[str]:
     """New recovery codes; the old ones stop working."""
     with transaction.atomic():
         if totp_device_of(user) is None:
             raise ServiceError("Set up an authenticator app first.", field=None)
         codes = _replace_recovery_codes(user)
-        audit_record(actor=user, action="mfa.recovery_codes_regenerated", at=at, obj=user)
+        audit_record(
+            address=address, actor=user, action="mfa.recovery_codes_regenerated", at=at, obj=user
+        )
     return codes
 
 
@@ -295,3 +312,20 @@ def token_for_key(*, key: str, at: datetime) -> tuple[ApiToken | None, str]:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
         token.last_used_at = at
     return token, ""
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+
+def sign_in_record(*, user: User, address: str | None, at: datetime) -> None:
+    """A password accepted (the second factor, when asked for, is its own row)."""
+    with transaction.atomic():
+        audit_record(address=address, actor=user, action="auth.login", at=at, obj=user)
+
+
+def sign_out_record(*, user: User, address: str | None, at: datetime, how: str) -> None:
+    """A session ended: by its user ("logout") or by the session limits ("expired")."""
+    with transaction.atomic():
+        audit_record(
+            address=address, actor=user, action="auth.logout", at=at, obj=user, data={"how": how}
+        )

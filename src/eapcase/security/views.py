@@ -79,7 +79,10 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             device, codes = services.mfa_enrol(
-                user=user, code=form.cleaned_data["code"], at=clock.now()
+                user=user,
+                code=form.cleaned_data["code"],
+                at=clock.now(),
+                address=lockout.client_address(request),
             )
         except ServiceError as exc:
             form.add_error("code", exc.message)
@@ -126,7 +129,10 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 verified = services.mfa_verify(
-                    user=user, code=form.cleaned_data["code"], at=clock.now()
+                    user=user,
+                    code=form.cleaned_data["code"],
+                    at=clock.now(),
+                    address=lockout.client_address(request),
                 )
             except ServiceError as exc:
                 form.add_error("code", exc.message)
@@ -157,7 +163,9 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         query = urlencode({"next": reverse("security:recovery_codes")})
         return HttpResponseRedirect(f"{reverse('security:mfa_verify')}?{query}")
     if request.method == "POST":
-        codes = services.recovery_codes_regenerate(user=user, at=clock.now())
+        codes = services.recovery_codes_regenerate(
+            user=user, at=clock.now(), address=lockout.client_address(request)
+        )
         return render(
             request,
             "security/recovery_codes.html",
@@ -270,7 +278,12 @@ class PasswordChangeView(_Styled, auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        services.password_changed_record(user=_user(self.request), how="change", at=clock.now())
+        services.password_changed_record(
+            user=_user(self.request),
+            how="change",
+            at=clock.now(),
+            address=lockout.client_address(self.request),
+        )
         return response
 
 
@@ -302,5 +315,10 @@ class PasswordResetConfirmView(_Styled, auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        services.password_changed_record(user=form.user, how="reset", at=clock.now())
+        services.password_changed_record(
+            user=form.user,
+            how="reset",
+            at=clock.now(),
+            address=lockout.client_address(self.request),
+        )
         return response

@@ -32,6 +32,7 @@ from eapcase.cases.access import Action, access_case, may
 from eapcase.cases.changes import case_now, changes_since
 from eapcase.cases.choices import Attendance, CaseStatus
 from eapcase.cases.models import Case, ParticipantQuery
+from eapcase.cases.reads import read_record
 from eapcase.cases.record import NeedsConfirmation, StaleWrite, expecting
 from eapcase.cases.services import (
     case_reopen,
@@ -67,6 +68,7 @@ from eapcase.providers.models import CaseNotesUpload, ProviderContact
 from eapcase.providers.services import case_notes_review, provider_contact_respond
 from eapcase.web import case_forms as forms
 from eapcase.web import case_selectors as selectors
+from eapcase.web.audit_views import case_opened_by
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -126,6 +128,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     now = clock.now()
     # The latest events unless the whole history is asked for (`?timeline=all`).
     whole = request.GET.get("timeline") == "all"
+    read_record(request, action="case.read", case=case, data={"timeline": "all"} if whole else {})
     with _local_time(case):
         page = selectors.case_page_get(
             case=case, now=now, timeline_limit=None if whole else selectors.TIMELINE_LIMIT
@@ -139,6 +142,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
                 "now": now,
                 "can_manage": may(request.user, case, Action.MANAGE),
                 "rule_labels": selectors.RULE_LABELS,
+                "opened_by": case_opened_by(user=request.user, case=case),
             },
         )
 
@@ -146,6 +150,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
     case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
+    read_record(request, action="case.handover_read", case=case)
     now = clock.now()
     with _local_time(case):
         page = selectors.case_page_get(case=case, now=now)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import Action, access_case, cases_visible_to, partners_opening_for
 from eapcase.cases.eligibility import benefit_quote, client_by_access_line, partner_propose
+from eapcase.cases.reads import read_record
 from eapcase.cases.record import StaleWrite, expecting
 from eapcase.cases.services import case_assign, participant_details_update, risk_set
 from eapcase.compliance.opening import NewParticipant, case_intake, origin_find
@@ -371,6 +372,11 @@ class ContactDetailsView(CaseActionView):
         "attempts are judged by them."
     )
     submit = "Save the changes"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The participant's details, shown: a read of case data (ADR 0035).
+        read_record(request, action="participant.read", case=self.case, obj=self.case.participant)
+        return super().get(request, *args, **kwargs)
 
     def prepare(self, form: ActionForm) -> None:
         if not form.is_bound:

@@ -24,6 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "provider": bool(standing.provider_ids),
             "escalations": standing.is_wpo,
             "admin": Role.WPO_ADMIN in standing.wpo_roles,
+            "audit": bool(standing.wpo_roles & {Role.WPO_CLINICIAN, Role.WPO_ADMIN}),
             "reports": standing.is_wpo or Role.PARTNER_LEAD in partner_roles,
             "policy": standing.is_wpo or bool(standing.partner_roles),
         }

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from eapcase.web import caselife_views, search_views, views
+from eapcase.web import audit_views, caselife_views, search_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -25,5 +25,7 @@ urlpatterns = [
         name="unallocated_allocate",
     ),
     path("search/", search_views.search_page, name="search"),
+    # WPO only (ADR 0036): clinicians see case rows, admins account and admin rows.
+    path("audit/", audit_views.audit_list, name="audit"),
     path("", views.home, name="home"),
 ]

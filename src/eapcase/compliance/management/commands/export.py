@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from eapcase.cases.models import Case
+from eapcase.cases.reads import cli_read_record
 from eapcase.compliance.history_io import export_history
 
 
@@ -41,6 +42,11 @@ class Command(BaseCommand):
             missing = set(options["case"]) - set(cases.values_list("reference", flat=True))
             if missing:
                 raise CommandError(f"no such case: {', '.join(sorted(missing))}")
+        # An export is a read of case data: one audit row naming what was exported (ADR 0035).
+        cli_read_record(
+            action="export.history",
+            data={"cases": sorted(options["case"] or []) or "all", "count": cases.count()},
+        )
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as out:
                 export_history(out, cases=cases.iterator())

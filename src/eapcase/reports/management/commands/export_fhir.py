@@ -10,6 +10,7 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from eapcase.cases.models import Case
+from eapcase.cases.reads import cli_read_record
 from eapcase.reports.fhir import fhir_cases
 
 
@@ -32,6 +33,11 @@ class Command(BaseCommand):
             missing = set(options["case"]) - set(cases.values_list("reference", flat=True))
             if missing:
                 raise CommandError(f"no such case: {', '.join(sorted(missing))}")
+        # An export is a read of case data: one audit row naming what was exported (ADR 0035).
+        cli_read_record(
+            action="export.fhir",
+            data={"cases": sorted(options["case"] or []) or "all", "count": cases.count()},
+        )
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as out:
                 write_bundles(out, cases.iterator(chunk_size=200))
