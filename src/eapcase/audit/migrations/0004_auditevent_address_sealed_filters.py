@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audit', '0003_append_only_triggers'),
-        ('cases', '0009_caseevent_hash'),
+        ('cases', '0013_caseevent_hash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

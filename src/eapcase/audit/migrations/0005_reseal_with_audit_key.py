@@ -142,7 +142,7 @@ def _reseal(AuditEvent: Any, AuditChainHead: Any, CaseEvent: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("audit", "0004_auditevent_address_sealed_filters"),
-        ("cases", "0009_caseevent_hash"),
+        ("cases", "0013_caseevent_hash"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_case_outcome'),
+        ("cases", "0012_session_attendance_modality"),
     ]
 
     operations = [

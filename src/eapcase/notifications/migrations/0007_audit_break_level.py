@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_provider_flag'),
+        ("notifications", "0006_levels_for_participant_mail_and_answers"),
     ]
 
     operations = [
