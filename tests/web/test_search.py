@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.choices import Role
 from eapcase.cases.choices import PreferenceSource
@@ -132,7 +132,6 @@ def test_participants_are_found_by_name_and_contact(world: dict[str, Any]) -> No
     assert people(world["wpo"], "zoe.angstrom@example.org") == ["Zoë Ångström"]
 
 
-@override_settings(ROOT_URLCONF="tests.web.participant_urls")
 @pytest.mark.parametrize(
     "query",
     ["EAP-62001", "Bruno", "07700 900777", "+44 7700 900777", "bruno@example.org", "EMP-9911"],
@@ -151,7 +150,6 @@ def test_a_partner_never_finds_another_partners_case_or_participant(
     assert f"/participants/{world['other'].pk}/" not in found
 
 
-@override_settings(ROOT_URLCONF="tests.web.participant_urls")
 def test_the_page_links_each_result_and_keeps_the_query(world: dict[str, Any]) -> None:
     client = client_for(world["clin_a"])
     with CaptureQueriesContext(connection) as queries:
@@ -165,13 +163,6 @@ def test_the_page_links_each_result_and_keeps_the_query(world: dict[str, Any]) -
     # the query (here a name); then one for each list (its rows and its total together),
     # however many rows match.
     assert len(queries) == 7
-
-
-def test_without_the_participant_page_a_participant_is_named_not_linked(
-    world: dict[str, Any],
-) -> None:
-    html = client_for(world["clin_a"]).get("/search/", {"q": "angstrom"}).content.decode()
-    assert "/participants/" not in html and "Zo</span>" in html
 
 
 def test_a_query_too_short_finds_nothing(world: dict[str, Any]) -> None:

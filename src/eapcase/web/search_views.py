@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_GET
 
 from eapcase.cases import search
@@ -16,16 +15,6 @@ from eapcase.core.lists import window_page
 
 #: Cases per page; the participants are shown up to this many, with their total.
 PER_PAGE = 25
-
-
-def participant_pages() -> bool:
-    """Whether the participant page (/participants/<id>/, its own app) is mounted: results link
-    to it by that path when it is, and show the name alone when it is not."""
-    try:
-        resolve("/participants/1/")
-    except Resolver404:
-        return False
-    return True
 
 
 @login_required
@@ -50,6 +39,5 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "cases": cases,
         "people": people,
         "min_length": search.MIN_LENGTH,
-        "participant_pages": participant_pages(),
     }
     return render(request, "web/search.html", context)
