@@ -78,8 +78,7 @@ def _people() -> dict[str, Actor]:
         "provider_x": Actor("provider_x", provider="x"),
     }
     people = {
-        k: Actor(**{**a.__dict__, "user": None if k == "anonymous" else k})
-        for k, a in base.items()
+        k: Actor(**{**a.__dict__, "user": None if k == "anonymous" else k}) for k, a in base.items()
     }
     tokens = {
         "token_wpo_clinician_rw": ("wpo_clinician", "rw"),
@@ -338,8 +337,8 @@ RULES: dict[str, Rule] = {
     "compliance:overdue_partner": obj("partner", "GET", partner_slug),
     # --- email queue and triage (WPO and Partner staff)
     "intake:queue": page("GET", who=STAFF),
-    "intake:acknowledge": obj("email", "POST", of_case(MANAGE, who=STAFF)),
-    "intake:action": obj("email", "POST", of_case(MANAGE, who=STAFF)),
+    "intake:acknowledge": obj("email", "POST", of_case(MANAGE)),
+    "intake:action": obj("email", "POST", of_case(MANAGE)),
     "intake:triage": page("GET", who=STAFF),
     "intake:message": obj("triage", "GET", of_partner_triage),
     "intake:link": obj("triage", "POST", of_partner_triage),

@@ -239,7 +239,7 @@ def build_world() -> World:
         put("triage", p, loose.pk)
         put("triage_attachment", p, loose.attachments.order_by("pk")[0].pk)
     # Notifications: the provider flags notified the Partner leads; one each is kept.
-    for p, lead in (("A", "partner_lead_a"), ("B", "partner_lead_b")):
+    for lead in ("partner_lead_a", "partner_lead_b"):
         notification = Notification.objects.filter(recipient=users[lead]).order_by("pk").first()
         assert notification is not None, f"no notification for {lead}"
         put("notification", lead, notification.pk)
