@@ -26,7 +26,8 @@ in ":*" covers a whole namespace (the admin site). The helpers:
 
 `methods` are the methods the URL takes; any other gets 405 (or the denial it would get
 anyway). "HEAD" comes with "GET". Outcomes: "ok" (a page, a redirect that is not to a login
-page, a form error), "404", "403", "405", "login" (a redirect to a login page), "401".
+page, a form error), "404", "403", "405", "login" (a redirect to a login page), "401"; an
+outcome "ok|403" accepts either.
 The actors' standing (ACTORS) and the cases (CASE_PARTNER, CASE_PROVIDER) are stated here by
 hand, never read from the application: the table is the specification, not a copy."""
 
@@ -160,6 +161,9 @@ class Rule:
     api: bool = False
     writes: frozenset[str] = field(default_factory=frozenset)
     kinds: tuple[str, ...] = ()  # the object kinds the URL's ids are drawn from
+    also: frozenset[str] = frozenset()  # other acceptable outcomes (a health check's 503)
+    # The outcome of a write (POST, PATCH, PUT, DELETE) when it differs from a read's.
+    decide_write: Decide | None = None
 
 
 def _methods(spec: str) -> frozenset[str]:
@@ -178,12 +182,28 @@ PROVIDERS: Who = lambda a: a.provider is not None  # noqa: E731
 LEADS_AND_WPO: Who = lambda a: a.wpo_clinician or a.partner_role == "lead"  # noqa: E731
 
 
+def notes_file(a: Actor, t: Target) -> str:
+    """A provider's case-notes file: the provider's side of the case (REFERRAL), then the
+    clinicians who may manage the case or the provider who uploaded it; else 404."""
+    outcome = gate(a, t.case, REFERRAL)
+    if outcome != "ok":
+        return outcome
+    if t.obj is None or t.obj != t.case:
+        return "404"
+    allowed = case_actions(a, t.case or "")
+    return "ok" if MANAGE in allowed or PROVIDE in allowed else "404"
+
+
 def public(methods: str = "GET") -> Rule:
     return Rule(_methods(methods), lambda a, t: "ok", anon="ok")
 
 
-def page(methods: str = "GET", who: Who = ANYONE, denial: str = "403") -> Rule:
-    return Rule(_methods(methods), lambda a, t: "ok" if who(a) else denial)
+def page(
+    methods: str = "GET", who: Who = ANYONE, denial: str = "403", post: Who | None = None
+) -> Rule:
+    """A page without an object; `post`: who may POST to it, when fewer may than read it."""
+    posting = None if post is None else (lambda a, t: "ok" if who(a) and post(a) else denial)
+    return Rule(_methods(methods), lambda a, t: "ok" if who(a) else denial, decide_write=posting)
 
 
 def case(action: str, methods: str = "GET", sub: str | None = None, who: Who = ANYONE) -> Rule:
@@ -272,22 +292,31 @@ def partner_slug(a: Actor, t: Target) -> str:
 RULES: dict[str, Rule] = {
     # --- public pages and the site's furniture
     "web:favicon": public("GET"),
-    "ops:healthz": public("GET"),
+    "ops:healthz": Rule(_methods("GET"), lambda a, t: "ok", anon="ok", also=frozenset({"503"})),
     "web:login": public("GET POST"),
-    "web:logout": public("POST"),
+    "web:logout": Rule(_methods("POST"), lambda a, t: "login"),
     "security:password_reset": public("GET POST"),
     "security:password_reset_done": public("GET"),
-    "security:password_reset_confirm": public("GET POST"),
+    # Django's view answers any method with its "invalid link" page.
+    "security:password_reset_confirm": public("GET POST PATCH DELETE"),
     "security:password_reset_complete": public("GET"),
-    "admin:*": Rule(_methods("GET POST"), lambda a, t: "ok" if a.wpo_admin else "login"),
+    # The admin site: WPO admins (who may still lack a model's permission: 403, or find no
+    # object 1: 404); everybody else is sent to its login page.
+    "admin:*": Rule(
+        _methods("GET POST"), lambda a, t: "ok|403|404|405" if a.wpo_admin else "login"
+    ),
+    "admin:login": public("GET POST"),
+    "admin:logout": Rule(_methods("POST"), lambda a, t: "ok|login", anon="ok|login"),
     # --- any logged-in user: their own account
     "web:home": page("GET"),
     "security:mfa_setup": page("GET POST"),
     "security:mfa_verify": page("GET POST"),
     "security:recovery_codes": page("GET POST"),
-    "security:session": Rule(_methods("GET"), lambda a, t: "ok", anon="401"),
+    "security:session": Rule(_methods("GET POST"), lambda a, t: "ok", anon="401"),
     "security:tokens": page("GET POST"),
-    "security:token_revoke": obj("token", "POST", of_user),
+    # Another's token or a missing one: back to the tokens page, "No such token" (the service
+    # looks among the user's own only; tests/security/test_tokens.py).
+    "security:token_revoke": obj("token", "POST", lambda a, t: "ok"),
     "security:password_change": page("GET POST"),
     "security:password_change_done": page("GET"),
     "notifications:list": page("GET"),
@@ -328,12 +357,12 @@ RULES: dict[str, Rule] = {
     "providers:session": case(PROVIDE, "POST"),
     "providers:intervention_end": case(PROVIDE, "POST"),
     "providers:notes_upload": case(PROVIDE, "POST"),
-    "providers:notes_download": case(REFERRAL, "GET", sub="notes_file"),
+    "providers:notes_download": Rule(_methods("GET"), notes_file, kinds=("notes_file",)),
     "providers:flag": case(PROVIDE, "POST"),
     "providers:query": case(PROVIDE, "POST"),
     # --- escalations (WPO)
     "compliance:escalations": page("GET", who=WPO),
-    "compliance:acknowledge": obj("escalation", "POST", wpo_then(of_case(ACKNOWLEDGE))),
+    "compliance:acknowledge": obj("escalation", "POST", of_case(ACKNOWLEDGE)),
     "compliance:overdue_partner": obj("partner", "GET", partner_slug),
     # --- email queue and triage (WPO and Partner staff)
     "intake:queue": page("GET", who=STAFF),
@@ -344,32 +373,51 @@ RULES: dict[str, Rule] = {
     "intake:link": obj("triage", "POST", of_partner_triage),
     "intake:attachment": obj("triage_attachment", "GET", of_partner_triage),
     # --- reports and the policy page
-    "reports:index": page("GET", who=STAFF),
-    "reports:compliance": page("GET", who=STAFF),
-    "reports:compliance-csv": page("GET", who=STAFF),
-    "reports:compliance-cases": page("GET", who=STAFF),
-    "reports:email-order": page("GET", who=STAFF),
+    "reports:index": page("GET", who=LEADS_AND_WPO),
+    "reports:compliance": page("GET", who=LEADS_AND_WPO),
+    "reports:compliance-csv": page("GET", who=LEADS_AND_WPO),
+    "reports:compliance-cases": page("GET", who=LEADS_AND_WPO),
+    "reports:email-order": page("GET", who=LEADS_AND_WPO),
     "reports:clients": page("GET", who=WPO),
     "reports:client": obj("client", "GET", wpo_then(lambda a, t: "ok" if t.obj else "404")),
     "reports:frequent-users": page("GET", who=WPO),
-    "policy:policy": page("GET POST", who=STAFF),
+    "policy:policy": page("GET POST", who=STAFF, post=WPO),
     "policy:what-if": obj("what_if", "GET", wpo_then(lambda a, t: "404")),
     # --- the API (/api/v1/): tokens or the session
-    "api:schema": public("GET"),
+    "api:schema": Rule(_methods("GET"), lambda a, t: "ok", anon="ok", api=True),
     "api:docs": public("GET"),
     "api:case-list": api("GET POST", writes="POST"),
     "api:case-detail": api("GET", api_case(VIEW)),
-    "api:case-events": api("GET POST", api_case(VIEW), writes="POST"),
+    # Events are posted on the provider's side too (ADR 0010): REFERRAL, then the kind.
+    "api:case-events": Rule(
+        _methods("GET POST"),
+        api_case(VIEW),
+        anon="401",
+        api=True,
+        writes=frozenset({"POST"}),
+        decide_write=api_case(REFERRAL),
+    ),
     "api:case-fhir": api("GET", api_case(VIEW)),
-    "api:participant-list": api("GET"),
-    "api:participant-detail": api(
-        "GET PATCH", of_case(VIEW), writes="PATCH", kinds=("participant",)
+    # POST registers a participant; {} is refused (400) before any role check.
+    "api:participant-list": api("GET POST", writes="POST"),
+    "api:participant-detail": Rule(
+        _methods("GET PATCH"),
+        of_case(VIEW),
+        anon="401",
+        api=True,
+        writes=frozenset({"PATCH"}),
+        kinds=("participant",),
+        # Changing a participant: who may manage their case; nobody else finds them (404).
+        decide_write=lambda a, t: "ok" if t.obj and MANAGE in case_actions(a, t.obj) else "404",
     ),
     "api:obligation-list": api("GET"),
     "api:escalation-list": api("GET"),
     "api:escalation-detail": api("GET", of_case(VIEW), kinds=("escalation",)),
     "api:escalation-acknowledge": api(
-        "POST", wpo_then(of_case(ACKNOWLEDGE)), writes="POST", kinds=("escalation",)
+        "POST",
+        lambda a, t: "ok" if a.wpo_clinician and t.obj else "404",
+        writes="POST",
+        kinds=("escalation",),
     ),
     "api:not-found": Rule(_methods("GET POST PATCH DELETE PUT"), lambda a, t: "404", anon="404"),
 }

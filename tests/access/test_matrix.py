@@ -9,6 +9,7 @@ one logged-in client per actor; each attempt's writes rolled back. Marked `matri
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -71,11 +72,18 @@ def clients(world: World, django_db_blocker: Any) -> Iterator[Clients]:
 
     instrumented = Template._render
     Template._render = getattr(Template, "_original_render", instrumented)
+    # Every refusal would log a warning with its traceback: a 500 still logs (ERROR).
+    quiet = [logging.getLogger(name) for name in ("django.request", "django.security")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
     try:
         with django_db_blocker.unblock():
             yield Clients(world)
     finally:
         Template._render = instrumented
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _group(prefixes: tuple[str, ...]) -> list[str]:
