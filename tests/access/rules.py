@@ -301,12 +301,15 @@ RULES: dict[str, Rule] = {
     "security:password_reset_confirm": public("GET POST PATCH DELETE"),
     "security:password_reset_complete": public("GET"),
     # The admin site: WPO admins (who may still lack a model's permission: 403, or find no
-    # object 1: 404); everybody else is sent to its login page.
+    # object 1: 404); everybody else is sent to its login page. Its pages take any method.
     "admin:*": Rule(
-        _methods("GET POST"), lambda a, t: "ok|403|404|405" if a.wpo_admin else "login"
+        _methods("GET POST PATCH DELETE"),
+        lambda a, t: "ok|403|404|405" if a.wpo_admin else "login",
     ),
     "admin:login": public("GET POST"),
-    "admin:logout": Rule(_methods("POST"), lambda a, t: "ok|login", anon="ok|login"),
+    "admin:logout": Rule(
+        _methods("GET POST PATCH DELETE"), lambda a, t: "ok|login|405", anon="ok|login|405"
+    ),
     # --- any logged-in user: their own account
     "web:home": page("GET"),
     "security:mfa_setup": page("GET POST"),
@@ -414,10 +417,7 @@ RULES: dict[str, Rule] = {
     "api:escalation-list": api("GET"),
     "api:escalation-detail": api("GET", of_case(VIEW), kinds=("escalation",)),
     "api:escalation-acknowledge": api(
-        "POST",
-        lambda a, t: "ok" if a.wpo_clinician and t.obj else "404",
-        writes="POST",
-        kinds=("escalation",),
+        "POST", of_case(ACKNOWLEDGE), writes="POST", kinds=("escalation",)
     ),
     "api:not-found": Rule(_methods("GET POST PATCH DELETE PUT"), lambda a, t: "404", anon="404"),
 }
