@@ -293,7 +293,8 @@ RULES: dict[str, Rule] = {
     # --- public pages and the site's furniture
     "web:favicon": public("GET"),
     "ops:healthz": Rule(_methods("GET"), lambda a, t: "ok", anon="ok", also=frozenset({"503"})),
-    "web:login": public("GET POST"),
+    # A logged-in user is sent home whatever the method.
+    "web:login": Rule(_methods("GET POST PATCH DELETE"), lambda a, t: "ok", anon="ok|405"),
     "web:logout": Rule(_methods("POST"), lambda a, t: "login"),
     "security:password_reset": public("GET POST"),
     "security:password_reset_done": public("GET"),
@@ -352,8 +353,8 @@ RULES: dict[str, Rule] = {
     # --- my work
     "web:work": page("GET", who=CLINICAL),
     "web:work_assign": case(ASSIGN, "POST"),
-    "web:unallocated": page("GET", who=LEADS_AND_WPO),
-    "web:unallocated_allocate": case(ASSIGN, "POST"),
+    "web:unallocated": page("GET", who=CLINICAL),
+    "web:unallocated_allocate": case(ASSIGN, "POST", who=CLINICAL),
     # --- the provider portal
     "providers:home": page("GET", who=PROVIDERS),
     "providers:referral": case(REFERRAL),
