@@ -94,7 +94,14 @@ class AuditedAdmin:
 
 
 class WpoAdminModelAdmin(AuditedAdmin, WpoAdminPermissions, admin.ModelAdmin[Any]):
-    pass
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """The delete page names only what is being deleted and counts, by kind, what goes
+        with it: the rows hanging off reference data are case content (participants, cases,
+        emails), which a WPO admin does not read (ADR 0010; found by ADR 0037's matrix)."""
+        _, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        named = [str(obj) for obj in objs]
+        kept = [f"{len(protected)} related records"] if protected else []
+        return named, model_count, perms_needed, kept
 
 
 class WpoAdminTabularInline(WpoAdminPermissions, admin.TabularInline[Any, Any]):

@@ -181,6 +181,10 @@ EAPCASE_BASE_URL = env.str("EAPCASE_BASE_URL", default="http://127.0.0.1:8000").
 # A second factor (TOTP, with recovery codes) on every login; `make run`'s demo turns it off.
 EAPCASE_REQUIRE_MFA = env.bool("EAPCASE_REQUIRE_MFA", default=True)
 OTP_TOTP_ISSUER = "eapcase"
+# The admin site never shows an authenticator's secret or QR code (django-otp's config and
+# qrcode pages answer 403): whoever read it could make any user's second factor. Found by the
+# access matrix (ADR 0037), where those pages also gave a 500 for a missing device.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Lockout: after this many failed passwords for one username, or from one address, that
 # username or address is refused for the cool-off time (django-axes).
 AXES_FAILURE_LIMIT = env.int("EAPCASE_LOGIN_FAILURE_LIMIT", default=5)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
 from django.views import View
+from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from eapcase.accounts.acting import acting_user
@@ -92,6 +93,7 @@ def _local_time(case: Case) -> Iterator[None]:
 
 
 @login_required
+@require_safe
 def case_list(request: HttpRequest) -> HttpResponse:
     """Search and list the cases the user may see."""
     now = clock.now()
@@ -123,6 +125,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     now = clock.now()
@@ -148,6 +151,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def case_handover(request: HttpRequest, ref: str) -> HttpResponse:
     case = access_case(user=request.user, case_ref=ref, action=Action.VIEW)
     read_record(request, action="case.handover_read", case=case)
