@@ -289,6 +289,33 @@ def partner_slug(a: Actor, t: Target) -> str:
     return "ok" if t.obj is not None else "404"
 
 
+def participant_page(a: Actor, t: Target) -> str:
+    """A participant's page (ADR 0029): who reads a case of theirs; a provider holding a
+    referral of one of their cases is refused (403); anybody else finds nothing (404)."""
+    if t.obj is None:
+        return "404"
+    allowed = case_actions(a, t.obj)
+    if VIEW in allowed:
+        return "ok"
+    return "403" if REFERRAL in allowed else "404"
+
+
+def sessions_write(a: Actor, t: Target) -> str:
+    """Recording a session through the API (ADR 0028): who manages the case, and the provider
+    it is referred to; who only reads it 403; anybody else 404."""
+    outcome = gate(a, t.case, REFERRAL)
+    if outcome != "ok":
+        return outcome
+    allowed = case_actions(a, t.case or "")
+    return "ok" if MANAGE in allowed or PROVIDE in allowed else "403"
+
+
+def notes_inline(a: Actor, t: Target) -> str:
+    # As the download; a file that is neither a PDF nor text is not shown inline (404).
+    outcome = notes_file(a, t)
+    return "ok|404" if outcome == "ok" else outcome
+
+
 RULES: dict[str, Rule] = {
     # --- public pages and the site's furniture
     "web:favicon": public("GET"),
@@ -350,6 +377,14 @@ RULES: dict[str, Rule] = {
     "cases:reopen": case(MANAGE, "GET POST"),
     "cases:risk": case(MANAGE, "GET POST"),
     "cases:participant": case(MANAGE, "GET POST"),
+    "cases:detailed-email": case(MANAGE, "GET POST"),
+    "cases:email-urgency": case(MANAGE, "GET POST", sub="email"),
+    # --- participants (ADR 0029): their page; merging two records is WPO admins' work
+    "participants:detail": obj("participant", "GET", participant_page),
+    "participants:merge": page("GET POST", who=lambda a: a.wpo_admin),
+    # --- search (ADR 0039) and the audit (ADR 0036)
+    "web:search": page("GET", who=STAFF),
+    "web:audit": page("GET", who=lambda a: a.wpo_clinician or a.wpo_admin),
     # --- my work
     "web:work": page("GET", who=CLINICAL),
     "web:work_assign": case(ASSIGN, "POST"),
@@ -362,6 +397,7 @@ RULES: dict[str, Rule] = {
     "providers:intervention_end": case(PROVIDE, "POST"),
     "providers:notes_upload": case(PROVIDE, "POST"),
     "providers:notes_download": Rule(_methods("GET"), notes_file, kinds=("notes_file",)),
+    "providers:notes_inline": Rule(_methods("GET"), notes_inline, kinds=("notes_file",)),
     "providers:flag": case(PROVIDE, "POST"),
     "providers:query": case(PROVIDE, "POST"),
     # --- escalations (WPO)
@@ -402,6 +438,16 @@ RULES: dict[str, Rule] = {
         decide_write=api_case(REFERRAL),
     ),
     "api:case-fhir": api("GET", api_case(VIEW)),
+    # Sessions (ADR 0028): read on the provider's side too; recorded by who manages the case
+    # and by the provider it is referred to.
+    "api:case-sessions": Rule(
+        _methods("GET POST"),
+        api_case(REFERRAL),
+        anon="401",
+        api=True,
+        writes=frozenset({"POST"}),
+        decide_write=sessions_write,
+    ),
     # POST registers a participant; {} is refused (400) before any role check.
     "api:participant-list": api("GET POST", writes="POST"),
     "api:participant-detail": Rule(

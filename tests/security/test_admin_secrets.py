@@ -1,5 +1,6 @@
-"""The admin site shows no authenticator secret and no case content: django-otp's config and QR code pages are
-refused outright (ADR 0037's matrix found them giving a 500 for a missing device)."""
+"""The admin site shows no authenticator secret and no case content: django-otp's config and
+QR code pages are refused outright (ADR 0037's matrix found them giving a 500 for a missing
+device)."""
 
 from __future__ import annotations
 
