@@ -58,7 +58,7 @@ def stream_check(
     `out`. `decoded` turns the byte stream into text lines, reporting lines that are not
     UTF-8. Returns whether any case is failing. Raises HistoryError (nothing written)."""
     reader = LineReader()
-    read_first, last_line = _first_pass(decoded(stream, []), reader)
+    read_first, last_line = _first_pass(stream, reader)
     # The line after which each case has been read whole: its last line, or its case line.
     finished_at: dict[int, list[str]] = {}
     order: dict[str, int] = {}
@@ -107,29 +107,57 @@ def stream_check(
     return failing
 
 
-def _first_pass(lines: Iterator[str], reader: LineReader) -> tuple[set[int], dict[str, int]]:
+def _first_pass(stream: IO[bytes], reader: LineReader) -> tuple[set[int], dict[str, int]]:
     """Read the partner and case lines into `reader`; returns their line numbers and, for
     every case named by another line, the number of the last such line."""
     read: set[int] = set()
     last_line: dict[str, int] = {}
     head = _HEAD
-    for number, text in enumerate(lines, 1):
-        try:
-            decoded = head(text)
-            kind, case = decoded.type, decoded.case
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            # Not an object msgspec takes (or not JSON at all): json decides, as the reader's
-            # ordinary path does; what it cannot read either is reported in the second pass.
+    for number, raw in enumerate(stream, 1):
+        text: str | None = None
+        if raw.isascii():
+            # An ASCII line is its own UTF-8 text and has no byte-order mark: msgspec reads
+            # the bytes as they are, and only the few lines kept are decoded (decoding every
+            # line cost about a tenth of the run).
             try:
-                obj = json.loads(text)
-            except ValueError:
-                continue
-            if type(obj) is not dict:
-                continue
-            kind, case = obj.get("type"), obj.get("case")
+                found = head(raw)
+                kind, case = found.type, found.case
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                text = raw.decode("ascii")
+                kind, case = _head_of(text)
+        else:
+            text = _text(raw, number)
+            kind, case = _head_of(text)
         if type(kind) is str and kind in _REFERENCE_KINDS:
-            reader.line(text, number)
+            reader.line(raw.decode("ascii") if text is None else text, number)
             read.add(number)
         elif type(case) is str:
             last_line[case] = number
     return read, last_line
+
+
+def _text(raw: bytes, number: int) -> str:
+    """Line `number` as the second pass reads it (check._decoded): a line that is not UTF-8
+    is blank here (the second pass reports it), and line 1 loses its byte-order mark."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return text[1:] if number == 1 and text.startswith("\ufeff") else text
+
+
+def _head_of(text: str) -> tuple[object, object]:
+    """The `type` and `case` of a line, or (None, None) when it is not a JSON object."""
+    try:
+        found = _HEAD(text)
+        return found.type, found.case
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        # Not an object msgspec takes (or not JSON at all): json decides, as the reader's
+        # ordinary path does; what it cannot read either is reported in the second pass.
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return None, None
+        if type(obj) is not dict:
+            return None, None
+        return obj.get("type"), obj.get("case")
