@@ -355,8 +355,9 @@ class LineReader:
         return build if build is not None and build.line < number else None
 
     def _add(self, event: Event[Payload], number: int) -> str | None:
-        build = self.open_build(event.case, number)
-        if build is None:
+        # open_build inlined (once per event line): an event's case is always a str.
+        build = self.cases.get(event.case)
+        if build is None or build.line >= number:
             self.orphans.append((number, event.case))
             return None
         build.events.append(event)
