@@ -341,6 +341,16 @@ class LineReader:
                     build.bad_ids.add(event_id if isinstance(event_id, str) else f"L{number}")
         return None
 
+    def ascii_line(self, raw: bytes, number: int) -> None:
+        """`line(raw.decode("ascii"), number, references=False)` for a line whose bytes are
+        ASCII (the streaming reader's second pass): msgspec decodes the bytes as they are,
+        and only a line it declines is decoded for the ordinary path."""
+        fast_event = decode_event(raw, number)
+        if fast_event is not None:
+            self._add(fast_event, number)
+        else:
+            self.line(raw.decode("ascii"), number, references=False)
+
     def reference(self, obj: Mapping[str, object], number: int) -> None:
         """A partner or case line (already decoded to an object). Raises FieldError."""
         if obj.get("type") == "partner":

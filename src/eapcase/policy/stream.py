@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any, Final
 
@@ -33,7 +32,7 @@ from eapcase.policy.history import HistoryError, LineError, LineReader
 from eapcase.policy.pack import PackSet
 from eapcase.policy.report import JsonWriter
 
-__all__ = ["stream_check"]
+__all__ = ["decode_line", "stream_check"]
 
 
 class _Head(msgspec.Struct):
@@ -47,16 +46,24 @@ _HEAD: Final = msgspec.json.Decoder(_Head).decode
 _REFERENCE_KINDS: Final = frozenset({"partner", "case"})
 
 
-def stream_check(
-    stream: IO[bytes],
-    decoded: Callable[[IO[bytes], list[LineError]], Iterator[str]],
-    pack_set: PackSet,
-    now: datetime,
-    out: IO[str],
-) -> bool:
-    """Judge the history in `stream` (seekable) and write `eapcase check`'s JSON document to
-    `out`. `decoded` turns the byte stream into text lines, reporting lines that are not
-    UTF-8. Returns whether any case is failing. Raises HistoryError (nothing written)."""
+def decode_line(raw: bytes, number: int, errors: list[LineError]) -> str:
+    """Line `number` of a UTF-8 history as text: a line that is not UTF-8 is reported in
+    `errors` and read as blank (so that the reader still counts it); line 1 loses its
+    byte-order mark."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        errors.append(LineError(number, f"not UTF-8 text (byte {exc.start + 1})"))
+        return ""
+    if number == 1 and line.startswith("\ufeff"):
+        line = line[1:]
+    return line
+
+
+def stream_check(stream: IO[bytes], pack_set: PackSet, now: datetime, out: IO[str]) -> bool:
+    """Judge the history in `stream` (seekable, UTF-8, lines split on \\n only) and write
+    `eapcase check`'s JSON document to `out`. Returns whether any case is failing. Raises
+    HistoryError (nothing written)."""
     reader = LineReader()
     read_first, last_line = _first_pass(stream, reader)
     # The line after which each case has been read whole: its last line, or its case line.
@@ -75,9 +82,15 @@ def stream_check(
         next_index = 0
         decode_errors: list[LineError] = []
         stream.seek(0)
-        for number, text in enumerate(decoded(stream, decode_errors), 1):
-            if number not in read_first:
-                reader.line(text, number, references=False)
+        for number, raw in enumerate(stream, 1):
+            if number in read_first:
+                pass
+            elif raw.isascii():
+                # An ASCII line is its own UTF-8 text: the reader's fast path takes the bytes
+                # as they are, sparing the decoding of almost every line.
+                reader.ascii_line(raw, number)
+            else:
+                reader.line(decode_line(raw, number, decode_errors), number, references=False)
             done = finished_at.pop(number, None)
             if done is None:
                 continue
@@ -126,7 +139,8 @@ def _first_pass(stream: IO[bytes], reader: LineReader) -> tuple[set[int], dict[s
                 text = raw.decode("ascii")
                 kind, case = _head_of(text)
         else:
-            text = _text(raw, number)
+            # Not UTF-8: read as blank here, reported in the second pass.
+            text = decode_line(raw, number, [])
             kind, case = _head_of(text)
         if type(kind) is str and kind in _REFERENCE_KINDS:
             reader.line(raw.decode("ascii") if text is None else text, number)
@@ -134,16 +148,6 @@ def _first_pass(stream: IO[bytes], reader: LineReader) -> tuple[set[int], dict[s
         elif type(case) is str:
             last_line[case] = number
     return read, last_line
-
-
-def _text(raw: bytes, number: int) -> str:
-    """Line `number` as the second pass reads it (check._decoded): a line that is not UTF-8
-    is blank here (the second pass reports it), and line 1 loses its byte-order mark."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return ""
-    return text[1:] if number == 1 and text.startswith("\ufeff") else text
 
 
 def _head_of(text: str) -> tuple[object, object]:
