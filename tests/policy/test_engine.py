@@ -19,7 +19,7 @@ from eapcase.policy.check import check_history, evaluate_history
 from eapcase.policy.engine import evaluate, obligation_status
 from eapcase.policy.events import Event, Payload, make_event
 from eapcase.policy.pack import builtin_pack
-from eapcase.policy.report import document, instant_literal, write_json
+from eapcase.policy.report import _encode_string, document, instant_literal, write_json
 from eapcase.policy.rules import FAMILIES, dispatch_table, rules_implemented
 from eapcase.policy.types import (
     CaseInfo,
@@ -274,6 +274,12 @@ def test_instant_literal_is_the_json_of_isoformat(at: datetime) -> None:
     assert instant_literal(utc) == json.dumps(utc.isoformat())
     whole = utc.replace(microsecond=0)
     assert instant_literal(whole) == json.dumps(whole.isoformat())
+
+
+@given(st.text())
+def test_the_writer_encodes_strings_as_json_dumps_does(value: str) -> None:
+    assert _encode_string(value) == json.dumps(value, ensure_ascii=False)
+    assert _encode_string(Status.OVERDUE) == json.dumps(Status.OVERDUE, ensure_ascii=False)
 
 
 def test_fast_init_builds_the_same_frozen_values() -> None:
