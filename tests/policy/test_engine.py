@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eapcase.policy._build import fast_init
 from eapcase.policy.calendar import BusinessCalendar
@@ -17,7 +19,7 @@ from eapcase.policy.check import check_history, evaluate_history
 from eapcase.policy.engine import evaluate, obligation_status
 from eapcase.policy.events import Event, Payload, make_event
 from eapcase.policy.pack import builtin_pack
-from eapcase.policy.report import document, write_json
+from eapcase.policy.report import _encode_string, document, instant_literal, write_json
 from eapcase.policy.rules import FAMILIES, dispatch_table, rules_implemented
 from eapcase.policy.types import (
     CaseInfo,
@@ -263,6 +265,21 @@ def test_write_json_writes_the_document() -> None:
     assert out.getvalue().endswith("\n")
     assert json.loads(out.getvalue()) == document(packs, evaluations, now)
     assert document(packs, evaluations, now) == check_history(lines, now)
+
+
+@given(st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])))
+def test_instant_literal_is_the_json_of_isoformat(at: datetime) -> None:
+    assert instant_literal(at) == json.dumps(at.isoformat())
+    utc = at.astimezone(UTC)
+    assert instant_literal(utc) == json.dumps(utc.isoformat())
+    whole = utc.replace(microsecond=0)
+    assert instant_literal(whole) == json.dumps(whole.isoformat())
+
+
+@given(st.text())
+def test_the_writer_encodes_strings_as_json_dumps_does(value: str) -> None:
+    assert _encode_string(value) == json.dumps(value, ensure_ascii=False)
+    assert _encode_string(Status.OVERDUE) == json.dumps(Status.OVERDUE, ensure_ascii=False)
 
 
 def test_fast_init_builds_the_same_frozen_values() -> None:

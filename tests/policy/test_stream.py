@@ -57,7 +57,7 @@ def whole_file(data: bytes, now: datetime = NOW) -> tuple[str, list[str]]:
 def streamed(data: bytes, now: datetime = NOW) -> tuple[str, list[str]]:
     out = io.StringIO()
     try:
-        stream_check(io.BytesIO(data), _decoded, as_pack_set(None), now, out)
+        stream_check(io.BytesIO(data), as_pack_set(None), now, out)
     except HistoryError as exc:
         assert out.getvalue() == "", "nothing is printed for an invalid history"
         return "", [str(e) for e in exc.errors]

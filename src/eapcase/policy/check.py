@@ -18,7 +18,7 @@ from eapcase.policy.events import parse_instant
 from eapcase.policy.history import HistoryError, LineError, read_history
 from eapcase.policy.pack import PackError, PackSet, PolicyPack, as_pack_set, load_pack
 from eapcase.policy.report import document, text_report
-from eapcase.policy.stream import stream_check
+from eapcase.policy.stream import decode_line, stream_check
 from eapcase.policy.types import Evaluation
 
 __all__ = ["check_history", "evaluate_history", "main"]
@@ -85,15 +85,7 @@ def _decoded(stream: IO[bytes], errors: list[LineError]) -> Iterator[str]:
     """Lines of a UTF-8 stream (split on \\n only); a line that is not UTF-8 is reported and
     passed on blank so that the reader still counts it."""
     for number, raw in enumerate(stream, 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            errors.append(LineError(number, f"not UTF-8 text (byte {exc.start + 1})"))
-            yield ""
-            continue
-        if number == 1 and line.startswith("\ufeff"):
-            line = line[1:]
-        yield line
+        yield decode_line(raw, number, errors)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with _history_file(args.history) as stream:
             if args.format == "json":
-                failing = stream_check(stream, _decoded, pack_set, now, sys.stdout)
+                failing = stream_check(stream, pack_set, now, sys.stdout)
                 return 1 if failing else 0
             _, evaluations = evaluate_history(_decoded(stream, decode_errors), now, pack_set)
             if decode_errors:

@@ -318,10 +318,11 @@ _PAYLOADS: Final[dict[type[_Line], tuple[EventType, Callable[[Any], Payload]]]] 
 }
 
 
-def decode_event(text: str, number: int) -> Event[Payload] | None:
+def decode_event(text: str | bytes, number: int) -> Event[Payload] | None:
     """The event on line `number`, or None when the fast path declines the line (a partner
     or case line, `participant_updated`, anything invalid or unusual): the caller then reads
-    it the ordinary way."""
+    it the ordinary way. `text` may be the line's bytes when they are ASCII (and so their own
+    UTF-8 text)."""
     try:
         line = _decode(text)
     except _DECLINE:

@@ -341,6 +341,16 @@ class LineReader:
                     build.bad_ids.add(event_id if isinstance(event_id, str) else f"L{number}")
         return None
 
+    def ascii_line(self, raw: bytes, number: int) -> None:
+        """`line(raw.decode("ascii"), number, references=False)` for a line whose bytes are
+        ASCII (the streaming reader's second pass): msgspec decodes the bytes as they are,
+        and only a line it declines is decoded for the ordinary path."""
+        fast_event = decode_event(raw, number)
+        if fast_event is not None:
+            self._add(fast_event, number)
+        else:
+            self.line(raw.decode("ascii"), number, references=False)
+
     def reference(self, obj: Mapping[str, object], number: int) -> None:
         """A partner or case line (already decoded to an object). Raises FieldError."""
         if obj.get("type") == "partner":
@@ -355,8 +365,9 @@ class LineReader:
         return build if build is not None and build.line < number else None
 
     def _add(self, event: Event[Payload], number: int) -> str | None:
-        build = self.open_build(event.case, number)
-        if build is None:
+        # open_build inlined (once per event line): an event's case is always a str.
+        build = self.cases.get(event.case)
+        if build is None or build.line >= number:
             self.orphans.append((number, event.case))
             return None
         build.events.append(event)
