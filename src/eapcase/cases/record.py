@@ -20,7 +20,9 @@ from eapcase.accounts.models import User
 from eapcase.audit.services import audit_record
 from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
+from eapcase.cases.notices import NoticeInputs
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.notifications import timing
 from eapcase.policy import events, history
 
 # How far past the server's clock an event may be dated: none (ADR 0025). An event dated
@@ -330,6 +332,11 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         )
         for i, o in enumerate(evaluation.obligations)
     ]
+    if any(o.status in timing.UNSATISFIED for o in obligations):
+        # Read only when something may still be sent: a settled case costs no more queries.
+        inputs = NoticeInputs.read([case])
+        for o in obligations:
+            o.next_notice_at = inputs.next_notice_at(case, o)
     if _sync_rows(Obligation, case, obligations, ("rule", "trigger"), _OBLIGATION_FIELDS):
         # The report facts follow the obligations' stamps (reports/services.py): when a row
         # went, the case's remaining rows carry the stamp so that its facts are rebuilt.
@@ -376,6 +383,7 @@ _OBLIGATION_FIELDS: Final = (
     "reason",
     "revision",
     "position",
+    "next_notice_at",
 )
 _FINDING_FIELDS: Final = ("partner_id", "at", "severity", "detail", "position")
 
