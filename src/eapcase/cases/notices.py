@@ -44,9 +44,7 @@ def urgent_triggers(case_ids: Iterable[int]) -> set[tuple[int, str]]:
     )
     email_model: Any = Case._meta.get_field("emails").related_model
     rows |= set(
-        email_model.objects.filter(case_id__in=ids, urgent=True).values_list(
-            "case_id", "event_id"
-        )
+        email_model.objects.filter(case_id__in=ids, urgent=True).values_list("case_id", "event_id")
     )
     return rows
 

@@ -52,6 +52,7 @@ from eapcase.notifications.selectors import house_targets_get
 from eapcase.notifications.sending import LEASE
 from eapcase.notifications.services import (
     Message,
+    deliveries_batched,
     deliveries_requeue,
     delivery_claim,
     notice_render,
@@ -91,11 +92,13 @@ def sweep(*, now: datetime, lease: timedelta = LEASE) -> SweepReport:
     """One pass over everything that may be due at `now` (see the module's docstring)."""
     report = SweepReport()
     ctx = _Context()
-    report.refreshed = _refresh_due(now)
-    report.escalated = _escalate_unanswered(now, ctx)
-    report.escalation_reminders = _remind_escalations(now, ctx)
-    report.reminders, report.deadlines = _remind_obligations(now, ctx)
-    report.requeued = deliveries_requeue(now=now, lease=lease)
+    # The mails claimed below go out in jobs of a batch each, once the sweep is done.
+    with deliveries_batched():
+        report.refreshed = _refresh_due(now)
+        report.escalated = _escalate_unanswered(now, ctx)
+        report.escalation_reminders = _remind_escalations(now, ctx)
+        report.reminders, report.deadlines = _remind_obligations(now, ctx)
+        report.requeued = deliveries_requeue(now=now, lease=lease)
     return report
 
 

@@ -372,7 +372,7 @@ def email_urgency_change(
         )
         # Urgent work is reminded on the clock, ordinary work in business hours: the
         # obligations this email opened move their next notice (ADR 0042).
-        obligation_notices_replan(Case.objects.filter(pk=email.case_id))
+        obligation_notices_replan(Case.objects.filter(emails=email))
         audit_record(
             actor=actor,
             action="email.urgency_changed",
