@@ -136,7 +136,7 @@ def test_an_email_made_urgent_is_reminded_on_the_clock() -> None:
     assert urgent.next_notice_at == ack.opened_at + (ack.due_at - ack.opened_at) * 0.75
 
 
-def test_the_sweeps_escalation_replays_the_history_once_beyond_the_refresh(
+def test_the_sweeps_escalation_replays_the_history_once(
     smtp: Inbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     w = world(opened=OPENED)
@@ -152,7 +152,8 @@ def test_the_sweeps_escalation_replays_the_history_once_beyond_the_refresh(
     report = sweep(now=utc(3, 10, 1))
     assert (report.refreshed, report.escalated) == (1, 1)
     assert Escalation.objects.count() == 1
-    assert calls == [w.case.pk, w.case.pk]
+    # The escalation's own write judges the case; nothing judges it before.
+    assert calls == [w.case.pk]
     # Escalated: nothing more is due for it, and the next sweep reads nothing of it.
     assert obligation(w.case, "CM-EMAIL-INFORM", "E1").next_notice_at is None
     assert Delivery.objects.filter(rule="CM-EMAIL-INFORM").count() == 1

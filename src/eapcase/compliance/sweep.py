@@ -38,6 +38,7 @@ from django.db.models import Exists, OuterRef
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import User
+from eapcase.cases import bridge
 from eapcase.cases.choices import UNSATISFIED
 from eapcase.cases.models import Case, Escalation, Obligation
 from eapcase.cases.notices import NoticeInputs
@@ -94,8 +95,10 @@ def sweep(*, now: datetime, lease: timedelta = LEASE) -> SweepReport:
     ctx = _Context()
     # The mails claimed below go out in jobs of a batch each, once the sweep is done.
     with deliveries_batched():
-        report.refreshed = _refresh_due(now)
-        report.escalated = _escalate_unanswered(now, ctx)
+        pending = _escalate_pending(now)
+        # Re-judged by the write of their escalation.
+        report.refreshed = pending + _refresh_due(now)
+        report.escalated = pending + _escalate_unanswered(now, ctx)
         report.escalation_reminders = _remind_escalations(now, ctx)
         report.reminders, report.deadlines = _remind_obligations(now, ctx)
         report.requeued = deliveries_requeue(now=now, lease=lease)
@@ -202,6 +205,39 @@ def _refresh_due(now: datetime) -> int:
 # --- 2. the automatic escalation -------------------------------------------------------------
 
 
+def _escalate_pending(now: datetime) -> int:
+    """Raise the escalation of every case whose stored verdict says an email's contact window
+    has ended with the participant not reached and WPO not told (the engine's
+    `informs_pending`, kept in Case.engine_state), before the case is re-judged: the
+    escalation's own write judges the case, once, where re-judging it first and then writing
+    the escalation would replay its history twice (ADR 0042). Returns the cases handled."""
+    due = Case.objects.filter(reevaluate_at__lte=now).order_by("reevaluate_at", "pk")
+    handled = 0
+    for pk, state in list(due.values_list("pk", "engine_state")[:REFRESH_BATCH]):
+        if not any(end <= now for _, end in bridge.informs_pending(state)):
+            continue
+        try:
+            with transaction.atomic():
+                case = _lock_case(pk)
+                if case is None or case.reevaluate_at is None or case.reevaluate_at > now:
+                    continue
+                ended = sorted(
+                    (end, email)
+                    for email, end in bridge.informs_pending(case.engine_state)
+                    if end <= now
+                )
+                if not ended:
+                    continue
+                # One escalation tells WPO of every email whose window ended (the engine
+                # satisfies all of them with it), keyed by the first.
+                end, email = ended[0]
+                _raise_inform(now, case, trigger=email, opened_at=end, due_at=None)
+                handled += 1
+        except ServiceError:
+            logger.exception("could not escalate %s on case %s", INFORM, pk)
+    return handled
+
+
 def _escalate_unanswered(now: datetime, ctx: _Context) -> int:
     # Only the rows whose next notice has come (Obligation.next_notice_at, ADR 0042): an
     # unsatisfied CM-EMAIL-INFORM not yet escalated carries its opening instant.
@@ -232,6 +268,20 @@ def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -
     )
     if obligation is None:
         return 0  # satisfied meanwhile (the refresh cleared its instant), or held elsewhere
+    raised = _raise_inform(
+        now, case, trigger=trigger, opened_at=obligation.opened_at, due_at=obligation.due_at
+    )
+    if not raised:
+        # Escalated already: nothing more will be sent for it.
+        Obligation.objects.filter(pk=obligation.pk).update(next_notice_at=None)
+    return raised
+
+
+def _raise_inform(
+    now: datetime, case: Case, *, trigger: str, opened_at: datetime, due_at: datetime | None
+) -> int:
+    """Claim the key of the automatic escalation for the email `trigger` and raise it (the
+    case locked by the caller); 0 when it was raised already."""
     email = CaseWords.for_case(case, [trigger]).event(trigger)
     # In words for WPO (the rule and the event id are in the delivery's key, for support).
     summary = (
@@ -243,21 +293,19 @@ def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -
         subject=f"Escalation of case {case.reference}: no contact after an email",
         body="",
         text=summary,
-        due_at=obligation.due_at,
+        due_at=due_at,
     )
     delivery = delivery_claim(
         case=case,
         rule=INFORM,
         trigger=trigger,
         level=Level.ESCALATION,
-        due_at=obligation.opened_at,
+        due_at=opened_at,
         urgent=True,
         message=message,
         now=now,
     )
     if delivery is None:
-        # Escalated already: nothing more will be sent for it.
-        Obligation.objects.filter(pk=obligation.pk).update(next_notice_at=None)
         return 0
     escalation = escalation_raise(
         actor=None, case=case, reason="no_contact", summary=summary, now=now
