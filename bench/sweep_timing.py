@@ -68,7 +68,9 @@ def main() -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         report = sweep(now=now)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        notices = report.reminders + report.deadlines + report.escalated
+        notices = (
+            report.reminders + report.deadlines + report.escalated + report.escalation_reminders
+        )
         per = cpu * 1000 / notices if notices else 0.0
         print(f"working sweep: {report}")
         print(
