@@ -11,7 +11,9 @@ from eapcase.notifications.sending import deliveries_send_now, delivery_send_now
 
 @task()
 def delivery_send(delivery_id: int) -> bool:
-    """Send the mail of one claimed delivery (nothing when it was sent or is being sent)."""
+    """Send the mail of one claimed delivery (nothing when it was sent or is being sent).
+    Nothing queues it any more (`deliveries_send` sends batches, ADR 0042); kept so that the
+    jobs a database already holds from before still run."""
     return delivery_send_now(delivery_id=delivery_id, now=clock.now())
 
 
