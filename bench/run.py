@@ -9,7 +9,9 @@ of a case with 200 events; recording a contact attempt through the service; WPO'
 overdue work across all Partners; WPO's compliance report for a year (after building the
 report's facts and rollups once); `eapcase check` throughput (bench/check_throughput.py); and
 `eapcase import` of a 50,000-line history into a fresh SQLite database
-(bench/import_throughput.py; `--no-import` skips it).
+(bench/import_throughput.py; `--no-import` skips it); the sweep with nothing due and a sweep
+that sends every notice due, on a copy of each SQLite database (bench/sweep_timing.py;
+`--no-sweep` skips it).
 Each page is measured through Django's test Client (view, template, session and all) with its
 SQL query count, beside the raw-SQL floor: the same rows fetched by one hand-written query,
 timed in the same run. On a noisy machine the ratio is the figure that matters.
@@ -220,6 +222,16 @@ def check_throughput(events: int) -> dict[str, Any]:
     }
 
 
+def sweep_timing(url: str) -> str:
+    """bench/sweep_timing.py's report on a copy of the SQLite database at `url`."""
+    command = [sys.executable, str(ROOT / "bench" / "sweep_timing.py"), "--database-url", url]
+    env = {**os.environ}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    print(out.stdout, flush=True)
+    return out.stdout.strip()
+
+
 def import_throughput(lines: int) -> dict[str, Any]:
     command = [sys.executable, str(ROOT / "bench" / "import_throughput.py"), "--lines", str(lines)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -288,6 +300,7 @@ def main() -> int:
     parser.add_argument("--check-events", type=int, default=None)
     parser.add_argument("--no-check", action="store_true")
     parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the sweep benchmark")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--no-durability", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -324,6 +337,9 @@ def main() -> int:
     if not args.no_import:
         imported = import_throughput(1_000 if args.quick else 50_000)
     durable = None if args.no_durability else durability(iterations)
+    sweeps = []
+    if not args.no_sweep:
+        sweeps = [sweep_timing(url) for url in urls if url.startswith("sqlite")]
     lines = [
         f"date: {started:%Y-%m-%d %H:%M} UTC; machine: {machine()}",
         *(
@@ -355,6 +371,8 @@ def main() -> int:
         lines.append(f"import: {imported['size']}: {imported['verdict']}")
     if durable is not None:
         lines += ["", durability_table(durable, iterations)]
+    for report in sweeps:
+        lines += ["", "Sweep (bench/sweep_timing.py):", report]
     text = "\n".join(lines)
     print(text)
     if args.markdown:

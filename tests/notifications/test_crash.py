@@ -66,13 +66,14 @@ def test_killed_between_sending_and_recording_sends_one_duplicate(
     monkeypatch.setattr(sending, "delivery_record_sent", dies)
     run_worker(utc(2, 16))
     monkeypatch.undo()
-    assert len(smtp.key_headers()) == 2
+    # Both mails are one batch (one job): the process dies after sending the first.
+    [first] = smtp.key_headers()
     run_worker(utc(2, 16, 3))
     run_worker(utc(2, 16, 10))
     run_worker(utc(2, 17))
     ack = f"{w.case.reference}/CM-EMAIL-ACK/E1/reminder"
     action = f"{w.case.reference}/CM-EMAIL-ACTION/E1/reminder"
-    assert sorted(smtp.key_headers()) == [ack, ack, action, action]
+    assert sorted(smtp.key_headers()) == sorted([ack, action, first])
     # The duplicate is recognisably the same message: same key, same Message-ID.
     pairs = {(str(m["X-Eapcase-Key"]), str(m["Message-ID"])) for _, m in smtp.received}
     assert sorted(k for k, _ in pairs) == [ack, action]

@@ -27,7 +27,7 @@ def test_worker_once_sweeps_and_runs_the_mail_jobs(smtp: Inbox) -> None:
         call_command("worker", "--once", stdout=out)
     assert out.getvalue() == (
         "sweep: refreshed 0, escalated 0, escalation_reminders 0, reminders 2, deadlines 0, "
-        "requeued 0; jobs run 2\n"
+        "requeued 0; jobs run 1\n"  # one job sends the batch (ADR 0042)
     )
     assert len(smtp.key_headers()) == 2
     assert Delivery.objects.filter(sent_at__isnull=True).count() == 0

@@ -155,7 +155,20 @@ def engine_state_json(evaluation: Evaluation) -> dict[str, Any]:
         **state_to_json(evaluation.state),
         "in_scope": evaluation.in_scope,
         "revision": evaluation.revision,
+        # For the sweep's automatic escalation (compliance/sweep.py, ADR 0042).
+        "informs_pending": [
+            [email, window_end.isoformat()] for email, window_end in evaluation.informs_pending
+        ],
     }
+
+
+def informs_pending(data: Mapping[str, Any] | None) -> list[tuple[str, datetime]]:
+    """The stored `Evaluation.informs_pending` of a case ([] for an older stored shape)."""
+    if not data or data.get("version") != ENGINE_STATE_VERSION:
+        return []
+    return [
+        (str(email), datetime.fromisoformat(end)) for email, end in data.get("informs_pending", [])
+    ]
 
 
 def stored_evaluation(data: Mapping[str, Any] | None) -> StoredEvaluation | None:

@@ -533,6 +533,10 @@ class Obligation(models.Model):
     revision = models.PositiveSmallIntegerField()
     position = models.PositiveSmallIntegerField(help_text="Order of opening within the case.")
     evaluated_at = models.DateTimeField()
+    # When the sweep next has something to send for it (its escalation, reminder or deadline
+    # notice; notifications.timing.next_notice_at); None when nothing more. Written by the
+    # refresh, advanced by the sweep: the sweep reads only the rows whose instant has come.
+    next_notice_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "compliance_obligation"  # moved from the compliance app: ADR 0003
@@ -550,6 +554,12 @@ class Obligation(models.Model):
                 fields=["status", "due_at"],
                 name="obligation_unsatisfied",
                 condition=Q(status__in=["open", "overdue"]),
+            ),
+            # The sweep: only the rows with something to send, by when (ADR 0042).
+            models.Index(
+                fields=["next_notice_at"],
+                name="obligation_next_notice",
+                condition=Q(next_notice_at__isnull=False),
             ),
         ]
         ordering = ["case", "position"]

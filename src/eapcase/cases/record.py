@@ -7,7 +7,7 @@ events (ADR 0002), and audits, all in one transaction (ADR 0003)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,7 +21,9 @@ from eapcase.accounts.models import User
 from eapcase.audit.services import audit_record, event_digest
 from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
+from eapcase.cases.notices import NoticeInputs
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.notifications import timing
 from eapcase.policy import events, history
 
 # How far past the server's clock an event may be dated: none (ADR 0025). An event dated
@@ -350,7 +352,15 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         )
         for i, o in enumerate(evaluation.obligations)
     ]
-    if _sync_rows(Obligation, case, obligations, ("rule", "trigger"), _OBLIGATION_FIELDS):
+    engine_state = bridge.engine_state_json(evaluation)
+    state_changed = engine_state != case.engine_state
+
+    def notices(stored: dict[tuple[Any, Any], dict[str, Any]]) -> None:
+        _notices_fill(case, obligations, stored, recompute=state_changed)
+
+    if _sync_rows(
+        Obligation, case, obligations, ("rule", "trigger"), _OBLIGATION_FIELDS, prepare=notices
+    ):
         # The report facts follow the obligations' stamps (reports/services.py): when a row
         # went, the case's remaining rows carry the stamp so that its facts are rebuilt.
         Obligation.objects.filter(case=case).update(evaluated_at=now)
@@ -370,8 +380,7 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
     _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS)
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
-    engine_state = bridge.engine_state_json(evaluation)
-    if engine_state != case.engine_state or evaluation.next_change_at != case.reevaluate_at:
+    if state_changed or evaluation.next_change_at != case.reevaluate_at:
         Case.objects.filter(pk=case.pk).update(
             reevaluate_at=evaluation.next_change_at, engine_state=engine_state
         )
@@ -396,8 +405,41 @@ _OBLIGATION_FIELDS: Final = (
     "reason",
     "revision",
     "position",
+    "next_notice_at",
 )
 _FINDING_FIELDS: Final = ("partner_id", "at", "severity", "detail", "position")
+
+
+def _notices_fill(
+    case: Case,
+    wanted: list[Obligation],
+    stored: dict[tuple[Any, Any], dict[str, Any]],
+    *,
+    recompute: bool,
+) -> None:
+    """Set the next notice instant of the engine's obligations (ADR 0042). When the answer is
+    the one stored (same rows, same fields, same derived state: risk, closure), the stored
+    instants stand, as the sweep advanced them, and nothing is read; otherwise all of them
+    are computed, by the function the sweep decides with (an extra read of the house
+    settings, the urgent triggers and the notices already sent)."""
+    others = [name for name in _OBLIGATION_FIELDS if name != "next_notice_at"]
+    same = (
+        not recompute
+        and len(stored) == len(wanted)
+        and all(
+            (old := stored.get((o.rule, o.trigger))) is not None
+            and all(old[name] == getattr(o, name) for name in others)
+            for o in wanted
+        )
+    )
+    if same:
+        for o in wanted:
+            o.next_notice_at = stored[(o.rule, o.trigger)]["next_notice_at"]
+        return
+    if any(o.status in timing.UNSATISFIED for o in wanted):
+        inputs = NoticeInputs.read([case])
+        for o in wanted:
+            o.next_notice_at = inputs.next_notice_at(case, o)
 
 
 def _sync_rows(
@@ -406,6 +448,7 @@ def _sync_rows(
     wanted: list[Any],
     key: tuple[str, str],
     fields: tuple[str, ...],
+    prepare: Callable[[dict[tuple[Any, Any], dict[str, Any]]], None] | None = None,
 ) -> bool:
     """Make the case's stored rows of `model` equal `wanted`, matched by their unique `key`:
     one read, then only the deletes, updates and inserts that differ. Returns whether a row
@@ -414,6 +457,8 @@ def _sync_rows(
         (row[key[0]], row[key[1]]): row
         for row in model.objects.filter(case=case).values("pk", *key, *fields)
     }
+    if prepare is not None:
+        prepare(stored)
     changed = []
     new = []
     for row in wanted:

@@ -29,7 +29,6 @@ because another worker holds the case is that worker's, or the next sweep's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,8 +38,10 @@ from django.db.models import Exists, OuterRef
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import User
+from eapcase.cases import bridge
 from eapcase.cases.choices import UNSATISFIED
-from eapcase.cases.models import Case, CaseEvent, Escalation, Obligation
+from eapcase.cases.models import Case, Escalation, Obligation
+from eapcase.cases.notices import NoticeInputs
 from eapcase.cases.record import compliance_refresh_due
 from eapcase.cases.services import escalation_raise
 from eapcase.cases.words import CaseWords, rule_title
@@ -52,6 +53,7 @@ from eapcase.notifications.selectors import house_targets_get
 from eapcase.notifications.sending import LEASE
 from eapcase.notifications.services import (
     Message,
+    deliveries_batched,
     deliveries_requeue,
     delivery_claim,
     notice_render,
@@ -59,15 +61,14 @@ from eapcase.notifications.services import (
 )
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.models import Operator
-from eapcase.outreach.models import Email
 from eapcase.policy import calendar as policy_calendar
 
 logger = logging.getLogger(__name__)
 
-INFORM = "CM-EMAIL-INFORM"
 # Rules the sweep does not remind of: CM-EMAIL-INFORM is met by the escalation the sweep
 # raises itself; CM-DISSATISFACTION is escalated as the dissatisfaction is recorded.
-NOT_REMINDED = (INFORM, "CM-DISSATISFACTION")
+INFORM = timing.INFORM
+NOT_REMINDED = timing.NOT_REMINDED
 # Cases re-judged per transaction batch when time alone changed their verdict.
 REFRESH_BATCH = 500
 
@@ -92,11 +93,15 @@ def sweep(*, now: datetime, lease: timedelta = LEASE) -> SweepReport:
     """One pass over everything that may be due at `now` (see the module's docstring)."""
     report = SweepReport()
     ctx = _Context()
-    report.refreshed = _refresh_due(now)
-    report.escalated = _escalate_unanswered(now, ctx)
-    report.escalation_reminders = _remind_escalations(now, ctx)
-    report.reminders, report.deadlines = _remind_obligations(now, ctx)
-    report.requeued = deliveries_requeue(now=now, lease=lease)
+    # The mails claimed below go out in jobs of a batch each, once the sweep is done.
+    with deliveries_batched():
+        pending = _escalate_pending(now)
+        # Re-judged by the write of their escalation.
+        report.refreshed = pending + _refresh_due(now)
+        report.escalated = pending + _escalate_unanswered(now, ctx)
+        report.escalation_reminders = _remind_escalations(now, ctx)
+        report.reminders, report.deadlines = _remind_obligations(now, ctx)
+        report.requeued = deliveries_requeue(now=now, lease=lease)
     return report
 
 
@@ -200,17 +205,45 @@ def _refresh_due(now: datetime) -> int:
 # --- 2. the automatic escalation -------------------------------------------------------------
 
 
+def _escalate_pending(now: datetime) -> int:
+    """Raise the escalation of every case whose stored verdict says an email's contact window
+    has ended with the participant not reached and WPO not told (the engine's
+    `informs_pending`, kept in Case.engine_state), before the case is re-judged: the
+    escalation's own write judges the case, once, where re-judging it first and then writing
+    the escalation would replay its history twice (ADR 0042). Returns the cases handled."""
+    due = Case.objects.filter(reevaluate_at__lte=now).order_by("reevaluate_at", "pk")
+    handled = 0
+    for pk, state in list(due.values_list("pk", "engine_state")[:REFRESH_BATCH]):
+        if not any(end <= now for _, end in bridge.informs_pending(state)):
+            continue
+        try:
+            with transaction.atomic():
+                case = _lock_case(pk)
+                if case is None or case.reevaluate_at is None or case.reevaluate_at > now:
+                    continue
+                ended = sorted(
+                    (end, email)
+                    for email, end in bridge.informs_pending(case.engine_state)
+                    if end <= now
+                )
+                if not ended:
+                    continue
+                # One escalation tells WPO of every email whose window ended (the engine
+                # satisfies all of them with it), keyed by the first.
+                end, email = ended[0]
+                _raise_inform(now, case, trigger=email, opened_at=end, due_at=None)
+                handled += 1
+        except ServiceError:
+            logger.exception("could not escalate %s on case %s", INFORM, pk)
+    return handled
+
+
 def _escalate_unanswered(now: datetime, ctx: _Context) -> int:
-    claimed = Delivery.objects.filter(
-        case_id=OuterRef("case_id"),
-        rule=INFORM,
-        trigger=OuterRef("trigger"),
-        level=Level.ESCALATION,
-    )
+    # Only the rows whose next notice has come (Obligation.next_notice_at, ADR 0042): an
+    # unsatisfied CM-EMAIL-INFORM not yet escalated carries its opening instant.
     rows = list(
-        Obligation.objects.filter(rule=INFORM, status__in=UNSATISFIED, opened_at__lte=now)
-        .exclude(Exists(claimed))
-        .order_by("opened_at", "pk")
+        Obligation.objects.filter(rule=INFORM, next_notice_at__lte=now)
+        .order_by("next_notice_at", "pk")
         .values_list("case_id", "trigger")
     )
     raised = 0
@@ -234,7 +267,21 @@ def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -
         .first()
     )
     if obligation is None:
-        return 0  # satisfied meanwhile, or held by another worker
+        return 0  # satisfied meanwhile (the refresh cleared its instant), or held elsewhere
+    raised = _raise_inform(
+        now, case, trigger=trigger, opened_at=obligation.opened_at, due_at=obligation.due_at
+    )
+    if not raised:
+        # Escalated already: nothing more will be sent for it.
+        Obligation.objects.filter(pk=obligation.pk).update(next_notice_at=None)
+    return raised
+
+
+def _raise_inform(
+    now: datetime, case: Case, *, trigger: str, opened_at: datetime, due_at: datetime | None
+) -> int:
+    """Claim the key of the automatic escalation for the email `trigger` and raise it (the
+    case locked by the caller); 0 when it was raised already."""
     email = CaseWords.for_case(case, [trigger]).event(trigger)
     # In words for WPO (the rule and the event id are in the delivery's key, for support).
     summary = (
@@ -246,14 +293,14 @@ def _escalate_one(now: datetime, ctx: _Context, *, case_id: int, trigger: str) -
         subject=f"Escalation of case {case.reference}: no contact after an email",
         body="",
         text=summary,
-        due_at=obligation.due_at,
+        due_at=due_at,
     )
     delivery = delivery_claim(
         case=case,
         rule=INFORM,
         trigger=trigger,
         level=Level.ESCALATION,
-        due_at=obligation.opened_at,
+        due_at=opened_at,
         urgent=True,
         message=message,
         now=now,
@@ -334,75 +381,61 @@ def _remind_escalations(now: datetime, ctx: _Context) -> int:
 # --- 4. reminders and deadlines --------------------------------------------------------------
 
 
-def _urgent_triggers(obligations: Iterable[Obligation]) -> set[tuple[int, str]]:
-    """(case id, event id) of the urgent emails and provider contacts among the triggers."""
-    by_case: dict[int, set[str]] = {}
-    for o in obligations:
-        by_case.setdefault(o.case_id, set()).add(o.trigger)
-    if not by_case:
-        return set()
-    rows = list(
-        CaseEvent.objects.filter(
-            case_id__in=list(by_case), type="provider_contact", fields__urgent=True
-        ).values_list("case_id", "event_id")
-    )
-    # An email's urgency is the one it has now: a clinician may have changed it (ADR 0033).
-    rows += Email.objects.filter(case_id__in=list(by_case), urgent=True).values_list(
-        "case_id", "event_id"
-    )
-    return {(case_id, event_id) for case_id, event_id in rows if event_id in by_case[case_id]}
-
-
 def _remind_obligations(now: datetime, ctx: _Context) -> tuple[int, int]:
-    deadline_claimed = Delivery.objects.filter(
-        case_id=OuterRef("case_id"),
-        rule=OuterRef("rule"),
-        trigger=OuterRef("trigger"),
-        level=Level.DEADLINE,
-    )
+    # Only the rows whose next notice has come (ADR 0042): an idle sweep reads none.
     candidates = list(
-        Obligation.objects.filter(status__in=UNSATISFIED, case__status="open", opened_at__lte=now)
-        .exclude(rule__in=NOT_REMINDED)
-        .exclude(Exists(deadline_claimed))
+        Obligation.objects.filter(next_notice_at__lte=now)
+        .exclude(rule=INFORM)
         .select_related("case", "case__partner")
-        .order_by("pk")
+        .order_by("next_notice_at", "pk")
     )
     if not candidates:
         return 0, 0
-    reminded = set(
-        Delivery.objects.filter(
-            case_id__in={o.case_id for o in candidates}, level=Level.REMINDER
-        ).values_list("case_id", "rule", "trigger")
-    )
-    urgent_triggers = _urgent_triggers(candidates)
+    inputs = NoticeInputs.read(list({o.case_id: o.case for o in candidates}.values()))
     counts = {Level.REMINDER: 0, Level.DEADLINE: 0}
     for o in candidates:
         case = o.case
-        urgent = (o.case_id, o.trigger) in urgent_triggers or case.risk_level != "none"
+        urgent = inputs.is_urgent(case, o.trigger)
+        sent = inputs.sent.get((o.case_id, o.rule, o.trigger), frozenset())
         plan = timing.plan(
-            ctx.calendar(case),
-            ctx.targets(case),
+            inputs.calendars[case.partner_id],
+            inputs.targets[case.pk],
             rule=o.rule,
             opened_at=o.opened_at,
             due_at=o.due_at,
             urgent=urgent,
             attempts_required=o.attempts_required,
         )
-        if plan is None:
-            continue
-        level = timing.level_due(plan, now)
-        if level is None or (
-            level == Level.REMINDER and (o.case_id, o.rule, o.trigger) in reminded
+        level = None
+        if (
+            plan is not None
+            and o.status in UNSATISFIED
+            and case.status == "open"
+            and o.rule not in NOT_REMINDED
         ):
+            level = timing.level_due(plan, now)
+        if level is None or level in sent:
+            # Nothing to send yet (a house setting or an urgency moved it, a notice was
+            # sent by another worker): move the instant on, unless a write moved it since.
+            Obligation.objects.filter(pk=o.pk, next_notice_at=o.next_notice_at).update(
+                next_notice_at=inputs.next_notice_at(case, o)
+            )
             continue
+        assert plan is not None
         with transaction.atomic():
-            if _remind_one(now, ctx, o, plan, Level(level), urgent):
+            if _remind_one(now, ctx, o, plan, Level(level), urgent, inputs):
                 counts[Level(level)] += 1
     return counts[Level.REMINDER], counts[Level.DEADLINE]
 
 
 def _remind_one(
-    now: datetime, ctx: _Context, o: Obligation, plan: timing.Plan, level: Level, urgent: bool
+    now: datetime,
+    ctx: _Context,
+    o: Obligation,
+    plan: timing.Plan,
+    level: Level,
+    urgent: bool,
+    inputs: NoticeInputs,
 ) -> bool:
     case = _lock_case(o.case_id)
     if case is None:
@@ -486,5 +519,10 @@ def _remind_one(
         urgent=urgent,
         message=message,
         now=now,
+    )
+    # Sent now (or by another worker before): the instant moves to the next notice, in the
+    # transaction of the claim, computed as the refresh computes it.
+    Obligation.objects.filter(pk=current.pk).update(
+        next_notice_at=inputs.next_notice_at(case, current, also_sent=frozenset({str(level)}))
     )
     return delivery is not None

@@ -1,11 +1,13 @@
-"""Sending one claimed delivery's mail: the lease taken by a conditional UPDATE, the mail sent
+"""Sending claimed deliveries' mail: the lease taken by a conditional UPDATE, the mail sent
 with its key header and its Message-ID, the send (or the failure) recorded. Run by the
-`delivery_send` job (tasks.py)."""
+`deliveries_send` job (tasks.py), one job and one SMTP connection per batch of deliveries
+(issue #16 item 3, ADR 0042)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -36,11 +38,58 @@ def delivery_status(delivery: Delivery) -> str:
     return "failed" if delivery.last_error else "queued"
 
 
-def delivery_send_now(*, delivery_id: int, now: datetime, lease: timedelta = LEASE) -> bool:
+# Deliveries sent by one job over one SMTP connection.
+BATCH = 50
+
+
+class BatchFailed(Exception):
+    """Some mails of a batch failed (each recorded on its delivery, retried by the sweep)."""
+
+
+def deliveries_send_now(*, delivery_ids: list[int], now: datetime, lease: timedelta = LEASE) -> int:
+    """Send the mail of each claimed delivery (as `delivery_send_now`) over one SMTP
+    connection; returns how many were sent. A failed mail does not stop the others; the batch
+    then raises `BatchFailed` so that the job shows as failed."""
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 10
+    connection = get_connection(fail_silently=False, timeout=timeout)
+    sent = failed = 0
+    _open(connection)
+    try:
+        for delivery_id in delivery_ids:
+            try:
+                sent += delivery_send_now(
+                    delivery_id=delivery_id, now=now, lease=lease, connection=connection
+                )
+            except Exception:
+                failed += 1
+                # The connection may be broken: the rest of the batch goes over a new one.
+                connection.close()
+                _open(connection)
+    finally:
+        connection.close()
+    if failed:
+        raise BatchFailed(f"{failed} of {len(delivery_ids)} mails failed")
+    return sent
+
+
+def _open(connection: Any) -> None:
+    """Open the batch's connection here, so that each send leaves it open for the next
+    (Django's SMTP backend closes only a connection it opened itself). A failed open is left
+    to the next send, which fails and records its error on its delivery."""
+    try:
+        connection.open()
+    except Exception:
+        connection.close()
+
+
+def delivery_send_now(
+    *, delivery_id: int, now: datetime, lease: timedelta = LEASE, connection: Any = None
+) -> bool:
     """Send a claimed delivery's mail unless it was sent or another sender holds it. The lease
     is taken by a conditional UPDATE (one winner on either database) and no transaction is
     held while the mail goes out. A failure is recorded on the delivery (the sweep queues it
-    again after the lease) and raised to the job."""
+    again after the lease) and raised to the job. `connection`: an SMTP connection shared by a
+    batch (else one of its own)."""
     taken = (
         Delivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
@@ -56,7 +105,7 @@ def delivery_send_now(*, delivery_id: int, now: datetime, lease: timedelta = LEA
         **{name: header_text(str(value)) for name, value in delivery.headers.items()},
     }
     message = EmailMessage(
-        connection=get_connection(fail_silently=False, timeout=timeout),
+        connection=connection or get_connection(fail_silently=False, timeout=timeout),
         subject=header_text(delivery.subject),  # one line, no bidi or control characters
         body=delivery.body,
         from_email=delivery.from_email or settings.DEFAULT_FROM_EMAIL,

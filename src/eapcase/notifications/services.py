@@ -5,6 +5,9 @@ marking notifications read."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +28,8 @@ from eapcase.notifications.choices import (
     Level,
 )
 from eapcase.notifications.models import Delivery, HouseSettings, Notification
-from eapcase.notifications.sending import LEASE, MAX_ATTEMPTS, message_id_of
-from eapcase.notifications.tasks import delivery_send
+from eapcase.notifications.sending import BATCH, LEASE, MAX_ATTEMPTS, message_id_of
+from eapcase.notifications.tasks import deliveries_send
 from eapcase.organisations.models import Operator
 
 logger = logging.getLogger(__name__)
@@ -114,8 +117,36 @@ def delivery_claim(
     return delivery
 
 
+# The deliveries claimed inside `deliveries_batched` (the sweep), to be queued in batches.
+_batch: ContextVar[list[int] | None] = ContextVar("eapcase_delivery_batch", default=None)
+
+
 def _enqueue(delivery: Delivery) -> None:
-    delivery_send.enqueue(delivery.pk)
+    batch = _batch.get()
+    if batch is None:
+        # A claim made by a person's action: its mail is a batch of one, queued with the
+        # claim in the same transaction.
+        deliveries_send.enqueue([delivery.pk])
+    else:
+        batch.append(delivery.pk)
+
+
+@contextmanager
+def deliveries_batched() -> Iterator[None]:
+    """Claims inside queue no job of their own: on leaving, the deliveries claimed are queued
+    in jobs of `BATCH`, each sent over one SMTP connection (ADR 0042). A claim whose
+    transaction rolled back is skipped by its job (no lease to take); a job lost with a killed
+    worker is queued again by `deliveries_requeue`, as every claimed delivery still unsent a
+    lease after it was queued."""
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        # Also when the sweep failed part-way: what it claimed and committed goes out now.
+        _batch.reset(token)
+        for start in range(0, len(ids), BATCH):
+            deliveries_send.enqueue(ids[start : start + BATCH])
 
 
 def deliveries_requeue(*, now: datetime, lease: timedelta = LEASE) -> int:

@@ -136,3 +136,52 @@ def level_due(p: Plan, now: datetime) -> str | None:
     if now >= p.reminder_at:
         return "reminder"
     return None
+
+
+# The rule the sweep escalates to WPO itself (no reminder: the escalation meets it), and the
+# rules it never reminds of (CM-DISSATISFACTION is escalated as it is recorded).
+INFORM: Final = "CM-EMAIL-INFORM"
+NOT_REMINDED: Final = (INFORM, "CM-DISSATISFACTION")
+UNSATISFIED: Final = ("open", "overdue")
+
+
+def next_notice_at(
+    cal: calendar.BusinessCalendar,
+    targets: HouseTargets,
+    *,
+    rule: str,
+    status: str,
+    case_open: bool,
+    opened_at: datetime,
+    due_at: datetime | None,
+    urgent: bool,
+    attempts_required: int | None,
+    sent: frozenset[str],
+) -> datetime | None:
+    """The earliest instant at which the sweep has something to send for one obligation
+    (`Obligation.next_notice_at`): its automatic escalation (CM-EMAIL-INFORM, at once), else
+    its reminder, else its deadline notice; None when nothing more will ever be sent. `sent`:
+    the levels already claimed for it ("escalation", "reminder", "deadline").
+
+    The refresh stores it and the sweep selects the rows whose instant has come, then decides
+    by `plan` and `level_due` with the same inputs, so the two cannot disagree."""
+    if status not in UNSATISFIED:
+        return None
+    if rule == INFORM:
+        return None if "escalation" in sent else opened_at
+    if rule in NOT_REMINDED or not case_open or "deadline" in sent:
+        return None
+    p = plan(
+        cal,
+        targets,
+        rule=rule,
+        opened_at=opened_at,
+        due_at=due_at,
+        urgent=urgent,
+        attempts_required=attempts_required,
+    )
+    if p is None:
+        return None
+    if "reminder" in sent:
+        return p.deadline_at
+    return min(p.reminder_at, p.deadline_at)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from eapcase.audit.services import audit_record
 from eapcase.cases.models import Case, CaseEvent, Override
+from eapcase.cases.notices import obligation_notices_replan
 from eapcase.cases.record import (
     CLOCK_SKEW,
     Actor,
@@ -452,6 +453,9 @@ def email_urgency_change(
         change = EmailUrgencyChange.objects.create(
             email=email, urgent=email.urgent, reason=reason.strip(), by=user_of(actor), at=at
         )
+        # Urgent work is reminded on the clock, ordinary work in business hours: the
+        # obligations this email opened move their next notice (ADR 0042).
+        obligation_notices_replan(Case.objects.filter(emails=email))
         audit_record(
             actor=actor,
             action="email.urgency_changed",

@@ -83,7 +83,13 @@ def evaluate(
     run.finish()
     in_scope = case.referral in run.pack.referrals
     next_change_at: datetime | None = None
+    informs_pending: tuple[tuple[str, datetime], ...] = ()
     if in_scope:
+        informs_pending = tuple(
+            (watch.email.id, watch.window_end)
+            for watch in run.inform
+            if not watch.contacted and watch.escalation is None
+        )
         run.obligations.sort(key=_OPENED)
         obligations = tuple([_freeze(obligation, now) for obligation in run.obligations])
         findings = tuple(run.findings)
@@ -98,6 +104,7 @@ def evaluate(
         _state(run),
         run.pack.revision,
         next_change_at,
+        informs_pending,
     )
 
 

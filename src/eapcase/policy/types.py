@@ -352,6 +352,11 @@ class Evaluation:
     # open obligation falling due, a clock such as CM-EMAIL-INFORM's 24 hours running out):
     # the shell re-evaluates the case then. None when only a new event can change it.
     next_change_at: datetime | None = None
+    # The emails whose contact window (rules.md, "24 hours") is still running with the
+    # participant not reached and WPO not told: (email event id, end of the window). Unless
+    # an event changes that, CM-EMAIL-INFORM opens for each at the end of its window; the
+    # sweep raises the escalation then without judging the case first (ADR 0042).
+    informs_pending: tuple[tuple[str, datetime], ...] = ()
 
     @property
     def failing(self) -> bool:
