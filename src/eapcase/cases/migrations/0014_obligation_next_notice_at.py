@@ -18,7 +18,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0011_participant_search_keys"),
+        ("cases", "0013_caseevent_hash"),
     ]
 
     operations = [
