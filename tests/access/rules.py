@@ -381,7 +381,12 @@ RULES: dict[str, Rule] = {
     "cases:email-urgency": case(MANAGE, "GET POST", sub="email"),
     # --- participants (ADR 0029): their page; merging two records is WPO admins' work
     "participants:detail": obj("participant", "GET", participant_page),
-    "participants:merge": page("GET POST", who=lambda a: a.wpo_admin),
+    # An empty merge names no records: 404 for a WPO admin, the merge page otherwise.
+    "participants:merge": Rule(
+        _methods("GET POST"),
+        lambda a, t: "ok" if a.wpo_admin else "403",
+        decide_write=lambda a, t: "ok|404" if a.wpo_admin else "403",
+    ),
     # --- search (ADR 0039) and the audit (ADR 0036)
     "web:search": page("GET", who=STAFF),
     "web:audit": page("GET", who=lambda a: a.wpo_clinician or a.wpo_admin),

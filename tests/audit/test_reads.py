@@ -117,3 +117,43 @@ def test_an_export_is_one_audit_row(world: dict[str, Any]) -> None:
         ("export.history", None, {"cases": [case.reference], "count": 1}),
         ("export.fhir", None, {"cases": [case.reference], "count": 1}),
     ]
+
+
+def test_the_participant_page_is_one_audit_row(world: dict[str, Any]) -> None:
+    case, user = world["case"], world["user"]
+    assert world["client"].get(f"/participants/{case.participant_id}/").status_code == 200
+    assert _reads() == [("participant.read", user.pk, None, "198.51.100.9")]
+    assert AuditEvent.objects.get(action="participant.read").object_id == str(case.participant_id)
+
+
+PERIOD = "date_from=2026-03-01&date_to=2026-03-31"
+
+
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [
+        (f"/reports/compliance/csv/?{PERIOD}&by=partner", "report.csv_exported"),
+        (
+            f"/reports/compliance/cases/?{PERIOD}&rule=CM-CALLBACK&measure=overdue",
+            "report.drilldown_read",
+        ),
+    ],
+)
+def test_a_report_of_case_data_is_one_audit_row(
+    world: dict[str, Any], path: str, action: str
+) -> None:
+    lead = user_with_role(Role.PARTNER_LEAD, partner=world["case"].partner)
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    client.force_login(lead)
+    _reads.since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()  # type: ignore[attr-defined]
+    assert client.get(path).status_code == 200
+    assert _reads() == [(action, lead.pk, None, "198.51.100.7")]
+
+
+def test_the_client_report_is_one_audit_row(world: dict[str, Any]) -> None:
+    wpo = user_with_role(Role.WPO_CLINICIAN)
+    client = Client(REMOTE_ADDR="198.51.100.8")
+    client.force_login(wpo)
+    _reads.since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()  # type: ignore[attr-defined]
+    assert client.get(f"/reports/clients/{world['case'].client_id}/").status_code == 200
+    assert _reads() == [("report.client_read", wpo.pk, None, "198.51.100.8")]

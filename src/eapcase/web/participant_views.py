@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from eapcase.accounts.acting import acting_user
 from eapcase.cases.access import participants_visible_to
 from eapcase.cases.merging import may_merge_participants, participant_merge
+from eapcase.cases.reads import read_record
 from eapcase.core import clock
 from eapcase.core.errors import NotFound, PermissionDenied, ServiceError
 from eapcase.web import participant_forms as forms
@@ -35,6 +36,8 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if page.participant.pk != pk:
         # A record merged into another: the person's page is the record kept.
         return HttpResponseRedirect(reverse("participants:detail", args=[page.participant.pk]))
+    # The participant's details and their cases, shown: a read of case data (ADR 0035).
+    read_record(request, action="participant.read", obj=page.participant)
     # Only records the viewer could find themselves: another Partner's participant is never
     # named here.
     duplicates = [
