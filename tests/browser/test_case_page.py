@@ -102,7 +102,9 @@ def test_partner_clears_an_overdue_call_back_from_the_case_list(
     login(page, "partner-uk")
     page.goto("/cases/")
     page.get_by_label("Reference or participant").fill(reference)
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("search", name="Search cases", exact=True).get_by_role(
+        "button", name="Search"
+    ).click()
     page.get_by_role("link", name=reference, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
     callback_row = page.locator("#obligations-title + div tr", has_text="CM-CALLBACK")
