@@ -94,6 +94,7 @@ def test_a_second_read_in_the_same_request_writes_nothing(world: dict[str, Any])
         ("/api/v1/cases/{ref}/", "api.case_read", True),
         ("/api/v1/cases/{ref}/events/", "api.case_history_read", True),
         ("/api/v1/cases/{ref}/fhir/", "api.case_fhir_read", True),
+        ("/api/v1/cases/{ref}/sessions/", "api.case_sessions_read", True),
         ("/api/v1/participants/{participant}/", "api.participant_read", False),
     ],
 )
@@ -157,3 +158,18 @@ def test_the_client_report_is_one_audit_row(world: dict[str, Any]) -> None:
     _reads.since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()  # type: ignore[attr-defined]
     assert client.get(f"/reports/clients/{world['case'].client_id}/").status_code == 200
     assert _reads() == [("report.client_read", wpo.pk, None, "198.51.100.8")]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/", "/api/v1/obligations/", "/api/v1/escalations/"])
+def test_an_api_list_is_one_audit_row_naming_its_cases(world: dict[str, Any], path: str) -> None:
+    case, user = world["case"], world["user"]
+    api = client_for(user)
+    _reads.since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()  # type: ignore[attr-defined]
+    response = api.get(path)
+    assert response.status_code == 200
+    assert _reads() == [("api.list_read", user.pk, None, "127.0.0.1")]
+    row = AuditEvent.objects.get(action="api.list_read")
+    assert row.data["path"] == path
+    assert row.data["count"] == len(response.json()["results"])
+    if path == "/api/v1/cases/":
+        assert row.data["cases"] == [case.reference]

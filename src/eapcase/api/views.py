@@ -91,6 +91,32 @@ class ApiMixin:
             _refuse_nul(request.data, None)
 
 
+class AuditedListMixin:
+    """A list of case data read through the API is one audit row per request (ADR 0035),
+    naming the endpoint, how many rows it gave and the cases they belong to (references only,
+    no personal data)."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response: Response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        data = response.data
+        rows = data.get("results", []) if isinstance(data, dict) else data
+        cases = sorted(
+            {
+                str(ref)
+                for row in rows
+                if isinstance(row, dict)
+                for ref in (row.get("reference") or row.get("case"),)
+                if ref
+            }
+        )
+        read_record(
+            request,
+            action="api.list_read",
+            data={"path": request.path, "count": len(rows), "cases": cases},
+        )
+        return response
+
+
 def _refuse_nul(value: Any, field: str | None) -> None:
     if isinstance(value, str):
         if "\x00" in value:
@@ -145,7 +171,7 @@ def _visible_ids(request: Request) -> QuerySet[Case, Any]:
         OpenApiParameter("assigned", str, enum=["me"], description="only cases assigned to me"),
     ],
 )
-class CaseList(ApiMixin, generics.ListAPIView[Case]):
+class CaseList(AuditedListMixin, ApiMixin, generics.ListAPIView[Case]):
     serializer_class = s.CaseSerializer
     pagination_class = Pagination
 
@@ -515,6 +541,7 @@ class CaseSessions(ApiMixin, APIView):
         rows = case.sessions.select_related("provider").order_by("held_at", "pk")
         if not may(request.user, case, Action.VIEW):
             rows = rows.filter(provider=case.provider)
+        read_record(request, action="api.case_sessions_read", case=case)
         return Response(s.SessionSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -572,7 +599,7 @@ def _participants(request: Request) -> QuerySet[Participant]:
     summary="Participants of the cases the user may see",
     parameters=[OpenApiParameter("case", str, description="a case reference")],
 )
-class ParticipantList(ApiMixin, generics.ListAPIView[Participant]):
+class ParticipantList(AuditedListMixin, ApiMixin, generics.ListAPIView[Participant]):
     serializer_class = s.ParticipantSerializer
     pagination_class = Pagination
 
@@ -692,7 +719,7 @@ def _new_participant(data: dict[str, Any], prefix: str) -> NewParticipant:
         OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="due before this"),
     ],
 )
-class ObligationList(ApiMixin, generics.ListAPIView[Obligation]):
+class ObligationList(AuditedListMixin, ApiMixin, generics.ListAPIView[Obligation]):
     serializer_class = s.ObligationSerializer
     pagination_class = Pagination
 
@@ -751,7 +778,7 @@ def _escalation(request: Request, pk: int) -> Escalation:
         OpenApiParameter("case", str, description="a case reference"),
     ],
 )
-class EscalationList(ApiMixin, generics.ListAPIView[Escalation]):
+class EscalationList(AuditedListMixin, ApiMixin, generics.ListAPIView[Escalation]):
     serializer_class = s.EscalationSerializer
     pagination_class = Pagination
 

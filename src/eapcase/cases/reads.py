@@ -27,6 +27,7 @@ CASE_READS = frozenset(
         "api.case_read",
         "api.case_history_read",
         "api.case_fhir_read",
+        "api.case_sessions_read",
         "api.escalation_read",
         "intake.attachment_downloaded",
     }
@@ -35,6 +36,7 @@ CASE_READS = frozenset(
 #: Every kind of read row: the ones above, and reads of no single case.
 READ_ACTIONS = CASE_READS | {
     "api.participant_read",
+    "api.list_read",
     "export.history",
     "export.fhir",
     "report.drilldown_read",
