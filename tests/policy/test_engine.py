@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -282,13 +283,23 @@ def test_the_writer_encodes_strings_as_json_dumps_does(value: str) -> None:
     assert _encode_string(Status.OVERDUE) == json.dumps(Status.OVERDUE, ensure_ascii=False)
 
 
-def test_fast_init_builds_the_same_frozen_values() -> None:
-    event = make_event("C1", "a1", "session_held", MON, "x", {}, 3)
+def test_events_are_frozen_values() -> None:
+    # Events and payloads are msgspec structs (ADR 0044): equal and hashable by value, frozen.
+    event = make_event(
+        "C1", "a1", "contact_attempt", MON, "x", {"channel": "phone", "outcome": "reached"}, 3
+    )
 
-    assert event == dataclasses.replace(event)
-    assert hash(event) == hash(dataclasses.replace(event))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    assert event == msgspec.structs.replace(event)
+    assert hash(event) == hash(msgspec.structs.replace(event))
+    assert event != msgspec.structs.replace(event, line=4)
+    assert event.fields != msgspec.structs.replace(event.fields, summary="called")
+    with pytest.raises(AttributeError):
         event.id = "a2"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        event.fields.summary = "called"  # type: ignore[misc]
+
+
+def test_fast_init_builds_the_same_frozen_values() -> None:
     obligation = Obligation(
         Rule.QUERY, "q1", MON, None, None, Status.OPEN, None, None, None, None, 1
     )
