@@ -24,7 +24,7 @@ from eapcase.policy.events import (
     parse_participant_update,
     parse_payload,
 )
-from eapcase.policy.fastread import decode_event
+from eapcase.policy.fastread import decode_case, decode_event
 from eapcase.policy.types import CaseInfo, CaseType, EventType, Referral
 
 __all__ = [
@@ -350,6 +350,17 @@ class LineReader:
             self._add(fast_event, number)
         else:
             self.line(raw.decode("ascii"), number, references=False)
+
+    def ascii_case_line(self, raw: bytes, number: int) -> None:
+        """`line(raw.decode("ascii"), number)` for a case line whose bytes are ASCII (the
+        streaming reader's first pass): msgspec reads a valid case line in one step; any other
+        (invalid, a case opened twice, an unknown partner) is read the ordinary way, which
+        words its error."""
+        info = decode_case(raw, number)
+        if info is None or info.case in self.cases or info.partner not in self.partners:
+            self.line(raw.decode("ascii"), number)
+        else:
+            self.cases[info.case] = _CaseBuild(info, number)
 
     def reference(self, obj: Mapping[str, object], number: int) -> None:
         """A partner or case line (already decoded to an object). Raises FieldError."""

@@ -143,7 +143,12 @@ def _first_pass(stream: IO[bytes], reader: LineReader) -> tuple[set[int], dict[s
             text = decode_line(raw, number, [])
             kind, case = _head_of(text)
         if type(kind) is str and kind in _REFERENCE_KINDS:
-            reader.line(raw.decode("ascii") if text is None else text, number)
+            if text is not None:
+                reader.line(text, number)
+            elif kind == "case":
+                reader.ascii_case_line(raw, number)
+            else:
+                reader.line(raw.decode("ascii"), number)
             read.add(number)
         elif type(case) is str:
             last_line[case] = number
