@@ -28,6 +28,7 @@ from typing import IO, Any, Final
 import msgspec
 
 from eapcase.policy.engine import evaluate
+from eapcase.policy.fastread import decode_event
 from eapcase.policy.history import HistoryError, LineError, LineReader
 from eapcase.policy.pack import PackSet
 from eapcase.policy.report import JsonWriter
@@ -81,14 +82,22 @@ def stream_check(stream: IO[bytes], pack_set: PackSet, now: datetime, out: IO[st
         waiting: dict[int, Any] = {}
         next_index = 0
         decode_errors: list[LineError] = []
+        cases = reader.cases
         stream.seek(0)
         for number, raw in enumerate(stream, 1):
             if number in read_first:
                 pass
             elif raw.isascii():
                 # An ASCII line is its own UTF-8 text: the reader's fast path takes the bytes
-                # as they are, sparing the decoding of almost every line.
-                reader.ascii_line(raw, number)
+                # as they are, sparing the decoding of almost every line. The usual outcome,
+                # an event of a case already open, is `reader.ascii_line` inlined (once per
+                # line); anything else goes through it.
+                event = decode_event(raw, number)
+                open_case = None if event is None else cases.get(event.case)
+                if event is not None and open_case is not None and open_case.line < number:
+                    open_case.events.append(event)
+                else:
+                    reader.ascii_line(raw, number)
             else:
                 reader.line(decode_line(raw, number, decode_errors), number, references=False)
             done = finished_at.pop(number, None)
