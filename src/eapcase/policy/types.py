@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from eapcase.policy._build import fast_init
 
 if TYPE_CHECKING:
@@ -240,9 +242,7 @@ class CaseInfo:
     line: int = 0
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class DueBasis:
+class DueBasis(msgspec.Struct, frozen=True, gc=False):
     """How a deadline was computed, kept so that it can be explained later: `business_days`
     on `calendar` after `start`, `clock_hours` after `start`, `given` by the event, or
     `none` (no deadline; the calendar still gives the local time zone)."""
@@ -253,9 +253,7 @@ class DueBasis:
     calendar: BusinessCalendar | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Obligation:
+class Obligation(msgspec.Struct, frozen=True, gc=False):
     """One obligation of a rule, opened by a trigger event (rules.md, "Rules").
 
     `trigger`, `satisfied_by` and `breached_by` are event ids; `breached_on` is the type of
@@ -288,9 +286,7 @@ class Obligation:
         return reason
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True, gc=False):
     """A single event that breaks a rule (`breach`) or deserves a second look (`warning`)."""
 
     rule: str
