@@ -227,9 +227,7 @@ class ParticipantUpdate:
         )
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CaseInfo:
+class CaseInfo(msgspec.Struct, frozen=True, gc=False):
     """A case as its `case` line opens it."""
 
     case: str
@@ -296,8 +294,7 @@ class Finding(msgspec.Struct, frozen=True, gc=False):
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class OutreachProgress:
+class OutreachProgress(msgspec.Struct, frozen=True, gc=False):
     """An outreach still open for counting attempts. `id` is its request's event id;
     `purpose` is `general`, `complaint`, `checkin`, or `callback` for the outreach a call
     back starts."""
@@ -309,8 +306,7 @@ class OutreachProgress:
     attempts_required: int
 
 
-@dataclass(frozen=True, slots=True)
-class CaseState:
+class CaseState(msgspec.Struct, frozen=True, gc=False):
     """What the case looks like after the events up to `now`, for the application to show.
 
     `closed_at` is the closure in force: the latest `case_closed`, or None while the case is
@@ -332,8 +328,7 @@ class CaseState:
         return self.closed_at is None
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(msgspec.Struct, frozen=True, gc=False):
     """The engine's verdict on one case at `now`: obligations in the order they opened,
     findings in event order, the derived state, and the revision in force when the case
     opened (which decided its scope)."""
