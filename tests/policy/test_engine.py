@@ -21,7 +21,13 @@ from eapcase.policy.engine import evaluate, obligation_status
 from eapcase.policy.events import Event, Payload, make_event
 from eapcase.policy.pack import builtin_pack
 from eapcase.policy.report import _encode_string, document, instant_literal, write_json
-from eapcase.policy.rules import FAMILIES, dispatch_table, rules_implemented
+from eapcase.policy.rules import (
+    FAMILIES,
+    _chain,
+    composed_handlers,
+    dispatch_table,
+    rules_implemented,
+)
 from eapcase.policy.types import (
     CaseInfo,
     CaseType,
@@ -320,3 +326,16 @@ def test_fast_init_refuses_what_it_cannot_build() -> None:
         fast_init(Mutable)
     with pytest.raises(TypeError, match="unsupported field options"):
         fast_init(Factory)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
+def test_composed_handlers_run_every_family_handler_in_order(count: int) -> None:
+    called: list[int] = []
+
+    def handler(number: int) -> Any:
+        return lambda run, event: called.append(number)
+
+    _chain(tuple(handler(number) for number in range(count)))(None, None)  # type: ignore[arg-type]
+
+    assert called == list(range(count))
+    assert set(composed_handlers()) == set(EventType)

@@ -11,7 +11,7 @@ from typing import Any, Final
 from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.events import Event
 from eapcase.policy.pack import PackSet, PolicyPack, as_pack_set
-from eapcase.policy.rules import dispatch_table
+from eapcase.policy.rules import composed_handlers
 from eapcase.policy.state import CaseRun, OpenObligation
 from eapcase.policy.types import (
     CaseInfo,
@@ -24,7 +24,7 @@ from eapcase.policy.types import (
 
 __all__ = ["evaluate", "obligation_status"]
 
-_DISPATCH: Final = dispatch_table()
+_HANDLERS: Final = composed_handlers()
 _AT: Final = attrgetter("at")
 _LINE: Final = attrgetter("line")
 _OPENED: Final = attrgetter("opened_at")
@@ -61,7 +61,7 @@ def evaluate(
     if now.tzinfo is not UTC:
         now = now.astimezone(UTC)
     run = CaseRun(case, calendar, as_pack_set(packs), now)
-    dispatch = _DISPATCH
+    handlers = _HANDLERS
     seen = run.seen
     timers = run.timers
     # Two stable sorts with plain keys: cheaper than one on (at, line) tuples, and nearly free
@@ -73,8 +73,7 @@ def evaluate(
         if timers and timers[0][0] < at:
             run.run_timers(at)
         kind = event.type
-        for handler in dispatch[kind]:
-            handler(run, event)
+        handlers[kind](run, event)
         applied = seen.get(kind)
         if applied is None:
             seen[kind] = [event]
