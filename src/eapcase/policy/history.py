@@ -351,16 +351,16 @@ class LineReader:
         else:
             self.line(raw.decode("ascii"), number, references=False)
 
-    def ascii_case_line(self, raw: bytes, number: int) -> None:
-        """`line(raw.decode("ascii"), number)` for a case line whose bytes are ASCII (the
-        streaming reader's first pass): msgspec reads a valid case line in one step; any other
-        (invalid, a case opened twice, an unknown partner) is read the ordinary way, which
-        words its error."""
+    def ascii_case_line(self, raw: bytes, number: int) -> str | None:
+        """`line(raw.decode("ascii"), number)` for a line whose bytes are ASCII that is most
+        likely a case line (the streaming reader's): msgspec reads a valid case line in one
+        step; any other line (an invalid one, a case opened twice, an unknown partner, not a
+        case line at all) is read the ordinary way, which words its error."""
         info = decode_case(raw, number)
         if info is None or info.case in self.cases or info.partner not in self.partners:
-            self.line(raw.decode("ascii"), number)
-        else:
-            self.cases[info.case] = _CaseBuild(info, number)
+            return self.line(raw.decode("ascii"), number)
+        self.cases[info.case] = _CaseBuild(info, number)
+        return None
 
     def reference(self, obj: Mapping[str, object], number: int) -> None:
         """A partner or case line (already decoded to an object). Raises FieldError."""
