@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from datetime import datetime
 from typing import IO, Any, Final, TextIO
@@ -88,45 +89,52 @@ def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO
     cases = reader.cases
     writer = JsonWriter(spool, pack_set, now)
     unjudged: list[str] = []  # the case read since the last case line
-    judged: set[str] = set()
     failing = False
     for number, raw in enumerate(stream, 1):
-        opened = len(cases)
         if raw.isascii():
             event = decode_event(raw, number)
             if event is not None:
-                # `LineReader._add` inlined (once per line), refusing what it would not take.
+                # `LineReader._add` inlined (once per line). A case already judged has its
+                # line set past the end of any file (see _judge), so its lines are refused
+                # here too.
                 build = cases.get(event.case)
-                if build is None or build.line >= number or event.case in judged:
+                if build is None or build.line >= number:
                     return None
                 build.events.append(event)
                 continue
-            named = reader.ascii_case_line(raw, number)
+            opened = len(cases)
+            reader.ascii_case_line(raw, number)
         else:
+            opened = len(cases)
             errors: list[LineError] = []
             text = decode_line(raw, number, errors)
             if errors:
                 return None
-            named = reader.line(text, number)
-        if reader.errors or reader.orphans or named in judged:
+            reader.line(text, number)
+        # An orphan is an event of a case not yet open, or of one already judged.
+        if reader.errors or reader.orphans:
             return None
         if len(cases) > opened:
-            judging = _judge(reader, unjudged, judged, pack_set, now, writer)
+            judging = _judge(reader, unjudged, pack_set, now, writer)
             if judging is None:
                 return None
             failing = failing or judging
             unjudged = [next(reversed(cases))]
-    judging = _judge(reader, unjudged, judged, pack_set, now, writer)
+    judging = _judge(reader, unjudged, pack_set, now, writer)
     if judging is None:
         return None
     writer.close()
     return failing or judging
 
 
+# The line of a case once judged in the one pass: every later line naming it is then taken
+# for one before its case line, which ends the one pass.
+_JUDGED: Final = sys.maxsize
+
+
 def _judge(
     reader: LineReader,
     case_ids: list[str],
-    judged: set[str],
     pack_set: PackSet,
     now: datetime,
     writer: JsonWriter,
@@ -138,7 +146,7 @@ def _judge(
         build = reader.cases[case_id]
         history = reader.finish(build)
         build.events = []
-        judged.add(case_id)
+        build.line = _JUDGED
         if reader.errors or history is None:
             return None
         calendar = reader.partners[history.case.partner].calendar
