@@ -4,9 +4,10 @@ partners, cases and time-ordered events, with every invalid line reported as `LI
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any, Final, TypeVar
 
 from eapcase.policy.calendar import BusinessCalendar, CalendarError, parse_hours, parse_workdays
@@ -435,8 +436,8 @@ def _event(obj: dict[str, Any], number: int, event_type: EventType) -> Event[Pay
     return Event(case_id, event_id, event_type, at, by, number, parse_payload(event_type, obj))
 
 
-def _instant_of(event: Event[Any]) -> datetime:
-    return event.at
+# A C key function: the sort calls it once per event.
+_instant_of: Final[Callable[[Event[Any]], datetime]] = attrgetter("at")
 
 
 def _partner(
