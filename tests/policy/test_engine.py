@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,6 +20,7 @@ from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.check import check_history, evaluate_history
 from eapcase.policy.engine import evaluate, obligation_status
 from eapcase.policy.events import Event, Payload, make_event
+from eapcase.policy.history import read_history
 from eapcase.policy.pack import builtin_pack
 from eapcase.policy.report import _encode_string, document, instant_literal, write_json
 from eapcase.policy.rules import (
@@ -339,3 +341,22 @@ def test_composed_handlers_run_every_family_handler_in_order(count: int) -> None
 
     assert called == list(range(count))
     assert set(composed_handlers()) == set(EventType)
+
+
+def test_in_order_spares_the_sort_of_a_readers_events() -> None:
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    packs = builtin_pack()
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    judged = 0
+    for path in sorted(examples.glob("*.jsonl")):
+        if "invalid" in path.name:
+            continue
+        history = read_history(path.read_text(encoding="utf-8").splitlines())
+        for case in history.cases:
+            calendar = history.calendar(case.case)
+            shuffled = list(reversed(case.events))
+            assert evaluate(case.case, case.events, packs, calendar, now, in_order=True) == (
+                evaluate(case.case, shuffled, packs, calendar, now)
+            )
+            judged += 1
+    assert judged >= 6

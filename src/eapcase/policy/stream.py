@@ -150,7 +150,7 @@ def _judge(
         if reader.errors or history is None:
             return None
         calendar = reader.partners[history.case.partner].calendar
-        evaluation = evaluate(history.case, history.events, pack_set, calendar, now)
+        evaluation = evaluate(history.case, history.events, pack_set, calendar, now, in_order=True)
         failing = failing or evaluation.failing
         writer.case(evaluation)
     return failing
@@ -207,7 +207,12 @@ def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: Text
                 # The document will not be printed: judging would be wasted.
                 continue
             evaluation = evaluate(
-                history.case, history.events, pack_set, calendars[history.case.partner], now
+                history.case,
+                history.events,
+                pack_set,
+                calendars[history.case.partner],
+                now,
+                in_order=True,
             )
             failing = failing or evaluation.failing
             waiting[order[case_id]] = evaluation
