@@ -1,7 +1,11 @@
 """`eapcase check`'s streaming reader: judges a history case by case as the file is read, so
 that memory holds the cases being read rather than the whole history (issue #16 item 1).
 
-Two passes over the file (standard input is spooled to a temporary file first):
+A history written case by case (as `eapcase export` and the benchmark write it) is read once
+(ADR 0044): each case is judged when the next case line comes. At the first line that shows
+otherwise (a line of a case already judged or not yet opened) or any invalid line, that pass
+is dropped and the file is read with two passes (standard input is spooled to a temporary
+file first, so it can be read again):
 
 1. The partner and case lines are read and checked, and for every other line only its `case`
    is looked at, to know the line on which each case's last line comes.
