@@ -176,7 +176,14 @@ def case_write(
 
     Every write raises the case's version by one and records what made it (`CaseVersion`).
     `seen` (or an `expecting` around the call) is the version the writer read: another is
-    refused with `StaleWrite` before anything is written (ADR 0038)."""
+    refused with `StaleWrite` before anything is written (ADR 0038).
+
+    Inside `historical_writes` the write joins that batch instead: its rows are written as
+    the service goes, its events, version, refresh and audit once for the case at the end."""
+    batch = _batch.get()
+    if batch is not None:
+        yield batch.join(case, actor=actor, action=action, historical=historical)
+        return
     with transaction.atomic():
         write = CaseWrite(case=lock_case(case), actor=actor, now=now)
         expected = _expectation_take(write.case.pk)
@@ -228,6 +235,193 @@ def case_write(
 
 _REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
 
+#: The action a historical write records when it gathers more than one service's write.
+HISTORY_WRITTEN = "case.history_written"
+
+
+@dataclass
+class HistoricalWrite(CaseWrite):
+    """All the writes to one case inside `historical_writes`, gathered: each service's write
+    joins it (`actor`, `historical` are the current write's), its rows are written as the
+    service goes, its events are kept here and written at `finish`."""
+
+    known: set[str] = field(default_factory=set)  # the event ids of the case's history
+    stored: bool = False  # whether the case had events before this batch
+    historical: bool = True
+    actions: list[str] = field(default_factory=list)
+    actors: dict[str, Actor] = field(default_factory=dict)  # an event's id -> who wrote it
+    audit_actors: list[Actor] = field(default_factory=list)
+
+    def append(
+        self,
+        type: str,
+        *,
+        at: datetime,
+        fields: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> CaseEvent:
+        """`event_append`'s checks and row, in memory: the reference check and the insert are
+        made once for the case at `finish`."""
+        if not self.historical:
+            # A write judged per event (refusals, confirmations) cannot be gathered.
+            raise RuntimeError("only a history as it happened is written in a batch")
+        fields = fields or {}
+        event_check(case=self.case, type=type, at=at, fields=fields, now=self.now)
+        if event_id is not None and event_id in self.known:
+            raise Conflict(f"event id {event_id} is already used in this case", field="id")
+        self.case.event_seq += 1
+        if event_id is None:
+            event_id = f"E{self.case.event_seq}"
+            while event_id in self.known:
+                event_id = f"{event_id}x"
+        event = event_build(
+            case=self.case,
+            seq=self.case.event_seq,
+            event_id=event_id,
+            type=type,
+            at=at,
+            actor=self.actor,
+            fields=fields,
+            now=self.now,
+        )
+        self.known.add(event_id)
+        self.events.append(event)
+        self.actors[event_id] = self.actor
+        return event
+
+    def also_audit(self, action: str, obj: Any, data: dict[str, Any] | None = None) -> None:
+        super().also_audit(action, obj, data)
+        self.audit_actors.append(self.actor)
+
+    def finish(self, *, first: Actor) -> None:
+        """What `case_write` does on leaving, once for the case: check the references of the
+        new events, insert them, raise the version by one, refresh through the engine once,
+        and audit: one row per author naming (and sealing) that author's events."""
+        case, now = self.case, self.now
+        self._check_references()
+        CaseEvent.objects.bulk_create(self.events)
+        Case.objects.filter(pk=case.pk).update(
+            event_seq=case.event_seq, version=F("version") + 1
+        )
+        case.version += 1
+        action = self.actions[0] if len(self.actions) == 1 else HISTORY_WRITTEN
+        ids = [e.event_id for e in self.events]
+        CaseVersion.objects.create(
+            case=case,
+            version=case.version,
+            at=now,
+            by=user_of(first),
+            by_name=getattr(first, "username", "") or "",
+            action=action,
+            events=ids,
+            data={"writes": self.actions} if len(self.actions) > 1 else {},
+        )
+        for (extra_action, obj, data), actor in zip(self.audits, self.audit_actors, strict=True):
+            data.setdefault("events", ids)
+            audit_record(actor=actor, action=extra_action, at=now, case=case, obj=obj, data=data)
+        if self.events or bridge.stored_evaluation(case.engine_state) is None:
+            self.evaluation = compliance_refresh(case=case, now=now)
+        # One audit row per author, in the order they first wrote, naming their events.
+        by_author: dict[str, tuple[Actor, list[CaseEvent]]] = {}
+        for event in self.events:
+            by_author.setdefault(event.by, (self.actors[event.event_id], []))[1].append(event)
+        if not by_author:
+            by_author[""] = (first, [])
+        for actor, written in by_author.values():
+            audit_record(
+                actor=actor,
+                action=action,
+                at=now,
+                case=case,
+                obj=case,
+                data={"events": [e.event_id for e in written], "writes": len(self.actions)},
+                sealed={e.event_id: e.hash for e in written},
+            )
+
+    def _check_references(self) -> None:
+        """`_check_references` for all the new events at once: the reader's cross-event check
+        over the case's whole history, refusing what it finds on a new event."""
+        if not any(e.type in _REFERRING_TYPES for e in self.events):
+            return
+        ref = self.case.reference
+        stored = (
+            [bridge.engine_event(self.case, row) for row in self.case.events.all()]
+            if self.stored
+            else []
+        )
+        new = {
+            e.seq: events.make_event(
+                case=ref, id=e.event_id, type=e.type, at=e.at, by=None, fields=e.fields, seq=e.seq
+            )
+            for e in self.events
+        }
+        ordered = sorted([*stored, *new.values()], key=lambda e: (e.at, e.line))
+        for error in history.check_references(ordered):
+            if error.line in new:
+                field_name, _, reason = error.reason.partition(": ")
+                raise ServiceError(reason, field=field_name)
+
+
+@dataclass
+class _Batch:
+    now: datetime
+    writes: dict[int, HistoricalWrite] = field(default_factory=dict)
+    first: dict[int, Actor] = field(default_factory=dict)
+
+    def join(self, case: Case, *, actor: Actor, action: str, historical: bool) -> CaseWrite:
+        write = self.writes.get(case.pk)
+        if write is None:
+            locked = lock_case(case)
+            known = set(CaseEvent.objects.filter(case=locked).values_list("event_id", flat=True))
+            write = HistoricalWrite(
+                case=locked, actor=actor, now=self.now, known=known, stored=bool(known)
+            )
+            self.writes[case.pk] = write
+        if action and case.pk not in self.first:
+            self.first[case.pk] = actor  # who made the case's first write: its version's author
+        write.actor = actor
+        write.historical = historical
+        write.actions.append(action)
+        return write
+
+    def case(self, case: Case) -> Case:
+        """The batch's own copy of `case` (locked, current), to hand to the services."""
+        return self.join(case, actor=None, action="", historical=True).case
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("eapcase_historical_batch", default=None)
+
+
+@contextmanager
+def historical_writes(*, now: datetime) -> Iterator[Callable[[Case], Case]]:
+    """Write histories as they happened (an import) in one transaction, each case's writes
+    gathered: every `case_write` inside the block, through whichever service, joins its
+    case's `HistoricalWrite`; its rows are written as the service goes, while its events are
+    inserted in one statement, the case's version raised once, the engine asked once and the
+    audit rows written once per case when the block ends (ADR 0043). Only historical writes
+    may append events here: nothing is judged per event. Yields a function giving the
+    batch's own copy of a case, current and locked, for the services to write through."""
+    if _batch.get() is not None:
+        raise RuntimeError("historical writes do not nest")
+    batch = _Batch(now=now)
+    with transaction.atomic():
+        token = _batch.set(batch)
+        try:
+            yield batch.case
+        finally:
+            _batch.reset(token)
+        for pk, write in batch.writes.items():
+            write.actions = [a for a in write.actions if a]  # `case` joins are no write
+            if write.actions:
+                write.finish(first=batch.first[pk])
+
+
+def in_historical_batch(case: Case) -> bool:
+    """Whether `case` is the instance a running `historical_writes` writes through."""
+    batch = _batch.get()
+    write = batch.writes.get(case.pk) if batch is not None else None
+    return write is not None and write.case is case
+
 
 def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock: writes to one case queue behind each other."""
@@ -248,16 +442,7 @@ def event_append(
 ) -> CaseEvent:
     """Validate one event exactly as the history reader does and append it to the case's
     history. The caller holds the case lock and refreshes the case afterwards."""
-    if at.tzinfo is None:
-        raise ServiceError("must carry a time zone", field="at")
-    if at > now + CLOCK_SKEW:
-        raise ServiceError("is in the future", field="at")
-    if at < case.opened_at:
-        raise ServiceError("is before the case was opened", field="at")
-    try:
-        events.parse_event_fields(type, fields)
-    except events.FieldError as exc:
-        raise ServiceError(exc.reason, field=exc.field) from exc
+    event_check(case=case, type=type, at=at, fields=fields, now=now)
     if event_id is not None and CaseEvent.objects.filter(case=case, event_id=event_id).exists():
         raise Conflict(f"event id {event_id} is already used in this case", field="id")
     # Counted in the database, not on this instance: nested services may hold other copies.
@@ -269,9 +454,53 @@ def event_append(
         while CaseEvent.objects.filter(case=case, event_id=event_id).exists():
             event_id = f"{event_id}x"
     _check_references(case, event_id=event_id, type=type, at=at, fields=fields)
-    event = CaseEvent(
+    event = event_build(
         case=case,
         seq=case.event_seq,
+        event_id=event_id,
+        type=type,
+        at=at,
+        actor=actor,
+        fields=fields,
+        now=now,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_check(
+    *, case: Case, type: str, at: datetime, fields: dict[str, Any], now: datetime
+) -> None:
+    """An event's own checks (its instant, its fields as the history reader takes them), the
+    same for an append and a historical write (`historical_writes`)."""
+    if at.tzinfo is None:
+        raise ServiceError("must carry a time zone", field="at")
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
+    if at < case.opened_at:
+        raise ServiceError("is before the case was opened", field="at")
+    try:
+        events.parse_event_fields(type, fields)
+    except events.FieldError as exc:
+        raise ServiceError(exc.reason, field=exc.field) from exc
+
+
+def event_build(
+    *,
+    case: Case,
+    seq: int,
+    event_id: str,
+    type: str,
+    at: datetime,
+    actor: Actor,
+    fields: dict[str, Any],
+    now: datetime,
+) -> CaseEvent:
+    """The row of one case event, sealed, not yet saved: one way to make it, so an event
+    appended alone and one written in bulk are the same row with the same hash."""
+    event = CaseEvent(
+        case=case,
+        seq=seq,
         event_id=event_id,
         type=type,
         at=at,
@@ -282,7 +511,6 @@ def event_append(
     # Sealed at append; the write's audit row names the hash, so the audit chain covers the
     # history and a rewritten event is found by `eapcase audit verify` (ADR 0035).
     event.hash = event_seal(event)
-    event.save(force_insert=True)
     return event
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from eapcase.cases import services as case_services
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, ParticipantQuery
-from eapcase.cases.record import Actor
+from eapcase.cases.record import Actor, in_historical_batch
 from eapcase.core.errors import ServiceError
 from eapcase.outreach import services as outreach_services
 from eapcase.outreach.models import Email, OutreachRequest
@@ -284,7 +284,9 @@ def event_record(
     if service is None:
         # The reader (or the API) has already refused unknown types.
         raise ServiceError(f"unknown event type {line['type']}", field="type")
-    case.refresh_from_db()
+    if not in_historical_batch(case):
+        # The caller's copy may be stale; a batch's own copy is current (and locked).
+        case.refresh_from_db()
     write = EventWrite(
         case=case,
         line=line,

@@ -4,7 +4,9 @@ Import validates the whole file first (the engine's reader, then what the databa
 holds, then each event's instant) and reports every bad line at once, writing nothing. Only
 then does it write, case by case, each case (its line and its events) in one short
 transaction through the same services a clinician's actions use, so other users' writes go on
-between cases. Run again after a stop, it skips what it already wrote (cases by their line,
+between cases. The services' writes to one case are gathered (`cases.record.historical_writes`,
+ADR 0043): the events go in at once, the engine judges the case once, one version and one audit
+row per author name the events. Run again after a stop, it skips what it already wrote (cases by their line,
 events by their ids)."""
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import connection, transaction
 from eapcase.cases import services as case_services
 from eapcase.cases.choices import PREFERENCE_FIELDS, PreferenceSource
 from eapcase.cases.models import Case, CaseEvent
-from eapcase.cases.record import CLOCK_SKEW, NamedActor
+from eapcase.cases.record import CLOCK_SKEW, NamedActor, historical_writes
 from eapcase.compliance.event_services import event_record
 from eapcase.core.errors import ServiceError
 from eapcase.organisations.models import Partner, PartnerClosedDate
@@ -68,32 +70,37 @@ def import_history(
             _partner_write(obj)
     written = skipped = 0
     held = 0.0  # how long the last case's transaction held the database
-    for _line, case_obj, case_events in cases:
+    for line, case_obj, case_events in cases:
         # One short transaction a case: the audit chain head and the database are held only
         # for as long as one case takes.
         _yield_the_write_lock(held)
         started = time.monotonic()
-        with transaction.atomic():
-            case = Case.objects.filter(reference=case_obj["case"]).first()
-            if case is None:
-                case = _case_write(case_obj, now=now)
-            else:
-                skipped += 1  # the case line, written by an earlier run
-            done = set(CaseEvent.objects.filter(case=case).values_list("event_id", flat=True))
-            for event_line, event in case_events:
-                if event["id"] in done:
-                    skipped += 1
+        try:
+            # The case's writes gathered: its events inserted at once, one engine refresh, one
+            # version and one audit row per author when the block ends (ADR 0043).
+            with historical_writes(now=now) as own:
+                case = Case.objects.filter(reference=case_obj["case"]).first()
+                if case is None:
+                    case = _case_write(case_obj, now=now)
                 else:
-                    try:
-                        _event_write(case, event, now=now)
-                    except ServiceError as exc:
-                        # Validated above: a refusal now is a fault to report, not to skip.
-                        raise ImportFailed([f"{event_line}: {exc}"]) from exc
-                    written += 1
-                if progress:
-                    progress(1)
+                    skipped += 1  # the case line, written by an earlier run
+                case = own(case)
+                done = set(CaseEvent.objects.filter(case=case).values_list("event_id", flat=True))
+                for event_line, event in case_events:
+                    if event["id"] in done:
+                        skipped += 1
+                    else:
+                        try:
+                            _event_write(case, event, now=now)
+                        except ServiceError as exc:
+                            # Validated above: a refusal now is a fault to report, not to skip.
+                            raise ImportFailed([f"{event_line}: {exc}"]) from exc
+                        written += 1
+        except ServiceError as exc:
+            # Raised once the case's events are gathered (their references, checked together).
+            raise ImportFailed([f"{line}: {exc}"]) from exc
         if progress:
-            progress(1)
+            progress(1 + len(case_events))
         held = time.monotonic() - started
     return ImportResult(partners=len(partners), cases=len(cases), events=written, skipped=skipped)
 
