@@ -98,12 +98,15 @@ class CaseWrite:
         at: datetime,
         event_id: str | None = None,
         fields: dict[str, Any] | None = None,
+        current: bool = False,
     ) -> tuple[Any, CaseEvent]:
-        """An event that answers or closes an earlier one, once: re-read its row under a lock,
-        refuse when it is already done (`done`, the row's time column; `already`, the message),
-        append the event naming it (`names`: the field that carries its event id), and set
-        `done` to the event's time. The caller sets its own columns and saves the row."""
-        row = row.__class__.objects.select_for_update().get(pk=row.pk)
+        """An event that answers or closes an earlier one, once: re-read its row under a lock
+        (unless the caller knows it `current`), refuse when it is already done (`done`, the
+        row's time column; `already`, the message), append the event naming it (`names`: the
+        field that carries its event id), and set `done` to the event's time. The caller sets
+        its own columns and saves the row."""
+        if not current:
+            row = row.__class__.objects.select_for_update().get(pk=row.pk)
         if getattr(row, done) is not None:
             raise Conflict(already, field=names)
         event = self.append(
@@ -293,6 +296,12 @@ class HistoricalWrite(CaseWrite):
         super().also_audit(action, obj, data)
         self.audit_actors.append(self.actor)
 
+    def answer(self, row: Any, **kwargs: Any) -> tuple[Any, CaseEvent]:
+        """`CaseWrite.answer` without re-reading the row: the batch has held the case's lock
+        since before the row was read (in its transaction), and the answered columns are only
+        written under that lock, so the row is current."""
+        return super().answer(row, current=True, **kwargs)
+
     def finish(self, *, first: Actor) -> None:
         """What `case_write` does on leaving, once for the case: check the references of the
         new events, insert them, raise the version by one, refresh through the engine once,
@@ -320,7 +329,9 @@ class HistoricalWrite(CaseWrite):
             data.setdefault("events", ids)
             audit_record(actor=actor, action=extra_action, at=now, case=case, obj=obj, data=data)
         if self.events or bridge.stored_evaluation(case.engine_state) is None:
-            self.evaluation = compliance_refresh(case=case, now=now)
+            # A case new to this batch: its history is the events in hand, not read back.
+            rows = None if self.stored else sorted(self.events, key=lambda e: (e.at, e.seq))
+            self.evaluation = compliance_refresh(case=case, now=now, rows=rows)
         # One audit row per author, in the order they first wrote, naming their events.
         by_author: dict[str, tuple[Actor, list[CaseEvent]]] = {}
         for event in self.events:
@@ -363,7 +374,9 @@ class HistoricalWrite(CaseWrite):
 
 
 @dataclass
-class _Batch:
+class HistoricalBatch:
+    """The cases `historical_writes` is writing, each with its gathered write."""
+
     now: datetime
     writes: dict[int, HistoricalWrite] = field(default_factory=dict)
     first: dict[int, Actor] = field(default_factory=dict)
@@ -388,26 +401,30 @@ class _Batch:
         """The batch's own copy of `case` (locked, current), to hand to the services."""
         return self.join(case, actor=None, action="", historical=True).case
 
+    def event_ids(self, case: Case) -> set[str]:
+        """The ids of the case's events, those written before the batch and those in it."""
+        return set(self.join(case, actor=None, action="", historical=True).known)
 
-_batch: ContextVar[_Batch | None] = ContextVar("eapcase_historical_batch", default=None)
+
+_batch: ContextVar[HistoricalBatch | None] = ContextVar("eapcase_historical_batch", default=None)
 
 
 @contextmanager
-def historical_writes(*, now: datetime) -> Iterator[Callable[[Case], Case]]:
+def historical_writes(*, now: datetime) -> Iterator[HistoricalBatch]:
     """Write histories as they happened (an import) in one transaction, each case's writes
     gathered: every `case_write` inside the block, through whichever service, joins its
     case's `HistoricalWrite`; its rows are written as the service goes, while its events are
     inserted in one statement, the case's version raised once, the engine asked once and the
     audit rows written once per case when the block ends (ADR 0043). Only historical writes
-    may append events here: nothing is judged per event. Yields a function giving the
-    batch's own copy of a case, current and locked, for the services to write through."""
+    may append events here: nothing is judged per event. Yields the batch: its `case` gives
+    the batch's own copy of a case, current and locked, for the services to write through."""
     if _batch.get() is not None:
         raise RuntimeError("historical writes do not nest")
-    batch = _Batch(now=now)
+    batch = HistoricalBatch(now=now)
     with transaction.atomic():
         token = _batch.set(batch)
         try:
-            yield batch.case
+            yield batch
         finally:
             _batch.reset(token)
         for pk, write in batch.writes.items():
@@ -552,11 +569,13 @@ def _check_references(
             raise ServiceError(reason, field=field)
 
 
-def compliance_refresh(*, case: Case, now: datetime) -> Any:
+def compliance_refresh(*, case: Case, now: datetime, rows: list[CaseEvent] | None = None) -> Any:
     """Ask the engine about the whole case history and bring the stored obligations and
     findings in line with its answer, writing only the rows that differ (issue #16 item 2).
-    Every service that appends an event calls this before commit."""
-    rows = list(case.events.order_by("at", "seq"))
+    Every service that appends an event calls this before commit. `rows`: the case's whole
+    history in order (at, seq) when the caller holds it already; read otherwise."""
+    if rows is None:
+        rows = list(case.events.order_by("at", "seq"))
     evaluation = bridge.evaluate_case(case, rows, now)
     obligations = [
         Obligation(

@@ -63,6 +63,7 @@ class EventWrite:
             raise ServiceError(
                 f"no event {self.line.get(name)} of the right type in this case", field=name
             )
+        row.case = self.case  # the services write through the row's case: not read again
         return row
 
     def instant(self, name: str) -> datetime | None:

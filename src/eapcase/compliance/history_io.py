@@ -61,13 +61,15 @@ def import_history(
     except history.HistoryError as exc:
         raise ImportFailed([f"{e.line}: {e.reason}" for e in exc.errors]) from exc
     partners, cases = _parse_raw(text)
-    errors = _check_against_database(partners, cases)
+    errors, stored = _check_against_database(partners, cases)
     errors += _check_instants(cases, now=now)
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: int(e.split(":")[0])))
     with transaction.atomic():
         for _line, obj in partners:
             _partner_write(obj)
+    # Read once: every case line names one of these (the reader checked).
+    by_code = {p.code: p for p in Partner.objects.filter(code__in={c[1]["partner"] for c in cases})}
     written = skipped = 0
     held = 0.0  # how long the last case's transaction held the database
     for line, case_obj, case_events in cases:
@@ -78,14 +80,14 @@ def import_history(
         try:
             # The case's writes gathered: its events inserted at once, one engine refresh, one
             # version and one audit row per author when the block ends (ADR 0043).
-            with historical_writes(now=now) as own:
-                case = Case.objects.filter(reference=case_obj["case"]).first()
-                if case is None:
-                    case = _case_write(case_obj, now=now)
-                else:
+            with historical_writes(now=now) as batch:
+                if case_obj["case"] in stored:
+                    case = Case.objects.get(reference=case_obj["case"])
                     skipped += 1  # the case line, written by an earlier run
-                case = own(case)
-                done = set(CaseEvent.objects.filter(case=case).values_list("event_id", flat=True))
+                else:
+                    case = _case_write(case_obj, partner=by_code[case_obj["partner"]], now=now)
+                case = batch.case(case)
+                done = batch.event_ids(case)
                 for event_line, event in case_events:
                     if event["id"] in done:
                         skipped += 1
@@ -188,7 +190,9 @@ def _partner_calendar_now(partner: Partner) -> dict[str, Any]:
 
 def _check_against_database(
     partners: list[tuple[int, dict[str, Any]]], cases: list[tuple[int, dict[str, Any], Any]]
-) -> list[str]:
+) -> tuple[list[str], set[str]]:
+    """The bad lines (a partner or case stored with other details), and the references of the
+    cases already stored (an earlier run's)."""
     errors = []
     for line, obj in partners:
         existing = Partner.objects.filter(code=obj["id"]).first()
@@ -205,7 +209,7 @@ def _check_against_database(
         if stored is not None and _comparable(_case_line(stored)) != _comparable(obj):
             # The same case line is an earlier run of this import: its events are resumed.
             errors.append(f"{line}: case {obj['case']} already exists with other details")
-    return errors
+    return errors, set(known)
 
 
 def _comparable(line: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +249,7 @@ def _partner_write(obj: dict[str, Any]) -> Partner:
     return partner
 
 
-def _case_write(obj: dict[str, Any], *, now: datetime) -> Case:
+def _case_write(obj: dict[str, Any], *, partner: Partner, now: datetime) -> Case:
     prefs = events.parse_participant(obj.get("participant", {}))
     prefs_dict = {k: bool(getattr(prefs, k)) for k in PREFERENCE_FIELDS}
     actor = NamedActor(obj.get("by", "") or "")
@@ -259,7 +263,7 @@ def _case_write(obj: dict[str, Any], *, now: datetime) -> Case:
     return case_services.case_open(
         actor=actor,
         participant=participant,
-        partner=Partner.objects.get(code=obj["partner"]),
+        partner=partner,
         referral=obj["referral"],
         case_type=obj["case_type"],
         benefit_sessions=obj["benefit_sessions"],
