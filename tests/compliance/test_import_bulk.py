@@ -113,7 +113,9 @@ def _snapshot() -> dict[str, Any]:
     for model in apps.get_models():
         ranks[model] = {
             pk: rank
-            for rank, pk in enumerate(model._base_manager.order_by("pk").values_list("pk", flat=True))
+            for rank, pk in enumerate(
+                model._base_manager.order_by("pk").values_list("pk", flat=True)
+            )
         }
     tables: dict[str, Any] = {}
     for model in apps.get_models():

@@ -238,8 +238,9 @@ def case_write(
 
 _REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
 
-#: The action a historical write records when it gathers more than one service's write.
-HISTORY_WRITTEN = "case.history_written"
+#: The action of a historical write that gathers more than one service's write (an imported
+#: case): /audit/ says "case: history imported".
+HISTORY_IMPORTED = "case.history_imported"
 
 
 @dataclass
@@ -309,11 +310,9 @@ class HistoricalWrite(CaseWrite):
         case, now = self.case, self.now
         self._check_references()
         CaseEvent.objects.bulk_create(self.events)
-        Case.objects.filter(pk=case.pk).update(
-            event_seq=case.event_seq, version=F("version") + 1
-        )
+        Case.objects.filter(pk=case.pk).update(event_seq=case.event_seq, version=F("version") + 1)
         case.version += 1
-        action = self.actions[0] if len(self.actions) == 1 else HISTORY_WRITTEN
+        action = self.actions[0] if len(self.actions) == 1 else HISTORY_IMPORTED
         ids = [e.event_id for e in self.events]
         CaseVersion.objects.create(
             case=case,
@@ -381,29 +380,34 @@ class HistoricalBatch:
     writes: dict[int, HistoricalWrite] = field(default_factory=dict)
     first: dict[int, Actor] = field(default_factory=dict)
 
-    def join(self, case: Case, *, actor: Actor, action: str, historical: bool) -> CaseWrite:
-        write = self.writes.get(case.pk)
-        if write is None:
-            locked = lock_case(case)
-            known = set(CaseEvent.objects.filter(case=locked).values_list("event_id", flat=True))
-            write = HistoricalWrite(
-                case=locked, actor=actor, now=self.now, known=known, stored=bool(known)
-            )
-            self.writes[case.pk] = write
-        if action and case.pk not in self.first:
+    def join(self, case: Case, *, actor: Actor, action: str, historical: bool) -> HistoricalWrite:
+        """A service's `case_write` on `case`: the case's gathered write, as this write's."""
+        write = self._write_of(case)
+        if case.pk not in self.first:
             self.first[case.pk] = actor  # who made the case's first write: its version's author
         write.actor = actor
         write.historical = historical
         write.actions.append(action)
         return write
 
+    def _write_of(self, case: Case) -> HistoricalWrite:
+        write = self.writes.get(case.pk)
+        if write is None:
+            locked = lock_case(case)
+            known = set(CaseEvent.objects.filter(case=locked).values_list("event_id", flat=True))
+            write = HistoricalWrite(
+                case=locked, actor=None, now=self.now, known=known, stored=bool(known)
+            )
+            self.writes[case.pk] = write
+        return write
+
     def case(self, case: Case) -> Case:
         """The batch's own copy of `case` (locked, current), to hand to the services."""
-        return self.join(case, actor=None, action="", historical=True).case
+        return self._write_of(case).case
 
     def event_ids(self, case: Case) -> set[str]:
         """The ids of the case's events, those written before the batch and those in it."""
-        return set(self.join(case, actor=None, action="", historical=True).known)
+        return set(self._write_of(case).known)
 
 
 _batch: ContextVar[HistoricalBatch | None] = ContextVar("eapcase_historical_batch", default=None)
@@ -428,8 +432,7 @@ def historical_writes(*, now: datetime) -> Iterator[HistoricalBatch]:
         finally:
             _batch.reset(token)
         for pk, write in batch.writes.items():
-            write.actions = [a for a in write.actions if a]  # `case` joins are no write
-            if write.actions:
+            if write.actions:  # a case only looked at (`batch.case`) had no write
                 write.finish(first=batch.first[pk])
 
 

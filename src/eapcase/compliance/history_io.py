@@ -6,8 +6,8 @@ then does it write, case by case, each case (its line and its events) in one sho
 transaction through the same services a clinician's actions use, so other users' writes go on
 between cases. The services' writes to one case are gathered (`cases.record.historical_writes`,
 ADR 0043): the events go in at once, the engine judges the case once, one version and one audit
-row per author name the events. Run again after a stop, it skips what it already wrote (cases by their line,
-events by their ids)."""
+row per author name the events. Run again after a stop, it skips what it already wrote (cases
+by their line, events by their ids)."""
 
 from __future__ import annotations
 
