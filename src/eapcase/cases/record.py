@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from eapcase.accounts.models import User
-from eapcase.audit.services import audit_record, event_digest
+from eapcase.audit.services import audit_gathered, audit_record, event_digest
 from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.cases.notices import NoticeInputs
@@ -251,6 +251,7 @@ class HistoricalWrite(CaseWrite):
 
     known: set[str] = field(default_factory=set)  # the event ids of the case's history
     stored: bool = False  # whether the case had events before this batch
+    fresh: bool = False  # opened in this batch: no events, obligations or findings stored
     historical: bool = True
     actions: list[str] = field(default_factory=list)
     actors: dict[str, Actor] = field(default_factory=dict)  # an event's id -> who wrote it
@@ -330,7 +331,7 @@ class HistoricalWrite(CaseWrite):
         if self.events or bridge.stored_evaluation(case.engine_state) is None:
             # A case new to this batch: its history is the events in hand, not read back.
             rows = None if self.stored else sorted(self.events, key=lambda e: (e.at, e.seq))
-            self.evaluation = compliance_refresh(case=case, now=now, rows=rows)
+            self.evaluation = compliance_refresh(case=case, now=now, rows=rows, fresh=self.fresh)
         # One audit row per author, in the order they first wrote, naming their events.
         by_author: dict[str, tuple[Actor, list[CaseEvent]]] = {}
         for event in self.events:
@@ -379,6 +380,13 @@ class HistoricalBatch:
     now: datetime
     writes: dict[int, HistoricalWrite] = field(default_factory=dict)
     first: dict[int, Actor] = field(default_factory=dict)
+    # References of the cases the caller opens in the batch (`opening`).
+    new: set[str] = field(default_factory=set)
+
+    def opening(self, reference: str) -> None:
+        """Say that the case `reference` is about to be opened in this batch (the import's
+        case line): it has nothing stored yet, so nothing of it is read back."""
+        self.new.add(reference)
 
     def join(self, case: Case, *, actor: Actor, action: str, historical: bool) -> HistoricalWrite:
         """A service's `case_write` on `case`: the case's gathered write, as this write's."""
@@ -394,9 +402,21 @@ class HistoricalBatch:
         write = self.writes.get(case.pk)
         if write is None:
             locked = lock_case(case)
-            known = set(CaseEvent.objects.filter(case=locked).values_list("event_id", flat=True))
+            # A case opened in this transaction (its reference was not taken, or opening it
+            # failed) has no events yet.
+            fresh = locked.reference in self.new
+            known = (
+                set()
+                if fresh
+                else set(CaseEvent.objects.filter(case=locked).values_list("event_id", flat=True))
+            )
             write = HistoricalWrite(
-                case=locked, actor=None, now=self.now, known=known, stored=bool(known)
+                case=locked,
+                actor=None,
+                now=self.now,
+                known=known,
+                stored=bool(known),
+                fresh=fresh,
             )
             self.writes[case.pk] = write
         return write
@@ -425,7 +445,8 @@ def historical_writes(*, now: datetime) -> Iterator[HistoricalBatch]:
     if _batch.get() is not None:
         raise RuntimeError("historical writes do not nest")
     batch = HistoricalBatch(now=now)
-    with transaction.atomic():
+    # The audit rows of the whole block (the participant's, the cases') chained at its end.
+    with transaction.atomic(), audit_gathered():
         token = _batch.set(batch)
         try:
             yield batch
@@ -572,11 +593,15 @@ def _check_references(
             raise ServiceError(reason, field=field)
 
 
-def compliance_refresh(*, case: Case, now: datetime, rows: list[CaseEvent] | None = None) -> Any:
+def compliance_refresh(
+    *, case: Case, now: datetime, rows: list[CaseEvent] | None = None, fresh: bool = False
+) -> Any:
     """Ask the engine about the whole case history and bring the stored obligations and
     findings in line with its answer, writing only the rows that differ (issue #16 item 2).
     Every service that appends an event calls this before commit. `rows`: the case's whole
-    history in order (at, seq) when the caller holds it already; read otherwise."""
+    history in order (at, seq) when the caller holds it already; read otherwise. `fresh`: the
+    case was opened in the caller's transaction and never refreshed, so it has no obligations
+    or findings to read."""
     if rows is None:
         rows = list(case.events.order_by("at", "seq"))
     evaluation = bridge.evaluate_case(case, rows, now)
@@ -609,7 +634,13 @@ def compliance_refresh(*, case: Case, now: datetime, rows: list[CaseEvent] | Non
         _notices_fill(case, obligations, stored, recompute=state_changed)
 
     if _sync_rows(
-        Obligation, case, obligations, ("rule", "trigger"), _OBLIGATION_FIELDS, prepare=notices
+        Obligation,
+        case,
+        obligations,
+        ("rule", "trigger"),
+        _OBLIGATION_FIELDS,
+        prepare=notices,
+        fresh=fresh,
     ):
         # The report facts follow the obligations' stamps (reports/services.py): when a row
         # went, the case's remaining rows carry the stamp so that its facts are rebuilt.
@@ -627,7 +658,7 @@ def compliance_refresh(*, case: Case, now: datetime, rows: list[CaseEvent] | Non
         )
         for i, f in enumerate(evaluation.findings)
     ]
-    _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS)
+    _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS, fresh=fresh)
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
     if state_changed or evaluation.next_change_at != case.reevaluate_at:
@@ -699,14 +730,19 @@ def _sync_rows(
     key: tuple[str, str],
     fields: tuple[str, ...],
     prepare: Callable[[dict[tuple[Any, Any], dict[str, Any]]], None] | None = None,
+    fresh: bool = False,
 ) -> bool:
     """Make the case's stored rows of `model` equal `wanted`, matched by their unique `key`:
-    one read, then only the deletes, updates and inserts that differ. Returns whether a row
-    was deleted."""
-    stored = {
-        (row[key[0]], row[key[1]]): row
-        for row in model.objects.filter(case=case).values("pk", *key, *fields)
-    }
+    one read (none when the case is `fresh`: it has none), then only the deletes, updates and
+    inserts that differ. Returns whether a row was deleted."""
+    stored = (
+        {}
+        if fresh
+        else {
+            (row[key[0]], row[key[1]]): row
+            for row in model.objects.filter(case=case).values("pk", *key, *fields)
+        }
+    )
     if prepare is not None:
         prepare(stored)
     changed = []

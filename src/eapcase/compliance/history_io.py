@@ -85,6 +85,7 @@ def import_history(
                     case = Case.objects.get(reference=case_obj["case"])
                     skipped += 1  # the case line, written by an earlier run
                 else:
+                    batch.opening(case_obj["case"])
                     case = _case_write(case_obj, partner=by_code[case_obj["partner"]], now=now)
                 case = batch.case(case)
                 done = batch.event_ids(case)
