@@ -206,6 +206,13 @@ def test_the_gathered_import_writes_what_the_services_write_event_by_event() -> 
         return {(o["case"], o["id"]) for o in objs if o["type"] not in ("partner", "case")}
 
     assert events(exported) == events(lines)
+    # One audit row per author of a case's events, naming (and sealing) that author's events.
+    authors: dict[str, list[str]] = {}
+    for line in EXTRA[1:]:
+        authors.setdefault(line.get("by", ""), []).append(line["id"])
+    rows = AuditEvent.objects.filter(case__reference="X1", action="case.history_imported")
+    assert {row.actor_name: row.data["events"] for row in rows} == authors
+    assert all(sorted(row.sealed) == sorted(row.data["events"]) for row in rows)
     # One version per case: the case line and its events are one write.
     assert CaseVersion.objects.count() == Case.objects.count()
     assert set(Case.objects.values_list("version", flat=True)) == {1}
