@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from eapcase.accounts.models import User
 from eapcase.cases import bridge
 from eapcase.cases.access import visible_cases_q
 from eapcase.cases.choices import UNSATISFIED, risk_rank
@@ -109,6 +110,43 @@ def _overdue_item(ob: Obligation) -> OverdueItem:
     return OverdueItem(obligation=ob, case=ob.case, title=RULE_TITLES.get(ob.rule, ob.rule))
 
 
+class _Row:
+    """What a row of the escalations page shows of an obligation or of its case, read as
+    values (the names are the models', so the same template draws model instances)."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+_ROW_COLUMNS = (
+    "partner_id",
+    "id",
+    "rule",
+    "due_at",
+    "reason",
+    "position",
+    "case__reference",
+    "case__assigned_clinician_id",
+    "case__assigned_clinician__username",
+    "case__assigned_clinician__first_name",
+    "case__assigned_clinician__last_name",
+)
+
+
+def _overdue_row(row: tuple[Any, ...], partner: Partner) -> OverdueItem:
+    _pid, pk, rule, due_at, reason, position, reference, who, username, first, last = row
+    clinician = (
+        User(pk=who, username=username, first_name=first, last_name=last)
+        if who is not None
+        else None
+    )
+    return OverdueItem(
+        obligation=_Row(pk=pk, rule=rule, due_at=due_at, reason=reason, position=position),
+        case=_Row(reference=reference, assigned_clinician=clinician, partner=partner),
+        title=RULE_TITLES.get(rule, rule),
+    )
+
+
 def overdue_list_by_partner(
     *, user: Any, now: datetime, per_partner: int = OVERDUE_PER_PARTNER
 ) -> list[PartnerOverdue]:
@@ -141,20 +179,21 @@ def overdue_list_by_partner(
     if late:
         # Each Partner's rows due by its cutoff (all of them when it has no more than
         # `per_partner`): a superset of its most late rows in the page's order.
+        # Each term whole (status, Partner, deadline), so that each is a range of the index.
         due_by = Q()
         for p in late:
             cutoff = p.cutoff or now
-            due_by |= Q(partner_id=p.pk, due_at__lte=cutoff)
+            due_by |= Q(status__in=UNSATISFIED, partner_id=p.pk, due_at__lte=cutoff)
+        by_id = {p.pk: p for p in late}
         rows = (
-            _overdue(user, now)
-            .filter(due_by)
-            .select_related("case", "case__partner", "case__assigned_clinician")
+            Obligation.objects.filter(visible_cases_q(user, "case__"), due_by)
             .order_by("due_at", "case__reference", "position")
+            .values_list(*_ROW_COLUMNS)
         )
-        for ob in rows:
-            items = grouped.setdefault(ob.partner_id, [])
+        for row in rows:
+            items = grouped.setdefault(row[0], [])
             if len(items) < per_partner:
-                items.append(_overdue_item(ob))
+                items.append(_overdue_row(row, by_id[row[0]]))
     return [
         PartnerOverdue(partner=p, items=grouped.get(p.pk, []), total=p.overdue) for p in partners
     ]
