@@ -10,6 +10,9 @@ as `|neutralise` does.
 `{{ item|overdue_cells:now }}` draws a row of WPO's overdue work (compliance/partials/
 overdue_table.html) the same way: 75 rows on the escalations page.
 
+`{{ e|acknowledged_cells }}` draws a row of the acknowledged escalations, and
+`{{ level|risk_badge }}` the risk badge of web/partials/risk_badge.html.
+
 `{% select_options choices chosen %}` draws the `<option>`s of a filter's `<select>` the
 same way: (value, label) pairs, the chosen value selected.
 """
@@ -36,8 +39,9 @@ def _iso(at: datetime) -> str:
     return localtime(at).isoformat()
 
 
+@register.filter
 def risk_badge(level: str) -> SafeString:
-    """web/partials/risk_badge.html, for a row."""
+    """web/partials/risk_badge.html, for a row: `{{ case.risk_level|risk_badge }}`."""
     if not level or level == "none":
         return mark_safe("")
     colour = "text-bg-warning" if level == "low" else "text-bg-danger"
@@ -144,6 +148,32 @@ def overdue_cells(item: Any, now: datetime) -> SafeString:
         case.reference,
         clinician,
         ob.reason,
+    )
+
+
+@register.filter
+def acknowledged_cells(e: Any) -> SafeString:
+    """The cells of a row of acknowledged escalations (`cases.models.Escalation` with its case,
+    Partner and acknowledging user), in the Partner's time."""
+    zone = e.case.partner.timezone
+    who = e.acknowledged_by
+    return format_html(
+        '<td data-label="Case"><a href="/cases/{}/"><span class="ref">{}</span></a><br>'
+        '<small class="text-body-secondary">{}</small></td>\n'
+        '<td data-label="Reason">{}</td>\n'
+        '<td data-label="Raised"><time datetime="{}">{}</time></td>\n'
+        '<td data-label="Acknowledged"><time datetime="{}">{}</time><br><small>{}</small></td>\n'
+        '<td data-label="Note" class="small">{}</td>',
+        e.case.reference,
+        e.case.reference,
+        e.case.partner.code,
+        e.get_reason_display(),
+        _iso(e.raised_at),
+        local_time(e.raised_at, zone),
+        _iso(e.acknowledged_at),
+        local_time(e.acknowledged_at, zone),
+        (who.get_full_name() or who.username) if who is not None else "",
+        e.acknowledgement_note,
     )
 
 
