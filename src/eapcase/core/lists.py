@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -142,7 +143,10 @@ def window_page(
     keeping a page of them, where an ordered index can now stop after the page (WPO's
     waiting escalations at 1,000,000 cases: 884 rows joined to five tables for 25 shown)."""
     wanted = page_number(number)
-    inner, params = rows.order_by().values("pk").query.sql_with_params()
+    try:
+        inner, params = rows.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (no Partner): no query at all
+        return WindowPage(object_list=[], number=1, per_page=per_page, count=0)
     # The ORM's own SQL for the same rows, its values kept as parameters.
     count_sql = f"SELECT COUNT(*) FROM ({inner}) list_rows"  # noqa: S608
     counted = rows.annotate(list_total=RawSQL(count_sql, params))  # noqa: S611
