@@ -230,8 +230,9 @@ def test_the_page_runs_a_fixed_number_of_queries(
         escalation_acknowledge(actor=acknowledger, escalation=done, note=f"n{k}", now=utc(2, 11))
     client = client_for(wpo)
     # session, user, memberships; waiting escalations; acknowledged: count and page;
-    # overdue obligations; Partners; the navigation's count of unread notifications
-    with time_machine.travel(utc(4, 12), tick=False), django_assert_num_queries(10):
+    # Partners with their overdue counts; their most late obligations; the navigation's count
+    # of unread notifications
+    with time_machine.travel(utc(4, 12), tick=False), django_assert_num_queries(9):
         response = client.get("/escalations/")
     assert len(response.context["waiting"]) == n
     assert sum(len(g.items) for g in response.context["overdue_by_partner"]) == n
@@ -243,16 +244,20 @@ def test_each_partner_shows_its_most_late_work_and_links_to_all_of_it(
     from eapcase.compliance import selectors
 
     partner = PartnerFactory()
-    for _ in range(3):
+    references = []
+    for hour in (11, 10, 10, 10):
         case = open_case(partner=partner, now=utc(2, 9))
-        callback_request(actor=clinician_of(case), case=case, now=utc(2, 10))
+        callback_request(actor=clinician_of(case), case=case, now=utc(2, hour))
+        references.append(case.reference)
     with time_machine.travel(utc(9, 12), tick=False):
         groups = selectors.overdue_list_by_partner(user=wpo, now=utc(9, 12), per_partner=2)
         [group] = [g for g in groups if g.partner == partner]
-        assert (group.total, len(group.items)) == (3, 2)
+        assert (group.total, len(group.items)) == (4, 2)
+        # The most late first; three tie at the cutoff (the same deadline): by case reference.
+        assert [i.case.reference for i in group.items] == sorted(references[1:])[:2]
         client.force_login(wpo)
         page = client.get(f"/escalations/overdue/{partner.code}/")
         missing = client.get("/escalations/overdue/no-such-partner/")
     assert page.status_code == 200
-    assert page.content.decode().count("/cases/EAP-") == 3
+    assert page.content.decode().count("/cases/EAP-") == 4
     assert missing.status_code == 404

@@ -10,7 +10,7 @@ give the same answer."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Q, QuerySet
 
@@ -29,17 +29,27 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # WPO acknowledges an escalation
 
 
+def visible_partner_ids(user: Any) -> list[int] | None:
+    """The access predicate as the Partners whose case records the user reads: None for
+    every Partner (WPO clinicians), their Partners for Partner staff, [] for anybody else.
+    `visible_cases_q` is this as a filter; a prepared query (core.prepared) takes the ids."""
+    standing = standing_of(user)
+    if standing.is_wpo:
+        return None
+    return list(standing.partner_roles)
+
+
 def visible_cases_q(user: Any, via: str = "") -> Q:
     """The access predicate (whose case records the user reads) as a filter on cases, or on
     rows that point at a case (`via`, e.g. "case__"), so a query about obligations or
     escalations applies it without a subquery over every case. WPO clinicians: no
     restriction; Partner staff: their Partners' cases; anybody else: nothing."""
-    standing = standing_of(user)
-    if standing.is_wpo:
+    partner_ids = visible_partner_ids(user)
+    if partner_ids is None:
         return Q()
-    if not standing.partner_roles:
+    if not partner_ids:
         return Q(pk__in=[])
-    return Q(**{f"{via}partner_id__in": list(standing.partner_roles)})
+    return Q(**{f"{via}partner_id__in": partner_ids})
 
 
 def referred_cases_q(user: Any, via: str = "") -> Q:
@@ -103,7 +113,17 @@ def partners_opening_for(user: Any) -> list[int] | None:
     )
 
 
-def may(user: Any, case: Case, action: Action) -> bool:
+class GatedCase(Protocol):
+    """What the gate reads of a case: a `Case`, or a row read as values (the work queue's)."""
+
+    @property
+    def partner_id(self) -> int: ...
+
+    @property
+    def provider_id(self) -> int | None: ...
+
+
+def may(user: Any, case: GatedCase, action: Action) -> bool:
     """Whether the user may do `action` to a case. Reading the record is `cases_visible_to`'s
     rule; the provider's side adds the provider it is referred to; the other actions narrow
     reading by role."""

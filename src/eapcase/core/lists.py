@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
-from django.db.models import Count, QuerySet, Window
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,20 @@ def window_page(
     row: Callable[[Any], Any] | None = None,
 ) -> WindowPage:
     """Page `number` of `rows` (already ordered) and the total, in one query; `row` turns each
-    model object into what the template shows."""
+    model object into what the template shows.
+
+    The total is a scalar subquery counting the same rows, which the database evaluates once:
+    a window count (`COUNT(*) OVER ()`) made it build every row, joins and all, before
+    keeping a page of them, where an ordered index can now stop after the page (WPO's
+    waiting escalations at 1,000,000 cases: 884 rows joined to five tables for 25 shown)."""
     wanted = page_number(number)
-    counted = rows.annotate(list_total=Window(Count("pk")))
+    try:
+        inner, params = rows.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (no Partner): no query at all
+        return WindowPage(object_list=[], number=1, per_page=per_page, count=0)
+    # The ORM's own SQL for the same rows, its values kept as parameters.
+    count_sql = f"SELECT COUNT(*) FROM ({inner}) list_rows"  # noqa: S608
+    counted = rows.annotate(list_total=RawSQL(count_sql, params))  # noqa: S611
     found = list(counted[(wanted - 1) * per_page : wanted * per_page])
     if not found and wanted > 1:
         wanted = max(1, ceil(rows.count() / per_page))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from eapcase.accounts.standing import standing_of
 from eapcase.core.lists import Sort
+from eapcase.core.prepared import PreparedQuery
 from eapcase.notifications import timing
 from eapcase.notifications.models import ClientHouseSettings, HouseSettings, Notification
 from eapcase.organisations.calendar import partner_calendar
@@ -126,10 +127,25 @@ def notification_list(
     return rows.order_by(*sort.order_by) if sort is not None else rows
 
 
+def _unread(recipient: int) -> QuerySet[Any, Any]:
+    return (
+        Notification.objects.filter(recipient_id=recipient, read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("*"))
+        .values_list("n")
+    )
+
+
+#: Every page's header asks it: compiled once (core.prepared), not at each page.
+_UNREAD = PreparedQuery(_unread)
+
+
 def notification_unread_count(*, user: Any) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+    found = _UNREAD.rows(recipient=user.pk)
+    return int(found[0][0]) if found else 0
 
 
 def notification_get(*, user: Any, notification_id: int) -> Notification | None:

@@ -576,8 +576,9 @@ def case_page_get(
             recent.append(entry)
     entries.extend(_assignment_entries(case, first_shown, events))
     entries.extend(_mail_entries(case, first_shown, events, entries))
-    entries.extend(_wpo_answer_entries(case, first_shown, events, escalations))
-    entries.extend(_urgency_entries(case, first_shown, events))
+    # The case's words are built once (about 600 instants formatted a page before).
+    entries.extend(_wpo_answer_entries(case, first_shown, events, escalations, words))
+    entries.extend(_urgency_entries(case, first_shown, events, words))
     entries.extend(_missed_session_entries(case, first_shown, events, sessions))
     entries.sort(key=lambda e: (e.event.at, e.event.seq or 0))
     entries.reverse()
@@ -722,12 +723,15 @@ def _side_entry(case: Case, at: datetime, who: str, what: str, summary: str) -> 
 
 
 def _wpo_answer_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], escalations: dict[str, Escalation]
+    case: Case,
+    first_shown: int,
+    events: list[CaseEvent],
+    escalations: dict[str, Escalation],
+    words: CaseWords,
 ) -> list[TimelineEntry]:
     """WPO's acknowledgements of the case's escalations, with their notes (not history
     events: WPO's answer is not judged by the policy)."""
     since = _since(first_shown, events)
-    words = CaseWords.of_events(events, case.partner.timezone)
     entries = []
     for escalation in escalations.values():
         at = escalation.acknowledged_at
@@ -742,13 +746,14 @@ def _wpo_answer_entries(
     return entries
 
 
-def _urgency_entries(case: Case, first_shown: int, events: list[CaseEvent]) -> list[TimelineEntry]:
+def _urgency_entries(
+    case: Case, first_shown: int, events: list[CaseEvent], words: CaseWords
+) -> list[TimelineEntry]:
     """Changes of an email's urgency, with their reasons."""
     since = _since(first_shown, events)
     rows = EmailUrgencyChange.objects.filter(email__case=case).select_related("email", "by")
     if since is not None:
         rows = rows.filter(at__gte=since)
-    words = CaseWords.of_events(events, case.partner.timezone)
     entries = []
     for row in rows.order_by("at", "pk"):
         said = "urgent" if row.urgent else "not urgent"

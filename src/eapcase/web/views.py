@@ -70,6 +70,10 @@ def _work_context(
     return {
         "queue": queue,
         "filter_form": form,
+        # The filters' choices with their counts, and what is chosen (select_options).
+        "chosen": data,
+        "family_options": [(key, f"{name} ({count})") for key, name, count in queue.families],
+        "case_options": [(ref, ref) for ref in queue.cases],
         "clinicians": clinicians,
         "assign_errors": assign_errors or {},
         "now": now,

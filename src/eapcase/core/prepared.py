@@ -1,0 +1,114 @@
+"""Hot queries compiled once per process instead of at every request.
+
+Django builds and compiles a queryset to SQL each time it runs: for a query with correlated
+subqueries (the work queue's) that costs several times what the database takes to answer it
+(issue #16: a quarter of the work queue's time went to compiling its annotated query).
+`PreparedQuery` builds the queryset once per *shape* (the database, and how many values each
+list parameter has), with stand-in values for the parameters, finds where those stand-ins went
+in the compiled SQL's parameters, and from then on only substitutes the real values and runs the
+SQL. The rows come back as `values_list` tuples, through the same converters Django applies (a
+SQLite datetime becomes an aware `datetime`), so callers get what `list(queryset)` would give.
+
+A stand-in that does not turn up exactly once among the compiled parameters (a value the ORM
+transformed or folded into the SQL text) makes that shape compile at every call instead: slower,
+never wrong. Parameters may be integers or lists of integers (ids), the values a page's access
+predicate and owner filters need.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+#: Stand-ins for ids: negative and far from any real id, each used once per compilation.
+_STAND_IN_BASE = -7_300_000_000
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]  # the compiled parameters, stand-ins included
+    slots: dict[int, tuple[str, int | None]]  # parameter position -> (name, index in a list)
+    converters: dict[int, Any]  # column -> (converters, expression), as the compiler has them
+    compiler: Any
+
+
+class PreparedQuery:
+    """`build(**params)` returns a `values_list` queryset; `rows(**params)` runs it with those
+    parameters, compiling the SQL only the first time a shape is seen."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+        self._build = build
+        self._cache: dict[tuple[Any, ...], _Compiled | None] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, using: str = "default", **params: int | Sequence[int]) -> list[tuple[Any, ...]]:
+        connection = connections[using]
+        shape = (
+            using,
+            connection.vendor,
+            tuple(
+                (name, len(value) if isinstance(value, list | tuple) else None)
+                for name, value in sorted(params.items())
+            ),
+        )
+        compiled = self._cache.get(shape)
+        if compiled is None and shape not in self._cache:
+            compiled = self._compile(using, params)
+            with self._lock:
+                self._cache[shape] = compiled
+        if compiled is None:  # this shape cannot be prepared: the ORM, every time
+            return list(self._build(**params).using(using))
+        values = list(compiled.params)
+        for position, (name, index) in compiled.slots.items():
+            value = params[name]
+            values[position] = value[index] if index is not None else value  # type: ignore[index]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, values)
+            found = cursor.fetchall()
+        if compiled.converters:
+            return [
+                tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)
+            ]
+        return [tuple(row) for row in found]
+
+    def _compile(self, using: str, params: dict[str, int | Sequence[int]]) -> _Compiled | None:
+        counter = itertools.count()
+        stand_ins: dict[int, tuple[str, int | None]] = {}
+        fake: dict[str, Any] = {}
+        for name, value in sorted(params.items()):
+            if isinstance(value, list | tuple):
+                fake[name] = []
+                for index in range(len(value)):
+                    marker = _STAND_IN_BASE - next(counter)
+                    stand_ins[marker] = (name, index)
+                    fake[name].append(marker)
+            else:
+                marker = _STAND_IN_BASE - next(counter)
+                stand_ins[marker] = (name, None)
+                fake[name] = marker
+        compiler = self._build(**fake).query.get_compiler(using)
+        sql, compiled_params = compiler.as_sql()
+        slots: dict[int, tuple[str, int | None]] = {}
+        for position, value in enumerate(compiled_params):
+            if isinstance(value, int) and value in stand_ins:
+                if position in slots or stand_ins[value] in slots.values():
+                    return None
+                slots[position] = stand_ins[value]
+        if len(slots) != len(stand_ins):
+            return None
+        columns = [select[0] for select in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(columns)
+        return _Compiled(
+            sql=sql,
+            params=tuple(compiled_params),
+            slots=slots,
+            converters=converters,
+            compiler=compiler,
+        )
