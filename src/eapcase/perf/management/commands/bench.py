@@ -3,7 +3,9 @@ benchmark's own database (var/bench.sqlite3 unless a URL is given), recreated ea
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime
 from typing import Any
 
 from django.core.management import call_command
@@ -27,6 +29,16 @@ class Command(BaseCommand):
             help="the benchmark's database (default: sqlite var/bench.sqlite3); it is recreated",
         )
         gen.add_argument("--no-progress", action="store_true")
+        gen.add_argument(
+            "--now",
+            type=datetime.fromisoformat,
+            help="the data's reference time, ISO 8601 with its offset (default: this hour)",
+        )
+        gen.add_argument(
+            "--fingerprint",
+            action="store_true",
+            help="then print a digest of the rows by natural keys (small data sets: it reads them)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "generate":
@@ -41,7 +53,10 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         self.stdout.write(f"generating {options['cases']:,} cases into {url}")
         result = generate(
-            cases=options["cases"], seed=options["seed"], progress=not options["no_progress"]
+            cases=options["cases"],
+            seed=options["seed"],
+            now=options["now"],
+            progress=not options["no_progress"],
         )
         data = result.as_json()
         data["url"] = url
@@ -49,3 +64,7 @@ class Command(BaseCommand):
         rows = ", ".join(f"{name} {count:,}" for name, count in sorted(result.rows.items()))
         self.stdout.write(f"done in {result.seconds:.0f} s: {rows}")
         self.stdout.write(f"recorded in {path}")
+        if options["fingerprint"]:
+            from eapcase.perf.fingerprint import fingerprint
+
+            self.stdout.write("fingerprint " + json.dumps(fingerprint(), sort_keys=True))
