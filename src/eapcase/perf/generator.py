@@ -178,7 +178,11 @@ def create_reference(*, cases: int, now: datetime) -> Reference:
             )
             for n in range(1, PROVIDERS_PER_PARTNER + 1)
         )
-        made = list(Provider.objects.filter(code__startswith=f"{partner.code.lower()}-prov-"))
+        # In the order made, as load_reference reads them (unordered, PostgreSQL returned them
+        # in the order of their codes, "prov-1", "prov-10"...: other providers for the cases).
+        made = list(
+            Provider.objects.filter(code__startswith=f"{partner.code.lower()}-prov-").order_by("pk")
+        )
         for provider in made:
             provider.partners.add(partner)
         providers[partner.pk] = [p.pk for p in made]
