@@ -56,9 +56,16 @@ def recreate(url: str) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
+    name = cfg["NAME"]
+    with _server(cfg) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _server(cfg: dict[str, Any]) -> Any:
+    """A connection to the PostgreSQL server of `cfg` (its `postgres` database), autocommit."""
     import psycopg
 
-    name = cfg["NAME"]
     params: dict[str, Any] = {
         "host": cfg.get("HOST") or None,
         "port": cfg.get("PORT") or None,
@@ -67,9 +74,18 @@ def recreate(url: str) -> None:
         "dbname": "postgres",
     }
     given = {k: v for k, v in params.items() if v is not None}
-    with psycopg.connect(autocommit=True, **given) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    return psycopg.connect(autocommit=True, **given)
+
+
+def drop(url: str) -> None:
+    """Remove the database at `url` (a SQLite file, a PostgreSQL database)."""
+    cfg = config(url)
+    if cfg["ENGINE"] == "django.db.backends.sqlite3":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{cfg['NAME']}{suffix}").unlink(missing_ok=True)
+        return
+    with _server(cfg) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
 
 
 def use(url: str) -> None:

@@ -9,7 +9,10 @@ services are not called per event (far too slow for a million cases)."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 
 from eapcase.accounts.choices import Role
@@ -28,7 +31,6 @@ from eapcase.cases.models import (
     CaseEvent,
     Escalation,
     Finding,
-    Note,
     Obligation,
     Participant,
     ParticipantQuery,
@@ -49,6 +51,7 @@ from eapcase.organisations.models import (
     ProviderPractice,
 )
 from eapcase.outreach.models import ContactAttempt, Email, OutreachRequest
+from eapcase.perf import parallel
 from eapcase.perf.stories import ISSUES, Story, case_story, long_story
 from eapcase.policy import events as policy_events
 from eapcase.policy import history
@@ -71,8 +74,9 @@ PROVIDERS_PER_PARTNER = 20
 #: Cases open over this many days before the reference time.
 WINDOW_DAYS = 365
 LONG_EVENTS = 200
-CHUNK = 500  # cases built and written at a time
-COMMIT_EVERY = 20_000  # cases per transaction
+CHUNK = 500  # cases built and written at a time in this process
+COMMIT_EVERY = 20_000  # cases per transaction in this process
+TASK = 2000  # cases a worker process builds, then writes in one transaction
 
 
 @dataclass
@@ -81,6 +85,9 @@ class Result:
     seed: int
     now: datetime
     seconds: float = 0.0
+    #: Wall seconds of each step: reference data, cases (built and written), indexes (made
+    #: again after a load by worker processes), statistics (ANALYZE).
+    steps: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     long_cases: list[str] = field(default_factory=list)
 
@@ -90,6 +97,7 @@ class Result:
             "seed": self.seed,
             "now": self.now.isoformat(),
             "seconds": round(self.seconds, 1),
+            "steps": {k: round(v, 1) for k, v in self.steps.items()},
             "rows": self.rows,
             "long_cases": self.long_cases,
             "vendor": connection.vendor,
@@ -170,7 +178,11 @@ def create_reference(*, cases: int, now: datetime) -> Reference:
             )
             for n in range(1, PROVIDERS_PER_PARTNER + 1)
         )
-        made = list(Provider.objects.filter(code__startswith=f"{partner.code.lower()}-prov-"))
+        # In the order made, as load_reference reads them (unordered, PostgreSQL returned them
+        # in the order of their codes, "prov-1", "prov-10"...: other providers for the cases).
+        made = list(
+            Provider.objects.filter(code__startswith=f"{partner.code.lower()}-prov-").order_by("pk")
+        )
         for provider in made:
             provider.partners.add(partner)
         providers[partner.pk] = [p.pk for p in made]
@@ -250,46 +262,56 @@ def _weekday(day: date) -> date:
 
 
 class Sink:
-    """Rows by table, written in bulk: executemany on SQLite, COPY on PostgreSQL."""
+    """Rows by table, written in bulk on a DB-API connection: executemany on SQLite, COPY on
+    PostgreSQL. Rows of the tables no generated row points at carry no id: the database numbers
+    them in the order they are written, as it would have numbered them one by one."""
 
-    def __init__(self) -> None:
-        self.vendor = connection.vendor
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
         self.rows: dict[str, list[tuple[Any, ...]]] = {}
         self.columns: dict[str, tuple[str, ...]] = {}
         self.written: dict[str, int] = {}
+        self.statements: dict[str, str] = {}
 
     def table(self, model: Any, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
         name = model._meta.db_table
-        self.columns[name] = tuple(model._meta.get_field(c).column for c in columns)
+        cols = tuple(model._meta.get_field(c).column for c in columns)
+        names = ", ".join(f'"{c}"' for c in cols)
+        self.columns[name] = cols
+        if self.vendor == "postgresql":
+            self.statements[name] = f'COPY "{name}" ({names}) FROM STDIN'
+        else:
+            marks = ", ".join("?" * len(cols))
+            self.statements[name] = f'INSERT INTO "{name}" ({names}) VALUES ({marks})'  # noqa: S608
         return self.rows.setdefault(name, [])
 
-    def flush(self) -> None:
-        with connection.cursor() as cursor:
-            for name, rows in self.rows.items():
-                if not rows:
-                    continue
-                cols = self.columns[name]
-                names = ", ".join(f'"{c}"' for c in cols)
-                if self.vendor == "postgresql":
-                    raw = cursor.cursor
-                    with raw.copy(f'COPY "{name}" ({names}) FROM STDIN') as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    marks = ", ".join("?" * len(cols))
-                    sql = f'INSERT INTO "{name}" ({names}) VALUES ({marks})'  # noqa: S608
-                    connection.connection.executemany(sql, rows)
-                self.written[name] = self.written.get(name, 0) + len(rows)
-                rows.clear()
+    def flush(self, raw: Any) -> dict[str, int]:
+        """Write and forget the rows held, on `raw` (a sqlite3 or psycopg connection); return
+        how many of each table."""
+        counts = {}
+        for name, rows in self.rows.items():
+            if not rows:
+                continue
+            if self.vendor == "postgresql":
+                with raw.cursor() as cursor, cursor.copy(self.statements[name]) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                raw.executemany(self.statements[name], rows)
+            self.written[name] = self.written.get(name, 0) + len(rows)
+            counts[name] = len(rows)
+            rows.clear()
+        return counts
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
-    """Django's SQLite format: naive UTC, `YYYY-MM-DD HH:MM:SS[.ffffff]`."""
+    """Django's SQLite format: naive UTC, `YYYY-MM-DD HH:MM:SS[.ffffff]` (the aware ISO form
+    without its `+00:00`: one C call where `str(value.replace(tzinfo=None))` made two)."""
     if value is None:
         return None
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return str(value.replace(tzinfo=None))
+    return value.isoformat(" ")[:-6]
 
 
 def _pg_instant(value: datetime | None) -> datetime | None:
@@ -302,13 +324,18 @@ def _pg_instant(value: datetime | None) -> datetime | None:
 class Builder:
     """Turns stories into rows, judging each case with the engine."""
 
-    def __init__(self, ref: Reference, now: datetime, sink: Sink, start_ids: dict[str, int]):
+    def __init__(self, ref: Reference, now: datetime, sink: Sink, first: int, ids: dict[str, int]):
+        """`first`: the number of the first case; `ids`: the first free id of the cases and
+        of the participants (case `first` gets them, the next case the next ones)."""
         self.ref, self.now, self.sink = ref, now, sink
+        self.case_offset = ids["case"] - first
+        self.participant_offset = ids["participant"] - first
+        # Event fields as JSON, by their items: a few hundred distinct values among millions.
+        self.json_fields: dict[tuple[Any, ...], str] = {}
         self.t: Callable[[datetime | None], Any] = (
             _pg_instant if sink.vendor == "postgresql" else _sqlite_instant
         )
         self.flag: Callable[[bool], Any] = bool if sink.vendor == "postgresql" else int
-        self.ids = {k: v for k, v in start_ids.items()}
         self.packs = bridge.policy_packs()
         self.calendars = {p.pk: partner_calendar(p) for p in ref.partners}
         self.codes = {p.pk: p.code for p in ref.partners}
@@ -330,47 +357,53 @@ class Builder:
             *(("reevaluate_at",) if self.reevaluate else ()),
             *(("engine_state",) if self.engine_state else ())))  # fmt: skip
         self.events = sink.table(CaseEvent, (
-            "id", "case", "seq", "event_id", "type", "at", "by", "fields",
+            "case", "seq", "event_id", "type", "at", "by", "fields",
             "recorded_at", "hash"))  # fmt: skip
         self.attempts = sink.table(ContactAttempt, (
-            "id", "case", "target", "channel", "outcome", "message", "summary", "attempted_at",
+            "case", "target", "channel", "outcome", "message", "summary", "attempted_at",
             "by", "event_id"))  # fmt: skip
         self.outreach = sink.table(OutreachRequest, (
-            "id", "case", "kind", "purpose", "target", "requested_at", "reason",
+            "case", "kind", "purpose", "target", "requested_at", "reason",
             "requested_by", "close_reason", "event_id", "close_event_id"))  # fmt: skip
         self.emails = sink.table(Email, (
-            "id", "case", "sender_kind", "from_address", "subject", "body", "message_id",
+            "case", "sender_kind", "from_address", "subject", "body", "message_id",
             "urgent", "needs_contact", "received_at", "acknowledged_at", "actioned_at",
             "action_summary", "event_id"))  # fmt: skip
         self.escalations = sink.table(Escalation, (
-            "id", "case", "reason", "summary", "raised_at", "raised_by", "acknowledged_at",
+            "case", "reason", "summary", "raised_at", "raised_by", "acknowledged_at",
             "acknowledged_by", "acknowledgement_note", "event_id"))  # fmt: skip
         self.notes = sink.table(CaseNote, (
-            "id", "case", "author", "written_at", "summary", "next_step", "event_id"))  # fmt: skip
+            "case", "author", "written_at", "summary", "next_step", "event_id"))  # fmt: skip
         self.sessions = sink.table(Session, (
-            "id", "case", "provider", "number", "held_at", "event_id"))  # fmt: skip
+            "case", "provider", "number", "held_at", "event_id"))  # fmt: skip
         self.queries = sink.table(ParticipantQuery, (
-            "id", "case", "received_at", "channel", "text", "resolved_at", "resolution",
+            "case", "received_at", "channel", "text", "resolved_at", "resolution",
             "event_id", "resolution_event_id"))  # fmt: skip
         self.obligations = sink.table(Obligation, (
-            "id", "case", "partner", "assigned_clinician", "rule", "trigger", "opened_at",
+            "case", "partner", "assigned_clinician", "rule", "trigger", "opened_at",
             "due_at", "satisfied_at",
             "satisfied_by", "status", "target", "attempts_made", "attempts_required", "reason",
             "revision", "position", "evaluated_at"))  # fmt: skip
         self.findings = sink.table(Finding, (
-            "id", "case", "partner", "rule", "event_id", "at", "severity", "detail",
+            "case", "partner", "rule", "event_id", "at", "severity", "detail",
             "position"))  # fmt: skip
 
-    def next_id(self, table: str) -> int:
-        value = self.ids.get(table, 1)
-        self.ids[table] = value + 1
-        return value
+    def fields_json(self, kind: str, fields: dict[str, Any]) -> str:
+        """json.dumps(fields), remembered by the fields' items and their types (True is not 1)."""
+        try:
+            key = (kind, *fields.items(), *map(type, fields.values()))
+            text = self.json_fields.get(key)
+        except TypeError:  # a list or a dict among the values
+            return json.dumps(fields)
+        if text is None:
+            text = self.json_fields[key] = json.dumps(fields)
+        return text
 
-    def add(self, story: Story, partner_id: int, reference: str, rng: random.Random) -> None:
+    def add(self, story: Story, partner_id: int, reference: str) -> None:
         t, flag, now = self.t, self.flag, self.now
         code = self.codes[partner_id]
-        case_id = self.next_id("case")
-        participant_id = self.next_id("participant")
+        case_id = story.number + self.case_offset
+        participant_id = story.number + self.participant_offset
         clinician_id = self.usernames[story.clinician]
         client_id = self.ref.clients[story.number % len(self.ref.clients)].pk
         has_sessions = any(e.type == "session_held" for e in story.events)
@@ -445,20 +478,20 @@ class Builder:
             at = t(e.at)
             fields = e.fields
             self.events.append((
-                self.next_id("event"), case_id, e.seq, e.id, e.type, at, e.by,
+                case_id, e.seq, e.id, e.type, at, e.by,
                 # Unsealed: generated beside the application, named by no audit row (ADR 0035).
-                json.dumps(fields), at, "",
+                self.fields_json(e.type, fields), at, "",
             ))  # fmt: skip
             kind = e.type
             if kind == "contact_attempt":
                 self.attempts.append((
-                    self.next_id("attempt"), case_id, fields["target"], fields["channel"],
+                    case_id, fields["target"], fields["channel"],
                     fields["outcome"], fields["message"], fields["summary"], at, clinician_id,
                     e.id,
                 ))  # fmt: skip
             elif kind in ("callback_requested", "outreach_requested"):
                 self.outreach.append((
-                    self.next_id("outreach"), case_id,
+                    case_id,
                     "callback" if kind == "callback_requested" else "outreach",
                     fields.get("purpose", "general"), fields.get("target", "participant"), at,
                     "", clinician_id, "", e.id, "",
@@ -466,7 +499,7 @@ class Builder:
             elif kind == "email_received":
                 sender = fields.get("from", "participant")
                 row = [
-                    self.next_id("email"), case_id, sender,
+                    case_id, sender,
                     "wpo@wpo.example" if sender == "wpo" else f"p{story.number}@example.org",
                     "Please call me back" if sender == "participant" else "Participant waiting",
                     "Could someone call me about my sessions?", "",
@@ -474,14 +507,14 @@ class Builder:
                 ]  # fmt: skip
                 emails[e.id] = row
             elif kind == "email_acknowledged":
-                emails[fields["email"]][10] = at
+                emails[fields["email"]][9] = at
             elif kind == "email_actioned":
-                emails[fields["email"]][11] = at
-                emails[fields["email"]][12] = "Called the participant back."
+                emails[fields["email"]][10] = at
+                emails[fields["email"]][11] = "Called the participant back."
             elif kind == "escalated_to_wpo":
                 acknowledged = e.at < now - timedelta(days=2)
                 self.escalations.append((
-                    self.next_id("escalation"), case_id, fields["reason"],
+                    case_id, fields["reason"],
                     "No contact within a day of the email." if fields["reason"] == "no_contact"
                     else "The participant is unhappy with the wait.", at, clinician_id,
                     t(e.at + timedelta(hours=3)) if acknowledged else None,
@@ -490,36 +523,36 @@ class Builder:
                 ))  # fmt: skip
             elif kind == "note":
                 self.notes.append((
-                    self.next_id("note"), case_id, clinician_id, at, fields["summary"],
+                    case_id, clinician_id, at, fields["summary"],
                     fields["next_step"], e.id,
                 ))  # fmt: skip
             elif kind == "session_held":
                 session_number += 1
                 self.sessions.append((
-                    self.next_id("session"), case_id, provider_id, session_number, at, e.id,
+                    case_id, provider_id, session_number, at, e.id,
                 ))  # fmt: skip
             elif kind == "participant_query":
                 queries[e.id] = [
-                    self.next_id("query"), case_id, at, "phone",
+                    case_id, at, "phone",
                     "When is my next session?", None, "", e.id, "",
                 ]  # fmt: skip
             elif kind == "participant_query_resolved":
                 q = queries[fields["query"]]
-                q[5], q[6], q[8] = at, "Told them the date and time.", e.id
+                q[4], q[5], q[7] = at, "Told them the date and time.", e.id
         self.emails.extend(tuple(row) for row in emails.values())
         self.queries.extend(tuple(row) for row in queries.values())
 
         evaluated = t(now)
         for i, o in enumerate(evaluation.obligations):
             self.obligations.append((
-                self.next_id("obligation"), case_id, partner_id, clinician_id, o.rule, o.trigger,
+                case_id, partner_id, clinician_id, o.rule, o.trigger,
                 t(o.opened_at), t(o.due_at), t(o.satisfied_at), o.satisfied_by or "",
                 str(o.status), str(o.target or ""), o.attempts_made, o.attempts_required,
                 bridge.reason(o)[:500], o.revision, i, evaluated,
             ))  # fmt: skip
         for i, f in enumerate(evaluation.findings):
             self.findings.append((
-                self.next_id("finding"), case_id, partner_id, f.rule, f.event, t(f.at),
+                case_id, partner_id, f.rule, f.event, t(f.at),
                 str(f.severity), f.detail[:500], i,
             ))  # fmt: skip
 
@@ -534,15 +567,52 @@ def _plan(first: int, cases: int, ref: Reference, seed: int) -> Iterator[tuple[i
         yield number, partner.pk, username
 
 
+def _stories(
+    rng: random.Random, rows: list[tuple[int, int, str]], now: datetime, long_upto: int
+) -> Iterator[tuple[Story, int]]:
+    """(story, partner id) of each planned case, drawing on `rng` in order: the first cases
+    (numbers up to `long_upto`) are the long ones, the others open over the last year."""
+    window = WINDOW_DAYS * 24 * 60
+    for number, partner_id, clinician in rows:
+        if number <= long_upto:
+            story = long_story(rng, number, now, clinician, LONG_EVENTS)
+        else:
+            opened = now - timedelta(minutes=rng.randrange(window))
+            story = case_story(rng, number, opened, now, clinician)
+        yield story, partner_id
+
+
+#: A worker's task: (its place in the write order, the story generator's state at its first
+#: case, the planned cases).
+Task = tuple[int, Any, list[tuple[int, int, str]]]
+
+
+def _tasks(
+    plan: Iterator[tuple[int, int, str]],
+    cases: int,
+    seed: int,
+    now: datetime,
+    long_upto: int,
+    size: int,
+) -> Iterator[Task]:
+    """The cases in tasks of `size` cases. The stories share one random generator, so each task
+    starts where the previous one's stories left it: its state is taken here, by making those
+    stories (a sixth of the cost of building and judging them), before the task is handed on."""
+    rng = random.Random(seed)
+    for index, done in enumerate(range(0, cases, size)):
+        rows = _take(plan, min(size, cases - done))
+        state = rng.getstate()
+        for _story in _stories(rng, rows, now, long_upto):
+            pass
+        yield index, state, rows
+
+
 def _start_ids() -> dict[str, int]:
-    """The first free primary key of each table written in bulk."""
-    models: dict[str, Any] = {
-        "case": Case, "participant": Participant, "event": CaseEvent, "attempt": ContactAttempt,
-        "outreach": OutreachRequest, "email": Email, "escalation": Escalation, "note": Note,
-        "session": Session, "query": ParticipantQuery, "obligation": Obligation,
-        "finding": Finding,
-    }  # fmt: skip
-    return {k: (m.objects.aggregate(m=Max("pk"))["m"] or 0) + 1 for k, m in models.items()}
+    """The first free primary key of the tables whose rows others point at."""
+    return {
+        "case": (Case.objects.aggregate(m=Max("pk"))["m"] or 0) + 1,
+        "participant": (Participant.objects.aggregate(m=Max("pk"))["m"] or 0) + 1,
+    }
 
 
 def _bulk_mode(on: bool) -> None:
@@ -588,6 +658,20 @@ def _reset_sequences() -> None:
             cursor.execute(sql)
 
 
+def _workers(workers: int | None, cases: int) -> int:
+    """How many processes build the cases: none (this process does) inside a transaction (a
+    test's: other processes could not see its rows) or on a database in memory, for a few
+    tasks' worth of cases, or on another database; else one a CPU (at least two: one builds
+    while the other writes)."""
+    if connection.in_atomic_block or connection.vendor not in ("sqlite", "postgresql"):
+        return 0
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+        return 0
+    if workers is None:
+        workers = 0 if cases < 4 * TASK else max(2, os.cpu_count() or 1)
+    return workers
+
+
 def generate(
     *,
     cases: int,
@@ -595,10 +679,14 @@ def generate(
     now: datetime | None = None,
     progress: bool = True,
     long_cases: int = 3,
+    workers: int | None = None,
+    task_cases: int = TASK,
 ) -> Result:
     """Write `cases` cases (the first `long_cases` of them with LONG_EVENTS events each) into
     the default database, with the reference data unless an earlier run made it (then the
-    cases are added after those already there)."""
+    cases are added after those already there). `workers` processes build and write them
+    (default: see `_workers`), `task_cases` at a time; the rows are the same however many
+    there are."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -606,42 +694,180 @@ def generate(
     result = Result(cases=cases, seed=seed, now=now)
     with transaction.atomic():
         ref = load_reference() or create_reference(cases=cases, now=now)
+    result.steps["reference"] = time.perf_counter() - started
     first = Case.objects.count() + 1
-    long_cases += first - 1
-    sink = Sink()
-    builder = Builder(ref, now, sink, _start_ids())
-    rng = random.Random(seed)
-    window = WINDOW_DAYS * 24 * 60
-    _bulk_mode(True)
+    long_upto = first - 1 + long_cases
+    result.long_cases = [f"BC{n:07d}" for n in range(first, min(long_upto, first + cases - 1) + 1)]
+    sink = Sink(connection.vendor)
+    builder = Builder(ref, now, sink, first, _start_ids())
+    plan = _plan(first, cases, ref, seed)
+    workers = _workers(workers, cases)
     bar = tqdm(total=cases, unit="case", disable=not progress, smoothing=0.05)
     try:
-        plan = _plan(first, cases, ref, seed)
-        done = 0
-        while done < cases:
-            with transaction.atomic():
-                stop = min(cases, done + COMMIT_EVERY)
-                while done < stop:
-                    upto = min(stop, done + CHUNK)
-                    for number, partner_id, clinician in _take(plan, upto - done):
-                        reference = f"BC{number:07d}"
-                        if number <= long_cases:
-                            story = long_story(rng, number, now, clinician, LONG_EVENTS)
-                            result.long_cases.append(reference)
-                        else:
-                            opened = now - timedelta(minutes=rng.randrange(window))
-                            story = case_story(rng, number, opened, now, clinician)
-                        builder.add(story, partner_id, reference, rng)
-                    sink.flush()
-                    bar.update(upto - done)
-                    done = upto
+        if workers:
+            tasks = _tasks(plan, cases, seed, now, long_upto, task_cases)
+            result.rows = _load_in_workers(
+                builder, tasks, long_upto, workers, bar.update, result.steps
+            )
+        else:
+            _load_here(builder, plan, cases, seed, now, long_upto, bar.update)
+            result.rows = dict(sink.written)
     finally:
         bar.close()
-        _bulk_mode(False)
+    result.steps["cases"] = time.perf_counter() - started - sum(result.steps.values())
     _reset_sequences()
     _analyze()
-    result.rows = dict(sink.written)
+    result.steps["statistics"] = time.perf_counter() - started - sum(result.steps.values())
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _load_here(
+    builder: Builder,
+    plan: Iterator[tuple[int, int, str]],
+    cases: int,
+    seed: int,
+    now: datetime,
+    long_upto: int,
+    done: Callable[[int], None],
+) -> None:
+    """Build and write every case in this process, COMMIT_EVERY cases a transaction."""
+    rng = random.Random(seed)
+    count = 0
+    _bulk_mode(True)
+    try:
+        while count < cases:
+            with transaction.atomic():
+                stop = min(cases, count + COMMIT_EVERY)
+                while count < stop:
+                    rows = _take(plan, min(stop - count, CHUNK))
+                    for story, partner_id in _stories(rng, rows, now, long_upto):
+                        builder.add(story, partner_id, f"BC{story.number:07d}")
+                    builder.sink.flush(connection.connection)
+                    done(len(rows))
+                    count += len(rows)
+    finally:
+        _bulk_mode(False)
+
+
+def _load_in_workers(
+    builder: Builder,
+    tasks: Iterator[Task],
+    long_upto: int,
+    workers: int,
+    done: Callable[[int], None],
+    steps: dict[str, float],
+) -> dict[str, int]:
+    """Build and write the tasks in `workers` processes, each on its own connection, without
+    the secondary indexes of the tables loaded (made again after the load, from their own
+    definitions: cheaper than keeping them up to date row by row)."""
+    sink, vendor = builder.sink, builder.sink.vendor
+    settings = dict(connection.settings_dict)
+    tables = list(sink.rows)
+    indexes = _drop_indexes(tables)
+    if vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # Out of WAL mode (which needs no other connection open) for the workers' no-journal
+            # writes: every page is written once, into the database file.
+            cursor.execute("PRAGMA journal_mode=DELETE")
+    connections.close_all()  # the workers must not share this process's connection
+
+    def connect() -> Any:
+        return _connect(vendor, settings)
+
+    def build(task: Task) -> tuple[int, None]:
+        _index, state, rows = task
+        rng = random.Random()
+        rng.setstate(state)
+        for story, partner_id in _stories(rng, rows, builder.now, long_upto):
+            builder.add(story, partner_id, f"BC{story.number:07d}")
+        return len(rows), None
+
+    def write(raw: Any, _rows: None) -> dict[str, int]:
+        if vendor == "sqlite":
+            raw.execute("BEGIN IMMEDIATE")
+            counts = sink.flush(raw)
+            raw.execute("COMMIT")
+        else:
+            counts = sink.flush(raw)
+            raw.commit()
+        return counts
+
+    try:
+        return parallel.run(
+            tasks, workers=workers, connect=connect, build=build, write=write, done=done
+        )
+    finally:
+        started = time.perf_counter()
+        raw = _connect(vendor, settings)
+        try:
+            _create_indexes(raw, vendor, indexes)
+        finally:
+            raw.close()
+        steps["indexes"] = time.perf_counter() - started
+
+
+def _connect(vendor: str, settings: dict[str, Any]) -> Any:
+    """A connection of its own to the database of `settings`, for bulk writes: on SQLite no
+    journal and no fsync (a failed load leaves a database to recreate, as any failed run does)."""
+    if vendor == "sqlite":
+        lite = sqlite3.connect(settings["NAME"], isolation_level=None, timeout=60)
+        lite.execute("PRAGMA journal_mode=OFF")
+        lite.execute("PRAGMA synchronous=OFF")
+        lite.execute("PRAGMA cache_size=-200000")
+        lite.execute("PRAGMA temp_store=MEMORY")
+        return lite
+    import psycopg
+
+    given = {
+        "host": settings.get("HOST") or None,
+        "port": settings.get("PORT") or None,
+        "user": settings.get("USER") or None,
+        "password": settings.get("PASSWORD") or None,
+        "dbname": settings["NAME"],
+    }
+    raw = psycopg.connect(**{k: v for k, v in given.items() if v is not None})
+    raw.execute("SET synchronous_commit TO OFF")
+    raw.commit()
+    return raw
+
+
+#: An index whose first column is the case: rows are written case by case, so it grows at its
+#: end, as cheaply as a table does, and the workers keep it up to date during the load.
+_GROWS_AT_ITS_END = re.compile(r'\(\s*"?case_id"?\s*[,)]')
+
+
+def _drop_indexes(tables: list[str]) -> list[str]:
+    """Drop the indexes of `tables` that no constraint needs and that do not grow at their end
+    (rows land all over them: made again after the load, in one sorted pass each); return their
+    definitions, in order."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            marks = ", ".join("%s" for _ in tables)
+            query = f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY rowid"  # noqa: E501, S608
+            cursor.execute(query, tables)
+        else:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+                " ORDER BY tablename, indexname",
+                [tables],
+            )
+        found = [(n, sql) for n, sql in cursor.fetchall() if not _GROWS_AT_ITS_END.search(sql)]
+        for name, _sql in found:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in found]
+
+
+def _create_indexes(raw: Any, vendor: str, indexes: list[str]) -> None:
+    if vendor == "sqlite":
+        raw.execute("PRAGMA threads=4")  # SQLite's sorter may use helper threads
+    else:
+        raw.execute("SET maintenance_work_mem TO '512MB'")
+    for sql in indexes:
+        raw.execute(sql)
+    if vendor != "sqlite":
+        raw.commit()
 
 
 def _take(plan: Iterator[tuple[int, int, str]], n: int) -> list[tuple[int, int, str]]:

@@ -1,0 +1,68 @@
+"""The benchmark loader's worker processes: tasks are written in their order whichever worker
+builds them, and a worker's failure stops the run with its traceback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eapcase.perf import parallel
+
+pytestmark = pytest.mark.nodb
+
+
+class _File:
+    """A connection stand-in: appends each write to a file shared by the processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.handle = path.open("a")
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _run(tmp_path: Path, tasks: int, build: Any) -> tuple[dict[str, int], list[int], list[int]]:
+    path = tmp_path / "written"
+    seen: list[int] = []
+
+    def write(conn: _File, rows: int) -> dict[str, int]:
+        conn.handle.write(f"{rows}\n")
+        conn.handle.flush()
+        return {"rows": 1}
+
+    written = parallel.run(
+        ((n, n) for n in range(tasks)),
+        workers=3,
+        connect=lambda: _File(path),
+        build=build,
+        write=write,
+        done=seen.append,
+    )
+    order = [int(x) for x in path.read_text().split()] if path.exists() else []
+    return written, order, seen
+
+
+def test_tasks_are_written_in_order_whoever_builds_them(tmp_path: Path) -> None:
+    def build(task: tuple[int, int]) -> tuple[int, int]:
+        time.sleep(0.02 * ((task[0] * 7) % 5))  # later tasks often finish building first
+        return 10, task[1]
+
+    written, order, seen = _run(tmp_path, 20, build)
+    assert order == list(range(20))
+    assert written == {"rows": 20}
+    assert seen == [10] * 20
+
+
+def test_a_failing_worker_stops_the_run_with_its_error(tmp_path: Path) -> None:
+    def build(task: tuple[int, int]) -> tuple[int, int]:
+        if task[0] == 5:
+            raise ValueError("task five cannot be built")
+        return 1, task[1]
+
+    with pytest.raises(parallel.WorkerFailed, match="task five cannot be built"):
+        _run(tmp_path, 40, build)
+    order = [int(x) for x in (tmp_path / "written").read_text().split()]
+    assert order == list(range(5))  # nothing after the failed task is written
