@@ -153,6 +153,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+if "EAPCASE_CONN_MAX_AGE" in os.environ:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("EAPCASE_CONN_MAX_AGE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
