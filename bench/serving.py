@@ -134,7 +134,8 @@ def group_cpu_seconds(pgid: int) -> float:
 
 def postgres_cpu_seconds(database: str) -> float:
     """User + system CPU seconds of the PostgreSQL server processes serving `database` now
-    (their titles read "postgres: USER DATABASE ..."), on this machine; 0 when none is seen."""
+    (their titles read "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE"), on this
+    machine; 0 when none is seen."""
     ticks = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -144,7 +145,7 @@ def postgres_cpu_seconds(database: str) -> float:
         except OSError:
             continue
         parts = title.split()
-        if len(parts) >= 3 and parts[0] == "postgres:" and parts[2] == database:
+        if parts[:1] == ["postgres:"] and database in parts[2:4]:
             fields = _stat(pid)
             if fields is not None:
                 ticks += int(fields[11]) + int(fields[12])
