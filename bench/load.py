@@ -68,7 +68,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from serving import EAPCASE, Gunicorn, postgres_cpu_seconds
+from serving import EAPCASE, Gunicorn, PostgresMeter
 
 TARGET_RATE = 100.0  # requests/s, on PostgreSQL
 TARGET_P95_MS = 100.0
@@ -512,15 +512,16 @@ def drive(o: Options, server: Gunicorn, people: list[dict[str, Any]], password: 
     time.sleep(max(0.0, counting - time.monotonic()))
     for c in clinicians:
         c.recording = True
-    cpu0 = (server.cpu_seconds(), postgres_cpu_seconds(database) if database else 0.0,
-            _own_cpu(), time.monotonic())  # fmt: skip
+    meter = PostgresMeter(database) if database else None
+    if meter is not None:
+        meter.start()
+    cpu0 = (server.cpu_seconds(), 0.0, _own_cpu(), time.monotonic())
     load_start = os.getloadavg()
     for t in threads:
         t.join(timeout=o.seconds + o.warmup + REQUEST_TIMEOUT + 30)
     for c in clinicians:
         c.recording = False
-    cpu1 = (server.cpu_seconds(), postgres_cpu_seconds(database) if database else 0.0,
-            _own_cpu(), time.monotonic())  # fmt: skip
+    cpu1 = (server.cpu_seconds(), meter.stop() if meter else 0.0, _own_cpu(), time.monotonic())
     # The last requests may end after `until`: the window is until the last one came back.
     elapsed = cpu1[3] - cpu0[3]
     samples = [s for c in clinicians for s in c.samples]

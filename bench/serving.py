@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -132,11 +133,11 @@ def group_cpu_seconds(pgid: int) -> float:
     return ticks / CLOCK_TICKS
 
 
-def postgres_cpu_seconds(database: str) -> float:
-    """User + system CPU seconds of the PostgreSQL server processes serving `database` now
-    (their titles read "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE"), on this
-    machine; 0 when none is seen."""
-    ticks = 0
+def postgres_cpu(database: str) -> dict[str, float]:
+    """User + system CPU seconds of each PostgreSQL server process serving `database` now
+    (their titles read "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE"), by pid, on this
+    machine."""
+    found = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -148,5 +149,39 @@ def postgres_cpu_seconds(database: str) -> float:
         if parts[:1] == ["postgres:"] and database in parts[2:4]:
             fields = _stat(pid)
             if fields is not None:
-                ticks += int(fields[11]) + int(fields[12])
-    return ticks / CLOCK_TICKS
+                found[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+class PostgresMeter:
+    """The CPU PostgreSQL's server processes for `database` use between `start()` and `stop()`,
+    sampled every `interval` seconds from a thread: a connection Django closes (CONN_MAX_AGE)
+    and reopens during the run ends its process, so two readings alone would lose its CPU.
+    What a process uses after its last sample is lost (at most `interval` of it)."""
+
+    def __init__(self, database: str, interval: float = 0.5) -> None:
+        self.database, self.interval = database, interval
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, initial: bool = False) -> None:
+        for pid, cpu in postgres_cpu(self.database).items():
+            # A process first seen after the start began during the run: all its CPU counts.
+            self.first.setdefault(pid, cpu if initial else 0.0)
+            self.last[pid] = cpu
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval):
+            self._sample()
+
+    def start(self) -> None:
+        self._sample(initial=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join(timeout=10)
+        self._sample()
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
