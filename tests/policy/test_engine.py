@@ -7,8 +7,10 @@ import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,9 +20,16 @@ from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.check import check_history, evaluate_history
 from eapcase.policy.engine import evaluate, obligation_status
 from eapcase.policy.events import Event, Payload, make_event
+from eapcase.policy.history import read_history
 from eapcase.policy.pack import builtin_pack
 from eapcase.policy.report import _encode_string, document, instant_literal, write_json
-from eapcase.policy.rules import FAMILIES, dispatch_table, rules_implemented
+from eapcase.policy.rules import (
+    FAMILIES,
+    _chain,
+    composed_handlers,
+    dispatch_table,
+    rules_implemented,
+)
 from eapcase.policy.types import (
     CaseInfo,
     CaseType,
@@ -282,13 +291,23 @@ def test_the_writer_encodes_strings_as_json_dumps_does(value: str) -> None:
     assert _encode_string(Status.OVERDUE) == json.dumps(Status.OVERDUE, ensure_ascii=False)
 
 
-def test_fast_init_builds_the_same_frozen_values() -> None:
-    event = make_event("C1", "a1", "session_held", MON, "x", {}, 3)
+def test_events_are_frozen_values() -> None:
+    # Events and payloads are msgspec structs (ADR 0044): equal and hashable by value, frozen.
+    event = make_event(
+        "C1", "a1", "contact_attempt", MON, "x", {"channel": "phone", "outcome": "reached"}, 3
+    )
 
-    assert event == dataclasses.replace(event)
-    assert hash(event) == hash(dataclasses.replace(event))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    assert event == msgspec.structs.replace(event)
+    assert hash(event) == hash(msgspec.structs.replace(event))
+    assert event != msgspec.structs.replace(event, line=4)
+    assert event.fields != msgspec.structs.replace(event.fields, summary="called")
+    with pytest.raises(AttributeError):
         event.id = "a2"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        event.fields.summary = "called"  # type: ignore[misc]
+
+
+def test_fast_init_builds_the_same_frozen_values() -> None:
     obligation = Obligation(
         Rule.QUERY, "q1", MON, None, None, Status.OPEN, None, None, None, None, 1
     )
@@ -309,3 +328,35 @@ def test_fast_init_refuses_what_it_cannot_build() -> None:
         fast_init(Mutable)
     with pytest.raises(TypeError, match="unsupported field options"):
         fast_init(Factory)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
+def test_composed_handlers_run_every_family_handler_in_order(count: int) -> None:
+    called: list[int] = []
+
+    def handler(number: int) -> Any:
+        return lambda run, event: called.append(number)
+
+    _chain(tuple(handler(number) for number in range(count)))(None, None)  # type: ignore[arg-type]
+
+    assert called == list(range(count))
+    assert set(composed_handlers()) == set(EventType)
+
+
+def test_in_order_spares_the_sort_of_a_readers_events() -> None:
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    packs = builtin_pack()
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    judged = 0
+    for path in sorted(examples.glob("*.jsonl")):
+        if "invalid" in path.name:
+            continue
+        history = read_history(path.read_text(encoding="utf-8").splitlines())
+        for case in history.cases:
+            calendar = history.calendar(case.case)
+            shuffled = list(reversed(case.events))
+            assert evaluate(case.case, case.events, packs, calendar, now, in_order=True) == (
+                evaluate(case.case, shuffled, packs, calendar, now)
+            )
+            judged += 1
+    assert judged >= 6

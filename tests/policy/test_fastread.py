@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from eapcase.policy import history
 from eapcase.policy.check import evaluate_history
 from eapcase.policy.events import EVENT_TYPES, FieldError
-from eapcase.policy.fastread import decode_event
-from eapcase.policy.history import _event
+from eapcase.policy.fastread import decode_case, decode_event
+from eapcase.policy.history import _event, parse_case_line
 from eapcase.policy.report import write_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,6 +115,68 @@ def test_the_fast_path_builds_what_the_ordinary_path_builds_or_declines(
         assert fast == ordinary(line, 9)
 
 
+CASE_VALUES = st.one_of(
+    ANY_VALUE,
+    st.sampled_from(["C1", "P1", "self", "management_referral", "individual", "couples", "Self"]),
+    st.integers(min_value=-2, max_value=12),
+    st.dictionaries(
+        st.sampled_from(["phone", "email", "email_only", "email_consent", "colour"]),
+        st.one_of(st.booleans(), st.none(), st.integers(0, 1), st.just("yes")),
+        max_size=3,
+    ),
+)
+CASE_FIELDS = [
+    "case", "at", "partner", "referral", "case_type", "benefit_sessions", "participant", "id",
+]  # fmt: skip
+
+
+@st.composite
+def case_lines(draw: st.DrawFn) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "type": "case",
+        "case": "C1",
+        "at": "2026-03-02T10:00:00+00:00",
+        "partner": "P1",
+        "referral": "self",
+        "case_type": "individual",
+        "benefit_sessions": 3,
+    }
+    for name in draw(st.lists(st.sampled_from(CASE_FIELDS), max_size=4, unique=True)):
+        if draw(st.booleans()):
+            line[name] = draw(CASE_VALUES)
+        else:
+            line.pop(name, None)
+    return line
+
+
+@settings(max_examples=3000, deadline=None)
+@given(case_lines(), st.sampled_from(["", "\n", "  \n"]))
+def test_the_case_fast_path_reads_what_the_ordinary_path_reads_or_declines(
+    line: dict[str, Any], end: str
+) -> None:
+    fast = decode_case((json.dumps(line) + end).encode(), 4)
+
+    if fast is not None:
+        assert fast == parse_case_line(line, 4)
+
+
+def test_valid_case_lines_take_the_fast_path() -> None:
+    line = {
+        "type": "case",
+        "case": "C1",
+        "at": "2026-03-02T10:00:00-05:00",
+        "partner": "P1",
+        "referral": "critical_incident",
+        "case_type": "couples",
+        "benefit_sessions": 0,
+        "participant": {"phone": False, "email_consent": False},
+    }
+    assert decode_case(json.dumps(line), 2) == parse_case_line(line, 2)
+    assert decode_case(json.dumps({**line, "benefit_sessions": -1}), 2) is None
+    assert decode_case(json.dumps({**line, "case": " "}), 2) is None
+    assert decode_case(json.dumps({**line, "participant": {"fax": True}}), 2) is None
+
+
 @pytest.mark.parametrize("example", sorted((REPO / "docs" / "examples").glob("*.jsonl")))
 def test_valid_event_lines_take_the_fast_path(example: Path) -> None:
     """Every well-formed event line but `participant_updated` is read by msgspec."""
@@ -153,6 +215,7 @@ def test_a_generated_history_gives_the_same_document_either_way(
     path = generated_history(tmp_path)
     fast = document(path)
     monkeypatch.setattr(history, "decode_event", lambda text, number: None)
+    monkeypatch.setattr(history, "decode_case", lambda text, number: None)
 
     assert document(path) == fast
     assert fast.count('"rule": ') > 10_000

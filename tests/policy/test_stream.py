@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eapcase.policy import stream
 from eapcase.policy.check import _decoded, evaluate_history
 from eapcase.policy.history import HistoryError
 from eapcase.policy.pack import as_pack_set
@@ -161,6 +162,36 @@ def test_a_generated_history_gives_the_same_document(tmp_path: Path) -> None:
     )
     mixed = as_bytes(head + rest)
     assert streamed(mixed, now) == whole_file(mixed, now)
+
+
+def test_a_history_written_case_by_case_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one pass (ADR 0044) takes a history whose cases come one after another, and gives
+    the two passes' document; anything else falls back to the two passes."""
+    data = generated_history(tmp_path).read_bytes()
+    now = datetime.fromisoformat("2026-07-01T12:00:00+00:00")
+    document, errors = streamed(data, now)
+    assert document and not errors
+
+    def no_two_passes(*args: Any) -> bool:
+        raise AssertionError("read twice")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(stream, "_two_passes", no_two_passes)
+        assert streamed(data, now) == (document, [])
+    with monkeypatch.context() as patch:
+        patch.setattr(stream, "_one_pass", lambda *args: None)
+        assert streamed(data, now) == (document, [])
+    # A line of an earlier case after a later case line: read twice, same answer.
+    lines = data.decode().splitlines()
+    late = next(n for n, line in enumerate(lines) if '"id": "co2"' in line)
+    moved = lines[:late] + lines[late + 1 :] + [lines[late]]
+    with monkeypatch.context() as patch:
+        patch.setattr(stream, "_two_passes", no_two_passes)
+        with pytest.raises(AssertionError, match="read twice"):
+            streamed(as_bytes(moved), now)
+    assert streamed(as_bytes(moved), now) == whole_file(as_bytes(moved), now)
 
 
 MEASURE = """

@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -130,6 +133,23 @@ def audit_record(
     payload = json.loads(json.dumps(data or {}, default=str))
     case_id = case.pk if case is not None else None
     where = (address or "")[:45]
+    gathered = _gathered.get()
+    if gathered is not None:
+        # Chained and inserted with the others when the gathering block ends.
+        row = AuditEvent(
+            at=at,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action=action,
+            case_id=case_id,
+            object_type=object_type,
+            object_id=object_id,
+            data=payload,
+            sealed=sealed or {},
+            address=where,
+        )
+        gathered.append(row)
+        return row
     digest = _digest(
         head.hash,
         at,
@@ -161,6 +181,43 @@ def audit_record(
     head.count += 1
     head.save(update_fields=["hash", "count"])
     return event
+
+
+# The rows `audit_record` is gathering in this context (`audit_gathered`), or None.
+_gathered: ContextVar[list[AuditEvent] | None] = ContextVar("eapcase_audit_gathered", default=None)
+
+
+@contextmanager
+def audit_gathered() -> Iterator[None]:
+    """Inside the caller's transaction, gather the rows `audit_record` makes in the block and
+    write them when it ends, in the order they were recorded: the chain head locked and
+    updated once and the rows inserted in one statement, instead of three statements a row.
+    The rows are the ones `audit_record` would have written one by one (same columns, same
+    chain). The head is held from the block's end to the commit only. A row returned inside
+    the block is not saved yet (no id). An exception in the block writes none of them; so the
+    block is for a write that ends at any exception (`cases.record.historical_writes`): a row
+    recorded in a savepoint that rolls back while the block goes on would still be written."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_gathered must run inside the service's transaction")
+    rows: list[AuditEvent] = []
+    token = _gathered.set(rows)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    if not rows:
+        return
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        id=1, defaults={"hash": GENESIS}
+    )
+    previous = head.hash
+    for row in rows:
+        row.previous_hash = previous
+        row.hash = previous = row_digest(row, previous)
+    AuditEvent.objects.bulk_create(rows)
+    head.hash = previous
+    head.count += len(rows)
+    head.save(update_fields=["hash", "count"])
 
 
 @dataclass(frozen=True)

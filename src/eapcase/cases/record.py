@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from eapcase.accounts.models import User
-from eapcase.audit.services import audit_record, event_digest
+from eapcase.audit.services import audit_gathered, audit_record, event_digest
 from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.cases.notices import NoticeInputs
@@ -98,12 +98,15 @@ class CaseWrite:
         at: datetime,
         event_id: str | None = None,
         fields: dict[str, Any] | None = None,
+        current: bool = False,
     ) -> tuple[Any, CaseEvent]:
-        """An event that answers or closes an earlier one, once: re-read its row under a lock,
-        refuse when it is already done (`done`, the row's time column; `already`, the message),
-        append the event naming it (`names`: the field that carries its event id), and set
-        `done` to the event's time. The caller sets its own columns and saves the row."""
-        row = row.__class__.objects.select_for_update().get(pk=row.pk)
+        """An event that answers or closes an earlier one, once: re-read its row under a lock
+        (unless the caller knows it `current`), refuse when it is already done (`done`, the
+        row's time column; `already`, the message), append the event naming it (`names`: the
+        field that carries its event id), and set `done` to the event's time. The caller sets
+        its own columns and saves the row."""
+        if not current:
+            row = row.__class__.objects.select_for_update().get(pk=row.pk)
         if getattr(row, done) is not None:
             raise Conflict(already, field=names)
         event = self.append(
@@ -176,7 +179,14 @@ def case_write(
 
     Every write raises the case's version by one and records what made it (`CaseVersion`).
     `seen` (or an `expecting` around the call) is the version the writer read: another is
-    refused with `StaleWrite` before anything is written (ADR 0038)."""
+    refused with `StaleWrite` before anything is written (ADR 0038).
+
+    Inside `historical_writes` the write joins that batch instead: its rows are written as
+    the service goes, its events, version, refresh and audit once for the case at the end."""
+    batch = _batch.get()
+    if batch is not None:
+        yield batch.join(case, actor=actor, action=action, historical=historical)
+        return
     with transaction.atomic():
         write = CaseWrite(case=lock_case(case), actor=actor, now=now)
         expected = _expectation_take(write.case.pk)
@@ -228,6 +238,231 @@ def case_write(
 
 _REFERRING_TYPES = frozenset(kind.value for kind in events.REFERENCE_FIELDS)
 
+#: The action of a historical write that gathers more than one service's write (an imported
+#: case): /audit/ says "case: history imported".
+HISTORY_IMPORTED = "case.history_imported"
+
+
+@dataclass
+class HistoricalWrite(CaseWrite):
+    """All the writes to one case inside `historical_writes`, gathered: each service's write
+    joins it (`actor`, `historical` are the current write's), its rows are written as the
+    service goes, its events are kept here and written at `finish`."""
+
+    known: set[str] = field(default_factory=set)  # the event ids of the case's history
+    stored: bool = False  # whether the case had events before this batch
+    fresh: bool = False  # opened in this batch: no events, obligations or findings stored
+    historical: bool = True
+    actions: list[str] = field(default_factory=list)
+    actors: dict[str, Actor] = field(default_factory=dict)  # an event's id -> who wrote it
+    audit_actors: list[Actor] = field(default_factory=list)
+
+    def append(
+        self,
+        type: str,
+        *,
+        at: datetime,
+        fields: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> CaseEvent:
+        """`event_append`'s checks and row, in memory: the reference check and the insert are
+        made once for the case at `finish`."""
+        if not self.historical:
+            # A write judged per event (refusals, confirmations) cannot be gathered.
+            raise RuntimeError("only a history as it happened is written in a batch")
+        fields = fields or {}
+        event_check(case=self.case, type=type, at=at, fields=fields, now=self.now)
+        if event_id is not None and event_id in self.known:
+            raise Conflict(f"event id {event_id} is already used in this case", field="id")
+        self.case.event_seq += 1
+        if event_id is None:
+            event_id = f"E{self.case.event_seq}"
+            while event_id in self.known:
+                event_id = f"{event_id}x"
+        event = event_build(
+            case=self.case,
+            seq=self.case.event_seq,
+            event_id=event_id,
+            type=type,
+            at=at,
+            actor=self.actor,
+            fields=fields,
+            now=self.now,
+        )
+        self.known.add(event_id)
+        self.events.append(event)
+        self.actors[event_id] = self.actor
+        return event
+
+    def also_audit(self, action: str, obj: Any, data: dict[str, Any] | None = None) -> None:
+        super().also_audit(action, obj, data)
+        self.audit_actors.append(self.actor)
+
+    def answer(self, row: Any, **kwargs: Any) -> tuple[Any, CaseEvent]:
+        """`CaseWrite.answer` without re-reading the row: the batch has held the case's lock
+        since before the row was read (in its transaction), and the answered columns are only
+        written under that lock, so the row is current."""
+        return super().answer(row, current=True, **kwargs)
+
+    def finish(self, *, first: Actor) -> None:
+        """What `case_write` does on leaving, once for the case: check the references of the
+        new events, insert them, raise the version by one, refresh through the engine once,
+        and audit: one row per author naming (and sealing) that author's events."""
+        case, now = self.case, self.now
+        self._check_references()
+        CaseEvent.objects.bulk_create(self.events)
+        Case.objects.filter(pk=case.pk).update(event_seq=case.event_seq, version=F("version") + 1)
+        case.version += 1
+        action = self.actions[0] if len(self.actions) == 1 else HISTORY_IMPORTED
+        ids = [e.event_id for e in self.events]
+        CaseVersion.objects.create(
+            case=case,
+            version=case.version,
+            at=now,
+            by=user_of(first),
+            by_name=getattr(first, "username", "") or "",
+            action=action,
+            events=ids,
+            data={"writes": self.actions} if len(self.actions) > 1 else {},
+        )
+        for (extra_action, obj, data), actor in zip(self.audits, self.audit_actors, strict=True):
+            data.setdefault("events", ids)
+            audit_record(actor=actor, action=extra_action, at=now, case=case, obj=obj, data=data)
+        if self.events or bridge.stored_evaluation(case.engine_state) is None:
+            # A case new to this batch: its history is the events in hand, not read back.
+            rows = None if self.stored else sorted(self.events, key=lambda e: (e.at, e.seq))
+            self.evaluation = compliance_refresh(case=case, now=now, rows=rows, fresh=self.fresh)
+        # One audit row per author, in the order they first wrote, naming their events.
+        by_author: dict[str, tuple[Actor, list[CaseEvent]]] = {}
+        for event in self.events:
+            by_author.setdefault(event.by, (self.actors[event.event_id], []))[1].append(event)
+        if not by_author:
+            by_author[""] = (first, [])
+        for actor, written in by_author.values():
+            audit_record(
+                actor=actor,
+                action=action,
+                at=now,
+                case=case,
+                obj=case,
+                data={"events": [e.event_id for e in written], "writes": len(self.actions)},
+                sealed={e.event_id: e.hash for e in written},
+            )
+
+    def _check_references(self) -> None:
+        """`_check_references` for all the new events at once: the reader's cross-event check
+        over the case's whole history, refusing what it finds on a new event."""
+        if not any(e.type in _REFERRING_TYPES for e in self.events):
+            return
+        ref = self.case.reference
+        stored = (
+            [bridge.engine_event(self.case, row) for row in self.case.events.all()]
+            if self.stored
+            else []
+        )
+        new = {
+            e.seq: events.make_event(
+                case=ref, id=e.event_id, type=e.type, at=e.at, by=None, fields=e.fields, seq=e.seq
+            )
+            for e in self.events
+        }
+        ordered = sorted([*stored, *new.values()], key=lambda e: (e.at, e.line))
+        for error in history.check_references(ordered):
+            if error.line in new:
+                field_name, _, reason = error.reason.partition(": ")
+                raise ServiceError(reason, field=field_name)
+
+
+@dataclass
+class HistoricalBatch:
+    """The cases `historical_writes` is writing, each with its gathered write."""
+
+    now: datetime
+    writes: dict[int, HistoricalWrite] = field(default_factory=dict)
+    first: dict[int, Actor] = field(default_factory=dict)
+    # References of the cases the caller opens in the batch (`opening`).
+    new: set[str] = field(default_factory=set)
+
+    def opening(self, reference: str) -> None:
+        """Say that the case `reference` is about to be opened in this batch (the import's
+        case line): it has nothing stored yet, so nothing of it is read back."""
+        self.new.add(reference)
+
+    def join(self, case: Case, *, actor: Actor, action: str, historical: bool) -> HistoricalWrite:
+        """A service's `case_write` on `case`: the case's gathered write, as this write's."""
+        write = self._write_of(case)
+        if case.pk not in self.first:
+            self.first[case.pk] = actor  # who made the case's first write: its version's author
+        write.actor = actor
+        write.historical = historical
+        write.actions.append(action)
+        return write
+
+    def _write_of(self, case: Case) -> HistoricalWrite:
+        write = self.writes.get(case.pk)
+        if write is None:
+            locked = lock_case(case)
+            # A case opened in this transaction (its reference was not taken, or opening it
+            # failed) has no events yet.
+            fresh = locked.reference in self.new
+            known = (
+                set()
+                if fresh
+                else set(CaseEvent.objects.filter(case=locked).values_list("event_id", flat=True))
+            )
+            write = HistoricalWrite(
+                case=locked,
+                actor=None,
+                now=self.now,
+                known=known,
+                stored=bool(known),
+                fresh=fresh,
+            )
+            self.writes[case.pk] = write
+        return write
+
+    def case(self, case: Case) -> Case:
+        """The batch's own copy of `case` (locked, current), to hand to the services."""
+        return self._write_of(case).case
+
+    def event_ids(self, case: Case) -> set[str]:
+        """The ids of the case's events, those written before the batch and those in it."""
+        return set(self._write_of(case).known)
+
+
+_batch: ContextVar[HistoricalBatch | None] = ContextVar("eapcase_historical_batch", default=None)
+
+
+@contextmanager
+def historical_writes(*, now: datetime) -> Iterator[HistoricalBatch]:
+    """Write histories as they happened (an import) in one transaction, each case's writes
+    gathered: every `case_write` inside the block, through whichever service, joins its
+    case's `HistoricalWrite`; its rows are written as the service goes, while its events are
+    inserted in one statement, the case's version raised once, the engine asked once and the
+    audit rows written once per case when the block ends (ADR 0043). Only historical writes
+    may append events here: nothing is judged per event. Yields the batch: its `case` gives
+    the batch's own copy of a case, current and locked, for the services to write through."""
+    if _batch.get() is not None:
+        raise RuntimeError("historical writes do not nest")
+    batch = HistoricalBatch(now=now)
+    # The audit rows of the whole block (the participant's, the cases') chained at its end.
+    with transaction.atomic(), audit_gathered():
+        token = _batch.set(batch)
+        try:
+            yield batch
+        finally:
+            _batch.reset(token)
+        for pk, write in batch.writes.items():
+            if write.actions:  # a case only looked at (`batch.case`) had no write
+                write.finish(first=batch.first[pk])
+
+
+def in_historical_batch(case: Case) -> bool:
+    """Whether `case` is the instance a running `historical_writes` writes through."""
+    batch = _batch.get()
+    write = batch.writes.get(case.pk) if batch is not None else None
+    return write is not None and write.case is case
+
 
 def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock: writes to one case queue behind each other."""
@@ -248,16 +483,7 @@ def event_append(
 ) -> CaseEvent:
     """Validate one event exactly as the history reader does and append it to the case's
     history. The caller holds the case lock and refreshes the case afterwards."""
-    if at.tzinfo is None:
-        raise ServiceError("must carry a time zone", field="at")
-    if at > now + CLOCK_SKEW:
-        raise ServiceError("is in the future", field="at")
-    if at < case.opened_at:
-        raise ServiceError("is before the case was opened", field="at")
-    try:
-        events.parse_event_fields(type, fields)
-    except events.FieldError as exc:
-        raise ServiceError(exc.reason, field=exc.field) from exc
+    event_check(case=case, type=type, at=at, fields=fields, now=now)
     if event_id is not None and CaseEvent.objects.filter(case=case, event_id=event_id).exists():
         raise Conflict(f"event id {event_id} is already used in this case", field="id")
     # Counted in the database, not on this instance: nested services may hold other copies.
@@ -269,9 +495,53 @@ def event_append(
         while CaseEvent.objects.filter(case=case, event_id=event_id).exists():
             event_id = f"{event_id}x"
     _check_references(case, event_id=event_id, type=type, at=at, fields=fields)
-    event = CaseEvent(
+    event = event_build(
         case=case,
         seq=case.event_seq,
+        event_id=event_id,
+        type=type,
+        at=at,
+        actor=actor,
+        fields=fields,
+        now=now,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_check(
+    *, case: Case, type: str, at: datetime, fields: dict[str, Any], now: datetime
+) -> None:
+    """An event's own checks (its instant, its fields as the history reader takes them), the
+    same for an append and a historical write (`historical_writes`)."""
+    if at.tzinfo is None:
+        raise ServiceError("must carry a time zone", field="at")
+    if at > now + CLOCK_SKEW:
+        raise ServiceError("is in the future", field="at")
+    if at < case.opened_at:
+        raise ServiceError("is before the case was opened", field="at")
+    try:
+        events.parse_event_fields(type, fields)
+    except events.FieldError as exc:
+        raise ServiceError(exc.reason, field=exc.field) from exc
+
+
+def event_build(
+    *,
+    case: Case,
+    seq: int,
+    event_id: str,
+    type: str,
+    at: datetime,
+    actor: Actor,
+    fields: dict[str, Any],
+    now: datetime,
+) -> CaseEvent:
+    """The row of one case event, sealed, not yet saved: one way to make it, so an event
+    appended alone and one written in bulk are the same row with the same hash."""
+    event = CaseEvent(
+        case=case,
+        seq=seq,
         event_id=event_id,
         type=type,
         at=at,
@@ -282,7 +552,6 @@ def event_append(
     # Sealed at append; the write's audit row names the hash, so the audit chain covers the
     # history and a rewritten event is found by `eapcase audit verify` (ADR 0035).
     event.hash = event_seal(event)
-    event.save(force_insert=True)
     return event
 
 
@@ -324,11 +593,17 @@ def _check_references(
             raise ServiceError(reason, field=field)
 
 
-def compliance_refresh(*, case: Case, now: datetime) -> Any:
+def compliance_refresh(
+    *, case: Case, now: datetime, rows: list[CaseEvent] | None = None, fresh: bool = False
+) -> Any:
     """Ask the engine about the whole case history and bring the stored obligations and
     findings in line with its answer, writing only the rows that differ (issue #16 item 2).
-    Every service that appends an event calls this before commit."""
-    rows = list(case.events.order_by("at", "seq"))
+    Every service that appends an event calls this before commit. `rows`: the case's whole
+    history in order (at, seq) when the caller holds it already; read otherwise. `fresh`: the
+    case was opened in the caller's transaction and never refreshed, so it has no obligations
+    or findings to read."""
+    if rows is None:
+        rows = list(case.events.order_by("at", "seq"))
     evaluation = bridge.evaluate_case(case, rows, now)
     obligations = [
         Obligation(
@@ -359,7 +634,13 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         _notices_fill(case, obligations, stored, recompute=state_changed)
 
     if _sync_rows(
-        Obligation, case, obligations, ("rule", "trigger"), _OBLIGATION_FIELDS, prepare=notices
+        Obligation,
+        case,
+        obligations,
+        ("rule", "trigger"),
+        _OBLIGATION_FIELDS,
+        prepare=notices,
+        fresh=fresh,
     ):
         # The report facts follow the obligations' stamps (reports/services.py): when a row
         # went, the case's remaining rows carry the stamp so that its facts are rebuilt.
@@ -377,7 +658,7 @@ def compliance_refresh(*, case: Case, now: datetime) -> Any:
         )
         for i, f in enumerate(evaluation.findings)
     ]
-    _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS)
+    _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS, fresh=fresh)
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
     if state_changed or evaluation.next_change_at != case.reevaluate_at:
@@ -449,14 +730,19 @@ def _sync_rows(
     key: tuple[str, str],
     fields: tuple[str, ...],
     prepare: Callable[[dict[tuple[Any, Any], dict[str, Any]]], None] | None = None,
+    fresh: bool = False,
 ) -> bool:
     """Make the case's stored rows of `model` equal `wanted`, matched by their unique `key`:
-    one read, then only the deletes, updates and inserts that differ. Returns whether a row
-    was deleted."""
-    stored = {
-        (row[key[0]], row[key[1]]): row
-        for row in model.objects.filter(case=case).values("pk", *key, *fields)
-    }
+    one read (none when the case is `fresh`: it has none), then only the deletes, updates and
+    inserts that differ. Returns whether a row was deleted."""
+    stored = (
+        {}
+        if fresh
+        else {
+            (row[key[0]], row[key[1]]): row
+            for row in model.objects.filter(case=case).values("pk", *key, *fields)
+        }
+    )
     if prepare is not None:
         prepare(stored)
     changed = []

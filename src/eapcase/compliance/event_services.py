@@ -14,7 +14,7 @@ from typing import Any
 from eapcase.cases import services as case_services
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, ParticipantQuery
-from eapcase.cases.record import Actor
+from eapcase.cases.record import Actor, in_historical_batch
 from eapcase.core.errors import ServiceError
 from eapcase.outreach import services as outreach_services
 from eapcase.outreach.models import Email, OutreachRequest
@@ -63,6 +63,7 @@ class EventWrite:
             raise ServiceError(
                 f"no event {self.line.get(name)} of the right type in this case", field=name
             )
+        row.case = self.case  # the services write through the row's case: not read again
         return row
 
     def instant(self, name: str) -> datetime | None:
@@ -284,7 +285,9 @@ def event_record(
     if service is None:
         # The reader (or the API) has already refused unknown types.
         raise ServiceError(f"unknown event type {line['type']}", field="type")
-    case.refresh_from_db()
+    if not in_historical_batch(case):
+        # The caller's copy may be stale; a batch's own copy is current (and locked).
+        case.refresh_from_db()
     write = EventWrite(
         case=case,
         line=line,

@@ -34,7 +34,9 @@ def evaluate_history(
         history = read_history(lines)
         pack_set = as_pack_set(packs)
         return pack_set, [
-            evaluate(case.case, case.events, pack_set, history.calendar(case.case), now)
+            evaluate(
+                case.case, case.events, pack_set, history.calendar(case.case), now, in_order=True
+            )
             for case in history.cases
         ]
 

@@ -11,7 +11,7 @@ from typing import Any, Final
 from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.events import Event
 from eapcase.policy.pack import PackSet, PolicyPack, as_pack_set
-from eapcase.policy.rules import dispatch_table
+from eapcase.policy.rules import composed_handlers
 from eapcase.policy.state import CaseRun, OpenObligation
 from eapcase.policy.types import (
     CaseInfo,
@@ -24,7 +24,7 @@ from eapcase.policy.types import (
 
 __all__ = ["evaluate", "obligation_status"]
 
-_DISPATCH: Final = dispatch_table()
+_HANDLERS: Final = composed_handlers()
 _AT: Final = attrgetter("at")
 _LINE: Final = attrgetter("line")
 _OPENED: Final = attrgetter("opened_at")
@@ -42,6 +42,8 @@ def evaluate(
     packs: PolicyPack | PackSet | Sequence[PolicyPack] | None,
     calendar: BusinessCalendar,
     now: datetime,
+    *,
+    in_order: bool = False,
 ) -> Evaluation:
     """Judge one case at `now`.
 
@@ -50,7 +52,9 @@ def evaluate(
     `history.check_references` (the reader and the application's services ensure it); a
     dangling reference is ignored rather than reported here. `packs` are the policy
     revisions (None: the built-in pack); each obligation is judged by the revision in force
-    on the date it opened. `calendar` is the acting Partner's.
+    on the date it opened. `calendar` is the acting Partner's. `in_order` says the events
+    are already in that order (a history reader's `CaseHistory.events` are), which spares
+    sorting them.
 
     A case whose referral the case's revision does not cover is out of scope: no
     obligations, no findings (its derived state is still given).
@@ -61,20 +65,20 @@ def evaluate(
     if now.tzinfo is not UTC:
         now = now.astimezone(UTC)
     run = CaseRun(case, calendar, as_pack_set(packs), now)
-    dispatch = _DISPATCH
+    handlers = _HANDLERS
     seen = run.seen
     timers = run.timers
-    # Two stable sorts with plain keys: cheaper than one on (at, line) tuples, and nearly free
-    # for the reader's events, which come sorted.
-    for event in sorted(sorted(events, key=_LINE), key=_AT):
+    # Two stable sorts with plain keys: cheaper than one on (at, line) tuples. The reader's
+    # events come in that order already (`in_order`, given by `eapcase check`).
+    ordered = events if in_order else sorted(sorted(events, key=_LINE), key=_AT)
+    for event in ordered:
         at = event.at
         if at > now:
             break
         if timers and timers[0][0] < at:
             run.run_timers(at)
         kind = event.type
-        for handler in dispatch[kind]:
-            handler(run, event)
+        handlers[kind](run, event)
         applied = seen.get(kind)
         if applied is None:
             seen[kind] = [event]

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
+import msgspec
+
 from eapcase.policy.payloads import (
     COMMON_KEYS,
     REFERENCE_FIELDS,
@@ -408,7 +410,7 @@ def payload_fields(payload: Payload) -> dict[str, object]:
     """The history-format fields of a payload, defaults included (enums are `str`s;
     instants stay datetimes; a participant update lists only the fields it changes)."""
     found: dict[str, object] = {}
-    for spec in fields(payload):
+    for spec in msgspec.structs.fields(payload):
         value = getattr(payload, spec.name)
         if isinstance(value, ParticipantUpdate):
             value = {k: getattr(value, k) for k in _PREF_NAMES if getattr(value, k) is not None}

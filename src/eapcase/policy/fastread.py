@@ -10,6 +10,7 @@ number is the ordinary path's."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -42,20 +43,24 @@ from eapcase.policy.payloads import (
     SessionHeld,
 )
 from eapcase.policy.types import (
+    CaseInfo,
+    CaseType,
     Channel,
     EmailFrom,
     EscalationReason,
     EventType,
     MessageLeft,
     Outcome,
+    ParticipantPrefs,
     ProviderTopic,
     Purpose,
+    Referral,
     ReviewDecision,
     RiskLevel,
     Target,
 )
 
-__all__ = ["decode_event"]
+__all__ = ["decode_case", "decode_event"]
 
 _fromisoformat: Final = datetime.fromisoformat
 _PARTICIPANT: Final = Target.PARTICIPANT
@@ -343,4 +348,55 @@ def decode_event(text: str | bytes, number: int) -> Event[Payload] | None:
         return None
     return Event(
         case, f"L{number}" if event_id is None else event_id, kind, at, line.by, number, payload
+    )
+
+
+class _CaseLine(msgspec.Struct, tag_field="type", tag="case", forbid_unknown_fields=True):
+    """A case line (history-format.md); the first pass reads one per case."""
+
+    case: str
+    at: str
+    partner: str
+    referral: Referral
+    case_type: CaseType
+    benefit_sessions: int
+    participant: dict[str, bool] | None = None
+
+
+_decode_case: Final = msgspec.json.Decoder(_CaseLine).decode
+_PREF_NAMES: Final = frozenset(spec.name for spec in fields(ParticipantPrefs))
+_DEFAULT_PREFS: Final = ParticipantPrefs()
+
+
+def decode_case(text: str | bytes, number: int) -> CaseInfo | None:
+    """The case a case line on line `number` opens, as `history.parse_case_line` reads it, or
+    None when the fast path declines the line (anything invalid or unusual; the caller then
+    reads it the ordinary way, which words the error). Its partner is not looked up here."""
+    try:
+        line = _decode_case(text)
+    except _DECLINE:
+        return None
+    if not line.case.strip() or not line.partner.strip() or line.benefit_sessions < 0:
+        return None
+    try:
+        opened_at = _instant(line.at)
+    except (ValueError, TypeError):
+        return None
+    participant = line.participant
+    if participant is None:
+        prefs = _DEFAULT_PREFS
+    elif participant.keys() <= _PREF_NAMES:
+        prefs = ParticipantPrefs(**participant)
+    else:
+        return None
+    assert opened_at is not None  # a str always gives an instant or raises
+    return CaseInfo(
+        line.case,
+        opened_at,
+        line.partner,
+        line.referral,
+        line.case_type,
+        line.benefit_sessions,
+        prefs,
+        number,
     )

@@ -4,11 +4,11 @@ history-format.md. Their validation is in events.py, which also re-exports them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Generic, TypeVar
 
-from eapcase.policy._build import fast_init
+import msgspec
+
 from eapcase.policy.types import (
     Channel,
     EmailFrom,
@@ -73,47 +73,34 @@ class FieldError(ValueError):
 # --- payloads ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(msgspec.Struct, frozen=True, gc=False):
     """Base of the per-type payloads; carries no fields itself."""
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ParticipantUpdated(Payload):
+class ParticipantUpdated(Payload, frozen=True, gc=False):
     participant: ParticipantUpdate
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class RiskSet(Payload):
+class RiskSet(Payload, frozen=True, gc=False):
     level: RiskLevel
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CallbackRequested(Payload):
+class CallbackRequested(Payload, frozen=True, gc=False):
     not_before: datetime | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class OutreachRequested(Payload):
+class OutreachRequested(Payload, frozen=True, gc=False):
     purpose: Purpose
     target: Target = Target.PARTICIPANT
     due: datetime | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class OutreachClosed(Payload):
+class OutreachClosed(Payload, frozen=True, gc=False):
     outreach: str
     reason: str | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ContactAttempt(Payload):
+class ContactAttempt(Payload, frozen=True, gc=False):
     channel: Channel
     outcome: Outcome
     target: Target = Target.PARTICIPANT
@@ -121,117 +108,81 @@ class ContactAttempt(Payload):
     summary: str | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class EmailReceived(Payload):
+class EmailReceived(Payload, frozen=True, gc=False):
     sender: EmailFrom
     urgent: bool = False
     needs_contact: bool = True
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class EmailAcknowledged(Payload):
+class EmailAcknowledged(Payload, frozen=True, gc=False):
     email: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class EmailActioned(Payload):
+class EmailActioned(Payload, frozen=True, gc=False):
     email: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class EscalatedToWpo(Payload):
+class EscalatedToWpo(Payload, frozen=True, gc=False):
     reason: EscalationReason
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class DissatisfactionNoted(Payload):
+class DissatisfactionNoted(Payload, frozen=True, gc=False):
     pass
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ParticipantQuery(Payload):
+class ParticipantQuery(Payload, frozen=True, gc=False):
     pass
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ParticipantQueryResolved(Payload):
+class ParticipantQueryResolved(Payload, frozen=True, gc=False):
     query: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ProviderContact(Payload):
+class ProviderContact(Payload, frozen=True, gc=False):
     topic: ProviderTopic
     urgent: bool = False
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ProviderResponded(Payload):
+class ProviderResponded(Payload, frozen=True, gc=False):
     contact: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class SessionHeld(Payload):
+class SessionHeld(Payload, frozen=True, gc=False):
     pass
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ReviewCompleted(Payload):
+class ReviewCompleted(Payload, frozen=True, gc=False):
     decision: ReviewDecision
     sessions: int = 0
     resources: tuple[str, ...] = ()
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class InterventionEnded(Payload):
+class InterventionEnded(Payload, frozen=True, gc=False):
     provider: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CaseNotesUploaded(Payload):
+class CaseNotesUploaded(Payload, frozen=True, gc=False):
     provider: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CaseNotesReviewed(Payload):
+class CaseNotesReviewed(Payload, frozen=True, gc=False):
     notes: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Note(Payload):
+class Note(Payload, frozen=True, gc=False):
     summary: str | None = None
     next_step: str | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CaseClosed(Payload):
+class CaseClosed(Payload, frozen=True, gc=False):
     reason: str | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CaseReopened(Payload):
+class CaseReopened(Payload, frozen=True, gc=False):
     reason: str | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Event(Generic[P]):
+class Event(msgspec.Struct, Generic[P], frozen=True, gc=False):
     """One event of a case. `line` is the line of the history file, or for events built by
     the application its sequence number: it orders events that share an instant."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final, TextIO
 
 from eapcase.policy.explain import case_standing, format_instant
@@ -107,22 +107,36 @@ class _Literals(dict[Any, str]):
 _encode_string: Final[Callable[[str], str]] = json.encoder.encode_basestring
 
 
+class _DayLiterals(dict[int, str]):
+    """`"YYYY-MM-DDT` of each proleptic Gregorian ordinal, formatted once."""
+
+    def __missing__(self, ordinal: int) -> str:
+        literal = self[ordinal] = f'"{date.fromordinal(ordinal).isoformat()}T'
+        return literal
+
+
+class _ClockLiterals(dict[int, str]):
+    """`HH:MM:SS+00:00"` of each second of a UTC day, formatted once."""
+
+    def __missing__(self, second: int) -> str:
+        hours, rest = divmod(second, 3600)
+        literal = self[second] = '%02d:%02d:%02d+00:00"' % (hours, *divmod(rest, 60))  # noqa: UP031
+        return literal
+
+
+_DAYS: Final = _DayLiterals()
+_CLOCKS: Final = _ClockLiterals()
+
+
 def instant_literal(at: datetime) -> str:
     """The JSON literal of an instant: `json.dumps(at.isoformat())`. The engine's instants
-    are UTC and mostly whole seconds; those are formatted with `%`, about twice as fast as
-    `datetime.isoformat` (which formats through PyUnicode_FromFormat and calls the zone's
-    `utcoffset`) and was the largest single cost of the writer. Anything else (another zone,
-    microseconds) goes through `isoformat` itself."""
+    are UTC and mostly whole seconds; those are put together from their day and their second
+    of the day, each formatted once (a history spans a few hundred days, and a day has 86,400
+    seconds): about half the time of formatting each instant with `%`, which was itself about
+    twice as fast as `datetime.isoformat`. Anything else (another zone, microseconds) goes
+    through `isoformat` itself."""
     if at.tzinfo is UTC and not at.microsecond:
-        # %-format: faster here than an f-string's format specs, which are parsed per call.
-        return '"%04d-%02d-%02dT%02d:%02d:%02d+00:00"' % (  # noqa: UP031
-            at.year,
-            at.month,
-            at.day,
-            at.hour,
-            at.minute,
-            at.second,
-        )
+        return _DAYS[at.toordinal()] + _CLOCKS[at.hour * 3600 + at.minute * 60 + at.second]
     return f'"{at.isoformat()}"'
 
 

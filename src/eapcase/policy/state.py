@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from eapcase.policy.calendar import BusinessCalendar, add_business_days
 from eapcase.policy.events import Event
 from eapcase.policy.pack import PackSet, PolicyPack
@@ -27,51 +29,26 @@ __all__ = ["CaseRun", "Handler", "InformWatch", "OpenObligation", "Outreach"]
 Handler = Callable[["CaseRun", Event[Any]], None]
 
 
-class OpenObligation:
-    """An obligation while the case is replayed; frozen into an Obligation at the end."""
+class OpenObligation(msgspec.Struct, gc=False):
+    """An obligation while the case is replayed; frozen into an Obligation at the end.
 
-    __slots__ = (
-        "attempts_made",
-        "attempts_required",
-        "basis",
-        "breached_at",
-        "breached_by",
-        "breached_on",
-        "due_at",
-        "opened_at",
-        "revision",
-        "rule",
-        "satisfied_at",
-        "satisfied_by",
-        "target",
-        "trigger",
-    )
+    A mutable msgspec struct: built in C (one for each obligation, by the hundred thousand in
+    a check). `attempts_made` starts at 0 when attempts are counted (see CaseRun.open)."""
 
-    def __init__(
-        self,
-        rule: Rule,
-        trigger: str,
-        opened_at: datetime,
-        due_at: datetime | None,
-        revision: int,
-        target: Target | None = None,
-        attempts_required: int | None = None,
-        basis: DueBasis | None = None,
-    ) -> None:
-        self.rule = rule
-        self.trigger = trigger
-        self.opened_at = opened_at
-        self.due_at = due_at
-        self.revision = revision
-        self.target = target
-        self.attempts_required = attempts_required
-        self.attempts_made: int | None = None if attempts_required is None else 0
-        self.basis = basis
-        self.satisfied_at: datetime | None = None
-        self.satisfied_by: str | None = None
-        self.breached_at: datetime | None = None
-        self.breached_by: str | None = None
-        self.breached_on: EventType | None = None
+    rule: Rule
+    trigger: str
+    opened_at: datetime
+    due_at: datetime | None
+    revision: int
+    target: Target | None = None
+    attempts_required: int | None = None
+    attempts_made: int | None = None
+    basis: DueBasis | None = None
+    satisfied_at: datetime | None = None
+    satisfied_by: str | None = None
+    breached_at: datetime | None = None
+    breached_by: str | None = None
+    breached_on: EventType | None = None
 
     @property
     def settled(self) -> bool:
@@ -90,59 +67,35 @@ class OpenObligation:
             self.breached_on = event.type
 
 
-class Outreach:
+class Outreach(msgspec.Struct, gc=False):
     """An outreach request, the outreach a call back starts, or a check-in, open for counting
     attempts until its target is reached or it is closed (rules.md, "Open outreach")."""
 
-    __slots__ = (
-        "attempts",
-        "id",
-        "is_open",
-        "obligation",
-        "pack",
-        "phone_used",
-        "purpose",
-        "required",
-        "target",
-    )
-
-    def __init__(
-        self,
-        id: str,
-        purpose: str,
-        target: Target,
-        required: int,
-        pack: PolicyPack,
-        obligation: OpenObligation,
-    ) -> None:
-        self.id = id
-        self.purpose = purpose
-        self.target = target
-        self.required = required
-        self.pack = pack
-        self.obligation = obligation
-        self.attempts = 0
-        self.phone_used = False
-        self.is_open = True
+    id: str
+    purpose: str
+    target: Target
+    required: int
+    pack: PolicyPack
+    obligation: OpenObligation
+    attempts: int = 0
+    phone_used: bool = False
+    is_open: bool = True
 
     @property
     def is_checkin(self) -> bool:
         return self.purpose == "checkin"
 
 
-class InformWatch:
+class InformWatch(msgspec.Struct, gc=False):
     """An email that needs contact with the participant, watched until its window ends
     (rules.md, "24 hours"): whether the participant was reached in it, and the first
     escalation to WPO at or after its receipt."""
 
-    __slots__ = ("contacted", "email", "escalation", "pack", "window_end")
-
-    def __init__(self, email: Event[Any], window_end: datetime, pack: PolicyPack) -> None:
-        self.email = email
-        self.window_end = window_end
-        self.pack = pack
-        self.contacted = False
-        self.escalation: Event[Any] | None = None
+    email: Event[Any]
+    window_end: datetime
+    pack: PolicyPack
+    contacted: bool = False
+    escalation: Event[Any] | None = None
 
 
 class CaseRun:
@@ -217,6 +170,7 @@ class CaseRun:
             pack.revision,
             target,
             attempts_required,
+            None if attempts_required is None else 0,
             self._undated if basis is None else basis,
         )
         self.obligations.append(obligation)

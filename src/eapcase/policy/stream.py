@@ -1,7 +1,11 @@
 """`eapcase check`'s streaming reader: judges a history case by case as the file is read, so
 that memory holds the cases being read rather than the whole history (issue #16 item 1).
 
-Two passes over the file (standard input is spooled to a temporary file first):
+A history written case by case (as `eapcase export` and the benchmark write it) is read once
+(ADR 0044): each case is judged when the next case line comes. At the first line that shows
+otherwise (a line of a case already judged or not yet opened) or any invalid line, that pass
+is dropped and the file is read with two passes (standard input is spooled to a temporary
+file first, so it can be read again):
 
 1. The partner and case lines are read and checked, and for every other line only its `case`
    is looked at, to know the line on which each case's last line comes.
@@ -21,13 +25,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from datetime import datetime
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TextIO
 
 import msgspec
 
 from eapcase.policy.engine import evaluate
+from eapcase.policy.fastread import decode_event
 from eapcase.policy.history import HistoryError, LineError, LineReader
 from eapcase.policy.pack import PackSet
 from eapcase.policy.report import JsonWriter
@@ -64,6 +70,100 @@ def stream_check(stream: IO[bytes], pack_set: PackSet, now: datetime, out: IO[st
     """Judge the history in `stream` (seekable, UTF-8, lines split on \\n only) and write
     `eapcase check`'s JSON document to `out`. Returns whether any case is failing. Raises
     HistoryError (nothing written)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        failing = _one_pass(stream, pack_set, now, spool)
+        if failing is None:
+            spool.seek(0)
+            spool.truncate()
+            stream.seek(0)
+            failing = _two_passes(stream, pack_set, now, spool)
+        spool.seek(0)
+        shutil.copyfileobj(spool, out, 1 << 20)
+    return failing
+
+
+def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO) -> bool | None:
+    """The document of a valid history whose cases come one after another (as `eapcase
+    export` and the benchmark write them), read once: each case is judged when the next case
+    line comes, or at the end. Returns whether any case is failing, or None (what was written
+    to `spool` is then to be dropped) at the first line that shows the history is not of that
+    kind: a line naming a case already judged or not yet opened, or any invalid line. The two
+    passes then read it from the start and word every error exactly as before."""
+    reader = LineReader()
+    cases = reader.cases
+    writer = JsonWriter(spool, pack_set, now)
+    unjudged: list[str] = []  # the case read since the last case line
+    failing = False
+    for number, raw in enumerate(stream, 1):
+        if raw.isascii():
+            event = decode_event(raw, number)
+            if event is not None:
+                # `LineReader._add` inlined (once per line). A case already judged has its
+                # line set past the end of any file (see _judge), so its lines are refused
+                # here too.
+                build = cases.get(event.case)
+                if build is None or build.line >= number:
+                    return None
+                build.events.append(event)
+                continue
+            opened = len(cases)
+            reader.ascii_case_line(raw, number)
+        else:
+            opened = len(cases)
+            errors: list[LineError] = []
+            text = decode_line(raw, number, errors)
+            if errors:
+                return None
+            reader.line(text, number)
+        # An orphan is an event of a case not yet open, or of one already judged.
+        if reader.errors or reader.orphans:
+            return None
+        if len(cases) > opened:
+            judging = _judge(reader, unjudged, pack_set, now, writer)
+            if judging is None:
+                return None
+            failing = failing or judging
+            unjudged = [next(reversed(cases))]
+    judging = _judge(reader, unjudged, pack_set, now, writer)
+    if judging is None:
+        return None
+    writer.close()
+    return failing or judging
+
+
+# The line of a case once judged in the one pass: every later line naming it is then taken
+# for one before its case line, which ends the one pass.
+_JUDGED: Final = sys.maxsize
+
+
+def _judge(
+    reader: LineReader,
+    case_ids: list[str],
+    pack_set: PackSet,
+    now: datetime,
+    writer: JsonWriter,
+) -> bool | None:
+    """Finish, judge and write the cases `case_ids` (each read whole). Returns whether one is
+    failing, or None when finishing one found an invalid line (a reference across events)."""
+    failing = False
+    for case_id in case_ids:
+        build = reader.cases[case_id]
+        history = reader.finish(build)
+        build.events = []
+        build.line = _JUDGED
+        if reader.errors or history is None:
+            return None
+        calendar = reader.partners[history.case.partner].calendar
+        evaluation = evaluate(history.case, history.events, pack_set, calendar, now, in_order=True)
+        failing = failing or evaluation.failing
+        writer.case(evaluation)
+    return failing
+
+
+def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO) -> bool:
+    """Any history: the partner and case lines first, then each case judged at its last
+    line (see the module's docstring). Returns whether any case is failing; raises
+    HistoryError listing every invalid line."""
     reader = LineReader()
     read_first, last_line = _first_pass(stream, reader)
     # The line after which each case has been read whole: its last line, or its case line.
@@ -76,47 +176,57 @@ def stream_check(stream: IO[bytes], pack_set: PackSet, now: datetime, out: IO[st
     del last_line
     failing = False
     calendars = {pid: partner.calendar for pid, partner in reader.partners.items()}
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        writer = JsonWriter(spool, pack_set, now)
-        waiting: dict[int, Any] = {}
-        next_index = 0
-        decode_errors: list[LineError] = []
-        stream.seek(0)
-        for number, raw in enumerate(stream, 1):
-            if number in read_first:
-                pass
-            elif raw.isascii():
-                # An ASCII line is its own UTF-8 text: the reader's fast path takes the bytes
-                # as they are, sparing the decoding of almost every line.
-                reader.ascii_line(raw, number)
+    writer = JsonWriter(spool, pack_set, now)
+    waiting: dict[int, Any] = {}
+    next_index = 0
+    decode_errors: list[LineError] = []
+    cases = reader.cases
+    stream.seek(0)
+    for number, raw in enumerate(stream, 1):
+        if number in read_first:
+            pass
+        elif raw.isascii():
+            # An ASCII line is its own UTF-8 text: the reader's fast path takes the bytes
+            # as they are, sparing the decoding of almost every line. The usual outcome,
+            # an event of a case already open, is `reader.ascii_line` inlined (once per
+            # line); anything else goes through it.
+            event = decode_event(raw, number)
+            open_case = None if event is None else cases.get(event.case)
+            if event is not None and open_case is not None and open_case.line < number:
+                open_case.events.append(event)
             else:
-                reader.line(decode_line(raw, number, decode_errors), number, references=False)
-            done = finished_at.pop(number, None)
-            if done is None:
+                reader.ascii_line(raw, number)
+        else:
+            reader.line(decode_line(raw, number, decode_errors), number, references=False)
+        done = finished_at.pop(number, None)
+        if done is None:
+            continue
+        for case_id in done:
+            build = reader.cases[case_id]
+            history = reader.finish(build)
+            build.events = []
+            if history is None:
                 continue
-            for case_id in done:
-                build = reader.cases[case_id]
-                history = reader.finish(build)
-                build.events = []
-                if history is None:
-                    continue
-                if reader.errors or decode_errors:
-                    # The document will not be printed: judging would be wasted.
-                    continue
-                evaluation = evaluate(
-                    history.case, history.events, pack_set, calendars[history.case.partner], now
-                )
-                failing = failing or evaluation.failing
-                waiting[order[case_id]] = evaluation
-                while next_index in waiting:
-                    writer.case(waiting.pop(next_index))
-                    next_index += 1
-        reader.settle_orphans()
-        if reader.errors or decode_errors:
-            raise HistoryError([*reader.errors, *decode_errors])
-        writer.close()
-        spool.seek(0)
-        shutil.copyfileobj(spool, out, 1 << 20)
+            if reader.errors or decode_errors:
+                # The document will not be printed: judging would be wasted.
+                continue
+            evaluation = evaluate(
+                history.case,
+                history.events,
+                pack_set,
+                calendars[history.case.partner],
+                now,
+                in_order=True,
+            )
+            failing = failing or evaluation.failing
+            waiting[order[case_id]] = evaluation
+            while next_index in waiting:
+                writer.case(waiting.pop(next_index))
+                next_index += 1
+    reader.settle_orphans()
+    if reader.errors or decode_errors:
+        raise HistoryError([*reader.errors, *decode_errors])
+    writer.close()
     return failing
 
 
@@ -143,7 +253,12 @@ def _first_pass(stream: IO[bytes], reader: LineReader) -> tuple[set[int], dict[s
             text = decode_line(raw, number, [])
             kind, case = _head_of(text)
         if type(kind) is str and kind in _REFERENCE_KINDS:
-            reader.line(raw.decode("ascii") if text is None else text, number)
+            if text is not None:
+                reader.line(text, number)
+            elif kind == "case":
+                reader.ascii_case_line(raw, number)
+            else:
+                reader.line(raw.decode("ascii"), number)
             read.add(number)
         elif type(case) is str:
             last_line[case] = number

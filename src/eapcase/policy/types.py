@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from eapcase.policy._build import fast_init
 
@@ -225,9 +227,7 @@ class ParticipantUpdate:
         )
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class CaseInfo:
+class CaseInfo(msgspec.Struct, frozen=True, gc=False):
     """A case as its `case` line opens it."""
 
     case: str
@@ -240,9 +240,7 @@ class CaseInfo:
     line: int = 0
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class DueBasis:
+class DueBasis(msgspec.Struct, frozen=True, gc=False):
     """How a deadline was computed, kept so that it can be explained later: `business_days`
     on `calendar` after `start`, `clock_hours` after `start`, `given` by the event, or
     `none` (no deadline; the calendar still gives the local time zone)."""
@@ -253,9 +251,7 @@ class DueBasis:
     calendar: BusinessCalendar | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Obligation:
+class Obligation(msgspec.Struct, frozen=True, gc=False):
     """One obligation of a rule, opened by a trigger event (rules.md, "Rules").
 
     `trigger`, `satisfied_by` and `breached_by` are event ids; `breached_on` is the type of
@@ -288,9 +284,7 @@ class Obligation:
         return reason
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True, gc=False):
     """A single event that breaks a rule (`breach`) or deserves a second look (`warning`)."""
 
     rule: str
@@ -300,8 +294,7 @@ class Finding:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class OutreachProgress:
+class OutreachProgress(msgspec.Struct, frozen=True, gc=False):
     """An outreach still open for counting attempts. `id` is its request's event id;
     `purpose` is `general`, `complaint`, `checkin`, or `callback` for the outreach a call
     back starts."""
@@ -313,8 +306,7 @@ class OutreachProgress:
     attempts_required: int
 
 
-@dataclass(frozen=True, slots=True)
-class CaseState:
+class CaseState(msgspec.Struct, frozen=True, gc=False):
     """What the case looks like after the events up to `now`, for the application to show.
 
     `closed_at` is the closure in force: the latest `case_closed`, or None while the case is
@@ -336,8 +328,7 @@ class CaseState:
         return self.closed_at is None
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(msgspec.Struct, frozen=True, gc=False):
     """The engine's verdict on one case at `now`: obligations in the order they opened,
     findings in event order, the derived state, and the revision in force when the case
     opened (which decided its scope)."""
@@ -361,6 +352,12 @@ class Evaluation:
     @property
     def failing(self) -> bool:
         """Whether anything is overdue, late or breached, or a finding is a breach."""
-        return any(
-            ob.status in (Status.OVERDUE, Status.LATE, Status.BREACHED) for ob in self.obligations
-        ) or any(fd.severity is Severity.BREACH for fd in self.findings)
+        # Sets of the members bound once (attribute access on an Enum class is slow on 3.11):
+        # `eapcase check` asks this of every case.
+        return not _FAILING_STATUSES.isdisjoint([ob.status for ob in self.obligations]) or (
+            _BREACH in [fd.severity for fd in self.findings]
+        )
+
+
+_FAILING_STATUSES: Final = frozenset({Status.OVERDUE, Status.LATE, Status.BREACHED})
+_BREACH: Final = Severity.BREACH
