@@ -10,12 +10,19 @@ PORT ?= 8000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-# Re-installs only when the lock or the project metadata changed.
+# Re-installs only when the lock or the project metadata changed. uv, itself pinned with its
+# hashes in the lock (the venv's own pip installs it from those), installs the same hashed
+# lock in seconds where pip takes about 40 s with a cold cache (docs/performance.md, "First
+# run"); whenever uv cannot be installed or fails, pip, brought up to date, installs it all.
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	@awk '/^uv==/{p=1} p{print} p&&!/\\$$/{exit}' requirements.lock > $(VENV)/uv-lock.txt
+	if $(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-lock.txt \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; then :; else \
+	  $(BIN)/pip install --quiet --upgrade pip \
+	  && $(BIN)/pip install --quiet --require-hashes -r requirements.lock \
+	  && $(BIN)/pip install --quiet --no-deps -e .; fi
 	touch $@
 
 install: $(VENV)/.installed

@@ -44,23 +44,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BIN = Path(sys.executable).parent
-EAPCASE = str(BIN / "eapcase")
-GUNICORN = str(BIN / "gunicorn")
+from serving import EAPCASE, Gunicorn, free_port, stop_group
+
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-START_TIMEOUT = 60.0
 RETRIES = 40
 
 SETUP = """
 import json
-from rest_framework.authtoken.models import Token
 from eapcase.accounts.models import User
 from eapcase.cases.models import Case
+from eapcase.core import clock
+from eapcase.security.services import token_issue
 user = User.objects.get(username="wpo")
-token, _ = Token.objects.get_or_create(user=user)
+_token, key = token_issue(user=user, name="crash campaign", read_only=False, at=clock.now())
 refs = list(Case.objects.filter(closed_at__isnull=True).order_by("id")
             .values_list("reference", flat=True)[:6])
-print(json.dumps({"token": token.key, "cases": refs}))
+print(json.dumps({"token": key, "cases": refs}))
 """
 
 COUNT = """
@@ -97,19 +96,13 @@ print(json.dumps({
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Site:
     label: str
     url: str
     var: Path
     port: int = field(default_factory=free_port)
-    server: subprocess.Popen[bytes] | None = None
+    server: Gunicorn | None = None
     worker: subprocess.Popen[bytes] | None = None
 
     @property
@@ -128,23 +121,10 @@ class Site:
         return done.stdout
 
     def start_server(self) -> None:
-        log = (self.var / "gunicorn.log").open("ab")
-        self.server = subprocess.Popen(
-            [GUNICORN, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--timeout", "60",
-             "eapcase.config.wsgi:application"],
-            env=self.env, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                url = f"http://127.0.0.1:{self.port}/healthz"
-                urllib.request.urlopen(url, timeout=5)
-                return
-            except urllib.error.HTTPError:
-                return  # 503 (no worker yet) still means the server answers
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
+        """gunicorn (2 sync workers) on the site's port; bench/serving.py waits until it
+        answers."""
+        self.server = Gunicorn(env=self.env, log=self.var / "gunicorn.log", port=self.port)
+        self.server.start()
 
     def start_worker(self) -> None:
         log = (self.var / "worker.log").open("ab")
@@ -154,23 +134,22 @@ class Site:
         )  # fmt: skip
 
     @staticmethod
-    def kill(process: subprocess.Popen[bytes] | None) -> None:
+    def kill(process: Gunicorn | subprocess.Popen[bytes] | None) -> None:
+        if isinstance(process, Gunicorn):
+            process.kill()  # the master and its workers at once
+            return
         if process is None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # the master and its workers at once
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
     @staticmethod
-    def stop(process: subprocess.Popen[bytes] | None) -> None:
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+    def stop(process: Gunicorn | subprocess.Popen[bytes] | None) -> None:
+        if isinstance(process, Gunicorn):
+            process.stop()
+        else:
+            stop_group(process)
 
 
 class Client:

@@ -11,7 +11,8 @@ report's facts and rollups once); `eapcase check` throughput (bench/check_throug
 `eapcase import` of a 50,000-line history into a fresh SQLite database
 (bench/import_throughput.py; `--no-import` skips it); the sweep with nothing due and a sweep
 that sends every notice due, on a copy of each SQLite database (bench/sweep_timing.py;
-`--no-sweep` skips it).
+`--no-sweep` skips it); load through a real server, gunicorn driven by simulated clinicians
+for 60 s on a copy of each database (bench/load.py; `--no-load` skips it, `--load-seconds`).
 Each page is measured through Django's test Client (view, template, session and all) with its
 SQL query count, beside the raw-SQL floor: the same rows fetched by one hand-written query,
 timed in the same run. On a noisy machine the ratio is the figure that matters.
@@ -20,8 +21,8 @@ Durability: the same contact attempt, committed, N times on a copy of the small 
 SQLite's `synchronous=NORMAL` and then `FULL` (what the application runs with, ADR
 0016-reliability), the two printed side by side (`--no-durability` skips it).
 
-`--quick` (CI): 60 cases, 3 iterations, a 20,000-event check, a 1,000-line import; it asserts
-nothing about speed, only that the harness runs.
+`--quick` (CI): 60 cases, 3 iterations, a 20,000-event check, a 1,000-line import, 2 s of
+load; it asserts nothing about speed, only that the harness runs.
 """
 
 from __future__ import annotations
@@ -236,6 +237,22 @@ def sweep_timing(url: str) -> str:
     return out.stdout.strip()
 
 
+def load(url: str, quick: bool, seconds: float) -> str:
+    """bench/load.py's report on a copy of the database at `url`."""
+    command = [sys.executable, str(ROOT / "bench" / "load.py"), "--database-url", url]
+    command += ["--quick"] if quick else ["--seconds", str(seconds)]
+    if not url.startswith("sqlite"):
+        command.append("--copy")
+    env = {**os.environ}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run(command, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench/load.py failed:\n{out.stdout[-3000:]}{out.stderr[-3000:]}")
+    print(out.stdout, flush=True)
+    # Without its first line (the date and machine, printed once above).
+    return out.stdout.strip().split("\n", 1)[1]
+
+
 def import_throughput(lines: int) -> dict[str, Any]:
     command = [sys.executable, str(ROOT / "bench" / "import_throughput.py"), "--lines", str(lines)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -305,6 +322,8 @@ def main() -> int:
     parser.add_argument("--no-check", action="store_true")
     parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep benchmark")
+    parser.add_argument("--no-load", action="store_true", help="skip the load through gunicorn")
+    parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--no-durability", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -344,6 +363,7 @@ def main() -> int:
     sweeps = []
     if not args.no_sweep:
         sweeps = [sweep_timing(url) for url in urls if url.startswith("sqlite")]
+    loads = [] if args.no_load else [load(url, args.quick, args.load_seconds) for url in urls]
     lines = [
         f"date: {started:%Y-%m-%d %H:%M} UTC; machine: {machine()}",
         *(
@@ -387,6 +407,8 @@ def main() -> int:
         lines += ["", durability_table(durable, iterations)]
     for report in sweeps:
         lines += ["", "Sweep (bench/sweep_timing.py):", report]
+    for report in loads:
+        lines += ["", "Load through gunicorn (bench/load.py):", report]
     text = "\n".join(lines)
     print(text)
     if args.markdown:
