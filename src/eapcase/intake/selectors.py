@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from eapcase.accounts.standing import standing_of
-from eapcase.cases.access import Action, cases_visible_to, may
+from eapcase.cases.access import Action, cases_visible_to, may, visible_cases_q
 from eapcase.cases.models import Obligation
 from eapcase.core.errors import NotFound
 from eapcase.core.lists import Sort, WindowPage, window_page
@@ -92,10 +92,26 @@ def _managed_cases(user: Any) -> QuerySet[Any]:
     return cases
 
 
+def _managed_emails(user: Any) -> QuerySet[Email]:
+    """The emails of the visible cases the user works on as WPO or Partner staff (a
+    provider's referrals are visible to them, but the Partner's mail is not theirs).
+
+    The access predicate is a filter on the email's case (a join), not `case IN (the
+    Partner's cases)`: at 1,000,000 cases SQLite answered the subquery form by walking every
+    case of the Partner (2.2 s), the join form from the pending emails' index (7 ms)."""
+    standing = standing_of(user)
+    if standing.is_wpo:
+        return Email.objects.filter(visible_cases_q(user, "case__"), case__isnull=False)
+    # Partner staff: their Partners' cases (the join itself leaves out emails with no case).
+    return Email.objects.filter(
+        visible_cases_q(user, "case__"), case__partner_id__in=list(standing.partner_roles)
+    )
+
+
 def _queue(user: Any) -> QuerySet[Email]:
     due = Obligation.objects.filter(case_id=OuterRef("case_id"), trigger=OuterRef("event_id"))
     return (
-        Email.objects.filter(case__in=_managed_cases(user))
+        _managed_emails(user)
         .filter(Q(acknowledged_at__isnull=True) | Q(actioned_at__isnull=True))
         .select_related("case", "case__partner")
         .annotate(
@@ -133,9 +149,7 @@ def email_page_queue(*, user: Any, now: datetime, sort: Sort, page: Any = 1) -> 
 def email_get(*, user: Any, email_id: int) -> Email:
     """An email of a case the user works on; NotFound otherwise."""
     email = (
-        Email.objects.filter(pk=email_id, case__in=_managed_cases(user))
-        .select_related("case", "case__partner")
-        .first()
+        _managed_emails(user).filter(pk=email_id).select_related("case", "case__partner").first()
     )
     if email is None:
         raise NotFound("No such email.", field="email")

@@ -100,7 +100,16 @@ class Email(models.Model):
     event_id = models.CharField(max_length=60, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["urgent", "received_at"])]
+        indexes = [
+            models.Index(fields=["urgent", "received_at"]),
+            # The email queue reads only the emails still to acknowledge or action (a few
+            # thousand of hundreds of thousands): this index holds just those.
+            models.Index(
+                fields=["urgent", "received_at"],
+                condition=Q(acknowledged_at__isnull=True) | Q(actioned_at__isnull=True),
+                name="email_pending",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["message_id"], condition=~Q(message_id=""), name="email_message_id_once"
