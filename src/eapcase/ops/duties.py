@@ -1,8 +1,8 @@
 """What `eapcase worker` does for operations at every loop (`settings.EAPCASE_WORKER_HOOKS`):
 write its heartbeat, put back the jobs a killed worker left, and once a day (UTC) take a
 backup and keep the newest EAPCASE_BACKUP_KEEP, verify the audit trail (alerting the WPO
-admins on a break, ADR 0035), remove orphaned upload files, purge expired idempotency keys
-and the heartbeats of long-gone workers, and refresh SQLite's planner statistics.
+admins on a break, ADR 0035), remove orphaned upload files, and purge expired idempotency keys
+and the heartbeats of long-gone workers.
 
 Each daily duty is claimed by inserting its (name, day) row: however many workers share the
 database, it runs once a day. A failed duty is tried again an hour later; one whose worker
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from eapcase.api.idempotency import idempotency_keys_purge
 from eapcase.audit.services import AuditHead
@@ -83,33 +83,12 @@ def _expired(now: datetime) -> str:
     return f"{keys} expired idempotency keys, {beats} old heartbeats removed"
 
 
-#: Rows SQLite samples per index when it refreshes its statistics: enough for the planner to
-#: tell a selective index from a broad one, and a few seconds at 1,000,000 cases instead of
-#: the minutes (and the write lock) of a full ANALYZE.
-ANALYSIS_LIMIT = 1000
-
-
-def _statistics(now: datetime) -> str:
-    """SQLite plans from the statistics ANALYZE leaves, and nothing refreshes them by itself:
-    without them it took the email queue through every case of a Partner (0.5 s at 1,000,000
-    cases) instead of the pending emails' index (20 ms). PostgreSQL's autovacuum keeps its
-    own."""
-    if connection.vendor != "sqlite":
-        return "kept by PostgreSQL's autovacuum"
-    started = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
-        cursor.execute("ANALYZE")
-    return f"SQLite statistics refreshed in {time.monotonic() - started:.1f} s"
-
-
 DAILY: dict[str, Callable[[datetime], str]] = {
     # Verified before the day's backup, whose checkpoint would otherwise be the one it checks.
     AUDIT: _audit,
     BACKUP: _backup,
     "orphan_files": _files,
     "expired_rows": _expired,
-    "planner_statistics": _statistics,
 }
 
 
