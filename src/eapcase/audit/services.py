@@ -133,37 +133,7 @@ def audit_record(
     payload = json.loads(json.dumps(data or {}, default=str))
     case_id = case.pk if case is not None else None
     where = (address or "")[:45]
-    gathered = _gathered.get()
-    if gathered is not None:
-        # Chained and inserted with the others when the gathering block ends.
-        row = AuditEvent(
-            at=at,
-            actor_id=actor_id,
-            actor_name=actor_name,
-            action=action,
-            case_id=case_id,
-            object_type=object_type,
-            object_id=object_id,
-            data=payload,
-            sealed=sealed or {},
-            address=where,
-        )
-        gathered.append(row)
-        return row
-    digest = _digest(
-        head.hash,
-        at,
-        actor_id,
-        actor_name,
-        action,
-        case_id,
-        object_type,
-        object_id,
-        payload,
-        sealed or {},
-        where,
-    )
-    event = AuditEvent.objects.create(
+    row = AuditEvent(
         at=at,
         actor_id=actor_id,
         actor_name=actor_name,
@@ -174,13 +144,19 @@ def audit_record(
         data=payload,
         sealed=sealed or {},
         address=where,
-        previous_hash=head.hash,
-        hash=digest,
     )
+    gathered = _gathered.get()
+    if gathered is not None:
+        # Chained and inserted with the others when the gathering block ends.
+        gathered.append(row)
+        return row
+    digest = row_digest(row, head.hash)
+    row.previous_hash, row.hash = head.hash, digest
+    row.save(force_insert=True)
     head.hash = digest
     head.count += 1
     head.save(update_fields=["hash", "count"])
-    return event
+    return row
 
 
 # The rows `audit_record` is gathering in this context (`audit_gathered`), or None.
