@@ -77,11 +77,19 @@ def manifest(url: str) -> dict[str, Any] | None:
     return data
 
 
-def ensure_data(url: str, cases: int, quick: bool) -> dict[str, Any]:
+def ensure_data(url: str, cases: int, quick: bool, regenerate: bool = False) -> dict[str, Any]:
     found = manifest(url)
     if found is not None and found.get("cases") == cases:
         print(f"reusing {cases:,} cases in {url} (generated {found['now'][:10]})", flush=True)
         return found
+    if found is not None and not regenerate:
+        # Regenerating drops the database: a 1,000,000-case set takes minutes to an hour to
+        # make again, so a mistyped --cases must not cost it silently.
+        raise SystemExit(
+            f"{url} holds {found.get('cases'):,} generated cases, not {cases:,}: pass "
+            f"--cases {found.get('cases')} to measure it, or --regenerate to drop it and "
+            f"generate {cases:,}"
+        )
     env = {**os.environ}
     env.pop("DATABASE_URL", None)
     command = [EAPCASE, "bench", "generate", "--cases", str(cases), "--database-url", url]
@@ -318,6 +326,11 @@ def main() -> int:
         help="a database to measure (repeatable); default: var/bench.sqlite3",
     )
     parser.add_argument("--pg", action="store_true", help=f"also measure {PG_URL}")
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="drop and generate again a benchmark database whose size is not --cases",
+    )
     parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, proves the harness")
     parser.add_argument("--check-events", type=int, default=None)
@@ -348,7 +361,7 @@ def main() -> int:
     print(f"machine: {machine()}", flush=True)
     results = []
     for url in urls:
-        found = ensure_data(url, cases, args.quick)
+        found = ensure_data(url, cases, args.quick, args.regenerate)
         label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
         t0 = time.perf_counter()
         data = measure(url, iterations)
