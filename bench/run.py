@@ -101,7 +101,7 @@ def ensure_data(url: str, cases: int, quick: bool, regenerate: bool = False) -> 
     return found
 
 
-def child(url: str, iterations: int, out: Path) -> None:
+def child(url: str, iterations: int, out: Path, report: bool = True) -> None:
     """Measure the scenarios on `url` (the process's default database)."""
     os.environ["DATABASE_URL"] = url
     # The scenarios sign in with the test client's force_login, which gives no second factor:
@@ -115,7 +115,7 @@ def child(url: str, iterations: int, out: Path) -> None:
 
     from eapcase.perf import scenarios
 
-    measures = scenarios.run_all(iterations)
+    measures = scenarios.run_all(iterations, report=report)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM compliance_caseevent")
         events = cursor.fetchone()[0]
@@ -206,14 +206,15 @@ def migrate(url: str) -> None:
     subprocess.run([EAPCASE, "migrate", "--noinput", "--verbosity", "0"], env=env, check=True)
 
 
-def measure(url: str, iterations: int) -> dict[str, Any]:
+def measure(url: str, iterations: int, report: bool = True) -> dict[str, Any]:
     migrate(url)
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
         path = Path(tmp.name)
     try:
         subprocess.run(
             [sys.executable, __file__, "--child", "--database-url", url,
-             "--iterations", str(iterations), "--out", str(path)],
+             "--iterations", str(iterations), "--out", str(path),
+             *([] if report else ["--no-report"])],
             check=True,
         )  # fmt: skip
         data: dict[str, Any] = json.loads(path.read_text())
@@ -338,6 +339,11 @@ def main() -> int:
     parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep benchmark")
     parser.add_argument("--no-load", action="store_true", help="skip the load through gunicorn")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the compliance report (its first run builds the facts: ~45 min at 1M on SQLite)",
+    )
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--no-durability", action="store_true")
@@ -347,7 +353,7 @@ def main() -> int:
     args = parser.parse_args()
     iterations = args.iterations or (3 if args.quick else 50)
     if args.child:
-        child(args.database_url[0], iterations, args.out)
+        child(args.database_url[0], iterations, args.out, report=not args.no_report)
         return 0
     if args.durability_child:
         durability_child(args.database_url[0], iterations, args.out)
@@ -364,7 +370,7 @@ def main() -> int:
         found = ensure_data(url, cases, args.quick, args.regenerate)
         label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
         t0 = time.perf_counter()
-        data = measure(url, iterations)
+        data = measure(url, iterations, report=not args.no_report)
         print(f"measured {label} in {time.perf_counter() - t0:.0f} s", flush=True)
         results.append((label, data, found))
     check = None
