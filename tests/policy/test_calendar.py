@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from eapcase.policy.calendar import (
     BusinessCalendar,
     CalendarError,
+    _schedule,
     add_business_days,
     closed_reason,
     explain_due,
@@ -574,3 +575,30 @@ def test_business_time_to_due_matches_a_slow_reference(
 ) -> None:
     start = data.draw(starts_near_switch(cal))
     assert add_business_days(cal, start, days) == _ref_due(cal, start, days)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
+    cal=calendars(),
+    edge=st.sampled_from(["start", "opening", "closing"]),
+    nudge=st.sampled_from([0, -1, 1]),
+)
+def test_locate_finds_the_window_a_day_by_day_scan_finds(
+    data: st.DataObject, cal: BusinessCalendar, edge: str, nudge: int
+) -> None:
+    # locate reads the windows listed per UTC date; containing and first_window_from scan
+    # the local days around the instant. Instants fall near DST switches, or on the next
+    # opening or closing after one, and a microsecond either side.
+    schedule = _schedule(cal)
+    start = data.draw(starts_near_switch(cal))
+    _, opens, closes = schedule.first_window_from(start)
+    at = {"start": start, "opening": opens, "closing": closes}[edge]
+    at += nudge * timedelta(microseconds=1)
+    found = schedule.containing(at)
+    if found is None:
+        day, opens, closes = schedule.first_window_from(at)
+        expected = (opens, day, closes)
+    else:
+        expected = (at, found[0], found[2])
+    assert schedule.locate(at) == expected

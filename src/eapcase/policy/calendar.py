@@ -337,7 +337,7 @@ def _boundary(zone: ZoneInfo, day: date, clock: time) -> datetime:
 class _Schedule:
     """A calendar prepared for fast queries: its zone and its daily windows in UTC."""
 
-    __slots__ = ("_next", "_windows", "cal", "day_length", "zone")
+    __slots__ = ("_from_utc_day", "_next", "_windows", "cal", "day_length", "zone")
 
     def __init__(self, cal: BusinessCalendar) -> None:
         self.cal = cal
@@ -347,6 +347,7 @@ class _Schedule:
         )
         self._windows: dict[date, _Window | None] = {}
         self._next: dict[date, tuple[date, datetime, datetime]] = {}
+        self._from_utc_day: dict[int, tuple[tuple[date, datetime, datetime], ...]] = {}
 
     def window(self, day: date) -> _Window | None:
         """The business window [opens, closes) of a local date in UTC; None when closed."""
@@ -405,12 +406,42 @@ class _Schedule:
             day += _ONE_DAY
 
     def locate(self, at: datetime) -> tuple[datetime, date, datetime]:
-        """S of rules.md "Time" for a start `at`, with the date and closing of its window."""
-        found = self.containing(at)
-        if found is None:
-            found = self.first_window_from(at)
-            return found[1], found[0], found[2]
-        return at, found[0], found[2]
+        """S of rules.md "Time" for a start `at` (UTC), with the date and closing of its
+        window: `at` itself within the window that contains it, else the next opening.
+
+        The same answer as `containing` then `first_window_from`, found among the windows
+        around `at`'s UTC date, listed once per date (every business-day deadline starts
+        here, by the ten thousand in a check, and converting each start to the local zone
+        was most of its cost). A day's window lies inside that local day, so windows in the
+        order of their days are in time order and never overlap: the first window closing
+        after `at` is the one containing it, or else the first opening after it."""
+        windows = self._from_utc_day.get(at.toordinal())
+        if windows is None:
+            windows = self._windows_around(at.toordinal())
+        for day, opens, closes in windows:
+            if at < closes:
+                return (at if opens <= at else opens), day, closes
+        raise AssertionError("the windows of a UTC date end with one opening after it")
+
+    def _windows_around(self, ordinal: int) -> tuple[tuple[date, datetime, datetime], ...]:
+        """The windows (date, opens, closes) that close after the start of the UTC date
+        `ordinal`, up to the first that opens at or after its end."""
+        start = datetime.combine(date.fromordinal(ordinal), time(0), tzinfo=UTC)
+        end = start + _ONE_DAY
+        # A window closes within its own local day: none before the day before start's.
+        day = start.astimezone(self.zone).date() - _ONE_DAY
+        found: list[tuple[date, datetime, datetime]] = []
+        while True:
+            window = self.first_window_from_day(day)
+            if window[2] > start:
+                found.append(window)
+            if window[1] >= end:
+                break
+            day = window[0] + _ONE_DAY
+        if len(self._from_utc_day) >= _WINDOW_CACHE_SIZE:
+            self._from_utc_day.clear()
+        windows = self._from_utc_day[ordinal] = tuple(found)
+        return windows
 
 
 @lru_cache(maxsize=256)

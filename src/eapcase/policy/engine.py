@@ -115,7 +115,7 @@ def evaluate(
 def _next_change(run: CaseRun, obligations: tuple[Obligation, ...]) -> datetime | None:
     """The earliest future instant at which time alone changes the verdict: the next pending
     timer (all timers at or before `now` have run) or an open obligation's deadline."""
-    changes = [ob.due_at for ob in obligations if ob.status is Status.OPEN and ob.due_at]
+    changes = [ob.due_at for ob in obligations if ob.status is _OPEN and ob.due_at]
     if run.timers:
         changes.append(run.timers[0][0])
     return min(changes, default=None)

@@ -140,6 +140,19 @@ def instant_literal(at: datetime) -> str:
     return f'"{at.isoformat()}"'
 
 
+class _Affixes(dict[str, str]):
+    """The constant JSON text around a value, for each value of a field (a rule, a status,
+    a severity), put together once: `template % encoded value`."""
+
+    def __init__(self, template: str) -> None:
+        super().__init__()
+        self.template = template
+
+    def __missing__(self, value: str) -> str:
+        literal = self[value] = self.template % _encode_string(value)
+        return literal
+
+
 class JsonWriter:
     """Writes `document(...)` as JSON text (one line) case by case, without building the
     document: the same JSON as json.dumps(document(...), ensure_ascii=False), in a third less
@@ -152,7 +165,12 @@ class JsonWriter:
         # json.dumps(value, ensure_ascii=False) is exactly encode_basestring(value), the C
         # function it ends in, without the two Python calls and the encoder object before it.
         self.text = _Literals(_encode_string)
-        self.instant = _Literals(instant_literal)
+        # The keys and the rule, status and severity around each obligation and finding: a
+        # handful of values, so each piece of constant text is looked up once, not formatted.
+        self.obligation_head = _Affixes('{"rule": %s, "trigger": ')
+        self.obligation_tail = _Affixes(', "status": %s}')
+        self.finding_head = _Affixes('{"rule": %s, "event": ')
+        self.finding_middle = _Affixes(', "severity": %s, "detail": ')
         head = json.dumps(
             {"policy": pack_summary(pack_set.at(now), now), "now": now.isoformat()},
             ensure_ascii=False,
@@ -161,31 +179,75 @@ class JsonWriter:
         self.first = True
 
     def case(self, evaluation: Evaluation) -> None:
-        text, instant = self.text, self.instant
-        obligations = ", ".join(
-            f'{{"rule": {text[ob.rule]}, "trigger": {text[ob.trigger]}, '
-            f'"opened_at": {instant[ob.opened_at]}, "due_at": {instant[ob.due_at]}, '
-            f'"satisfied_at": {instant[ob.satisfied_at]}, "status": {text[ob.status]}}}'
-            for ob in evaluation.obligations
-        )
-        findings = ", ".join(
-            f'{{"rule": {text[fd.rule]}, "event": {text[fd.event]}, "at": {instant[fd.at]}, '
-            f'"severity": {text[fd.severity]}, "detail": {text[fd.detail]}}}'
-            for fd in evaluation.findings
-        )
-        self.parts.append(
-            f'{"" if self.first else ", "}{{"case": {text[evaluation.case]}, '
-            f'"in_scope": {"true" if evaluation.in_scope else "false"}, '
-            f'"obligations": [{obligations}], "findings": [{findings}]}}'
-        )
+        # Instants are formatted inline from their day and second of the day (see
+        # instant_literal): almost every instant of a case is new (an event's, a deadline's),
+        # so a cache of instants misses far more than it hits, and a call per instant costs
+        # as much as the formatting.
+        text, days, clocks = self.text, _DAYS, _CLOCKS
+        heads, tails = self.obligation_head, self.obligation_tail
+        parts = [
+            # A case id comes once: encoded as it is, not kept.
+            f'{"" if self.first else ", "}{{"case": {_encode_string(evaluation.case)}, '
+            f'"in_scope": {"true" if evaluation.in_scope else "false"}, "obligations": ['
+        ]
+        append = parts.append
+        separator = ""
+        for ob in evaluation.obligations:
+            at = ob.opened_at
+            if at.tzinfo is UTC and not at.microsecond:
+                opened = days[at.toordinal()] + clocks[at.hour * 3600 + at.minute * 60 + at.second]
+            else:
+                opened = instant_literal(at)
+            due_at = ob.due_at
+            if due_at is None:
+                due = "null"
+            elif due_at.tzinfo is UTC and not due_at.microsecond:
+                due = (
+                    days[due_at.toordinal()]
+                    + clocks[due_at.hour * 3600 + due_at.minute * 60 + due_at.second]
+                )
+            else:
+                due = instant_literal(due_at)
+            satisfied_at = ob.satisfied_at
+            if satisfied_at is None:
+                satisfied = "null"
+            elif satisfied_at.tzinfo is UTC and not satisfied_at.microsecond:
+                satisfied = (
+                    days[satisfied_at.toordinal()]
+                    + clocks[
+                        satisfied_at.hour * 3600 + satisfied_at.minute * 60 + satisfied_at.second
+                    ]
+                )
+            else:
+                satisfied = instant_literal(satisfied_at)
+            append(
+                f'{separator}{heads[ob.rule]}{text[ob.trigger]}, "opened_at": {opened}, '
+                f'"due_at": {due}, "satisfied_at": {satisfied}{tails[ob.status]}'
+            )
+            separator = ", "
+        append('], "findings": [')
+        heads, middles = self.finding_head, self.finding_middle
+        separator = ""
+        for fd in evaluation.findings:
+            at = fd.at
+            if at.tzinfo is UTC and not at.microsecond:
+                found = days[at.toordinal()] + clocks[at.hour * 3600 + at.minute * 60 + at.second]
+            else:
+                found = instant_literal(at)
+            append(
+                f'{separator}{heads[fd.rule]}{text[fd.event]}, "at": {found}'
+                f"{middles[fd.severity]}{text[fd.detail]}}}"
+            )
+            separator = ", "
+        append("]}")
+        self.parts.append("".join(parts))
         self.first = False
         if len(self.parts) > 4096:
             self.out.write("".join(self.parts))
             self.parts.clear()
-        if len(self.instant) > 65536 or len(self.text) > 65536:
-            # Instants and details repeat within a case far more than across cases: keep the
-            # caches small when cases stream through (policy/stream.py).
-            self.instant = _Literals(self.instant.encode)
+        if len(self.text) > 65536:
+            # Ids and details repeat within a case far more than across cases: keep the
+            # cache small when cases stream through (policy/stream.py).
             self.text = _Literals(self.text.encode)
 
     def close(self) -> None:

@@ -33,7 +33,8 @@ def on_callback(run: CaseRun, event: Event[CallbackRequested]) -> None:
 
 def on_attempt(run: CaseRun, event: Event[ContactAttempt]) -> None:
     # Any attempt to the participant counts, whatever its channel or outcome.
-    if event.fields.target is _TARGET_PARTICIPANT:
+    # Nothing waiting (the usual case once a call back's first attempt is made): no lookup.
+    if run.waiting and event.fields.target is _TARGET_PARTICIPANT:
         run.satisfy_waiting(_RULE_CALLBACK, event)
 
 

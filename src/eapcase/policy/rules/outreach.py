@@ -115,7 +115,8 @@ def on_attempt(run: CaseRun, event: Event[ContactAttempt]) -> None:
         obligation.attempts_made = count
         if attempt.channel is _CHANNEL_PHONE:
             outreach.phone_used = True
-        if outreach.is_checkin:
+        # `is_checkin` spelled out: a property call per attempt and outreach costs more.
+        if outreach.purpose == CHECKIN:
             _checkin_attempt(run, event, outreach, count)
         else:
             _outreach_attempt(run, event, outreach, count, reached)
