@@ -37,6 +37,7 @@ from eapcase.cases.models import (
 )
 from eapcase.cases.words import CaseWords
 from eapcase.core.lists import Sort
+from eapcase.core.prepared import PreparedObjects, PreparedQuery
 from eapcase.core.searchkeys import name_key
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.choices import CheckinTrigger, WindowZone
@@ -218,9 +219,21 @@ class Ledger:
         return sessions_remaining(self.benefit, self.held)
 
 
+@dataclass(frozen=True, slots=True)
+class ObligationRow:
+    """What the case pages show of a stored obligation, read as values (no model instance:
+    a case of 200 events has some 90)."""
+
+    rule: str
+    trigger: str
+    status: str
+    reason: str
+    due_at: datetime | None
+
+
 @dataclass
 class ObligationLine:
-    row: Obligation
+    row: ObligationRow
     overdue: bool
 
     @property
@@ -334,7 +347,13 @@ def _prefetched_partner(case: Case) -> None:
 
 def case_events(case: Case) -> list[CaseEvent]:
     """The case's history in the engine's order (instant, then recording)."""
-    return list(CaseEvent.objects.filter(case=case).order_by("at", "seq"))
+    events: list[CaseEvent] = _EVENTS.objects(case=case.pk)
+    return events
+
+
+# The case page reads a dozen tables by case: each query is compiled once per process
+# (core.prepared; compiling them was about a quarter of the page's CPU, issue #16).
+_EVENTS = PreparedObjects(lambda case: CaseEvent.objects.filter(case_id=case).order_by("at", "seq"))
 
 
 def case_evaluate(case: Case, events: list[CaseEvent], now: datetime) -> Evaluation:
@@ -454,11 +473,8 @@ def case_stored_evaluation(
     """The engine's derived state as the last refresh stored it on the case row (read afresh:
     the instance may predate the last write). A case never refreshed (no stored state) is
     asked of the engine instead."""
-    row = (
-        Case.objects.filter(pk=case.pk)
-        .values_list("engine_state", "risk_level", "risk_reason")
-        .first()
-    )
+    found = _STORED_STATE.rows(case=case.pk)
+    row = found[0] if found else None
     data = None
     if row is not None:
         # The risk the pages show is the stored column (ADR 0025), read with the state.
@@ -467,6 +483,56 @@ def case_stored_evaluation(
     if stored is None:
         stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
     return stored
+
+
+_STORED_STATE = PreparedQuery(
+    lambda case: Case.objects.filter(pk=case).values_list(
+        "engine_state", "risk_level", "risk_reason"
+    )
+)
+
+
+def _by_case(model: Any, *order: str, related: tuple[str, ...] = ()) -> PreparedObjects:
+    """A case's rows of `model`, in `order` (else the model's own), with `related` joined:
+    compiled once."""
+
+    def build(case: int) -> QuerySet[Any]:
+        rows: QuerySet[Any] = model.objects.filter(case_id=case)
+        if order:
+            rows = rows.order_by(*order)
+        return rows.select_related(*related) if related else rows
+
+    return PreparedObjects(build)
+
+
+_OBLIGATIONS = PreparedQuery(
+    lambda case: (
+        Obligation.objects.filter(case_id=case)
+        .order_by("position")
+        .values_list("rule", "trigger", "status", "reason", "due_at")
+    )
+)
+_FINDINGS = _by_case(Finding, "position")
+_OVERRIDES = _by_case(Override, "at", "pk")
+_OUTREACH = _by_case(OutreachRequest)
+_REVIEWS = _by_case(Review)
+_QUERIES = _by_case(ParticipantQuery, "received_at", "pk")
+_DISSATISFACTIONS = _by_case(Dissatisfaction)
+_ESCALATIONS = _by_case(Escalation, related=("acknowledged_by",))
+_EMAILS = _by_case(Email, "received_at", "pk")
+_CONTACTS = _by_case(ProviderContact, "received_at", "pk", related=("provider",))
+_UPLOADS = _by_case(CaseNotesUpload, "uploaded_at", "pk")
+_SESSIONS = _by_case(Session, "held_at", "pk", related=("provider", "recorded_by"))
+_RISKS = _by_case(RiskRecord)
+_ASSIGNMENTS = _by_case(CaseAssignment, "at", "pk", related=("clinician", "assigned_by"))
+_OUTBOUND = _by_case(OutboundMessage, "created_at", "pk", related=("delivery",))
+_URGENCY_CHANGES = PreparedObjects(
+    lambda case: (
+        EmailUrgencyChange.objects.filter(email__case_id=case)
+        .select_related("email", "by")
+        .order_by("at", "pk")
+    )
+)
 
 
 def case_page_get(
@@ -480,7 +546,7 @@ def case_page_get(
     ledger = ledger_of(case, evaluation)
 
     words = CaseWords.of_events(events, case.partner.timezone)
-    obligation_rows = list(Obligation.objects.filter(case=case).order_by("position"))
+    obligation_rows = [ObligationRow(*values) for values in _OBLIGATIONS.rows(case=case.pk)]
     open_lines, settled = [], []
     for row in obligation_rows:
         if row.status in UNSATISFIED:
@@ -490,35 +556,24 @@ def case_page_get(
             open_lines.append(ObligationLine(row, overdue))
         else:
             settled.append(ObligationLine(row, False))
-    findings = list(Finding.objects.filter(case=case).order_by("position"))
+    findings: list[Finding] = _FINDINGS.objects(case=case.pk)
     by_event: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_event[finding.event_id].append(finding)
     overrides_by_event: dict[str, list[Override]] = defaultdict(list)
-    for override in Override.objects.filter(case=case).order_by("at", "pk"):
+    for override in _OVERRIDES.objects(case=case.pk):
         for event_id in override.event_ids:
             overrides_by_event[event_id].append(override)
 
-    outreach = {r.event_id: r for r in OutreachRequest.objects.filter(case=case)}
-    reviews = {r.event_id: r for r in Review.objects.filter(case=case)}
-    queries = list(ParticipantQuery.objects.filter(case=case).order_by("received_at", "pk"))
-    dissatisfactions = {d.event_id: d for d in Dissatisfaction.objects.filter(case=case)}
-    escalations = {
-        e.event_id: e
-        for e in Escalation.objects.filter(case=case).select_related("acknowledged_by")
-    }
-    emails = list(Email.objects.filter(case=case).order_by("received_at", "pk"))
-    contacts = list(
-        ProviderContact.objects.filter(case=case)
-        .select_related("provider")
-        .order_by("received_at", "pk")
-    )
-    uploads = list(CaseNotesUpload.objects.filter(case=case).order_by("uploaded_at", "pk"))
-    sessions = list(
-        Session.objects.filter(case=case)
-        .select_related("provider", "recorded_by")
-        .order_by("held_at", "pk")
-    )
+    outreach = {r.event_id: r for r in _OUTREACH.objects(case=case.pk)}
+    reviews = {r.event_id: r for r in _REVIEWS.objects(case=case.pk)}
+    queries: list[ParticipantQuery] = _QUERIES.objects(case=case.pk)
+    dissatisfactions = {d.event_id: d for d in _DISSATISFACTIONS.objects(case=case.pk)}
+    escalations = {e.event_id: e for e in _ESCALATIONS.objects(case=case.pk)}
+    emails: list[Email] = _EMAILS.objects(case=case.pk)
+    contacts: list[ProviderContact] = _CONTACTS.objects(case=case.pk)
+    uploads: list[CaseNotesUpload] = _UPLOADS.objects(case=case.pk)
+    sessions: list[Session] = _SESSIONS.objects(case=case.pk)
 
     rows = _Rows(
         zone=case.partner.timezone,
@@ -534,7 +589,7 @@ def case_page_get(
         responses={c.event_id: c for c in contacts},
         uploads={u.event_id: u for u in uploads},
         reviews_of_notes={u.review_event_id: u for u in uploads if u.review_event_id},
-        risks={r.event_id: r for r in RiskRecord.objects.filter(case=case)},
+        risks={r.event_id: r for r in _RISKS.objects(case=case.pk)},
         sessions={s.event_id: s for s in sessions if s.attendance == Attendance.ATTENDED},
     )
     usernames = {e.by for e in events if e.by}
@@ -621,11 +676,10 @@ def _assignment_entries(
     history events: the policy does not judge them). With a truncated timeline only those
     since its first event shown."""
     since = events[first_shown].at if first_shown and events else None
-    rows = CaseAssignment.objects.filter(case=case).select_related("clinician", "assigned_by")
-    if since is not None:
-        rows = rows.filter(at__gte=since)
     entries = []
-    for row in rows.order_by("at", "pk"):
+    for row in _ASSIGNMENTS.objects(case=case.pk):
+        if since is not None and row.at < since:
+            continue
         to = _person_name(row.clinician) if row.clinician else "the unallocated list"
         pseudo = CaseEvent(case=case, seq=0, event_id="", type="case_assigned", at=row.at)
         entries.append(
@@ -668,10 +722,9 @@ def _mail_entries(
         if entry.event.type == "email_received":
             entry.mail_in = by_event.get(entry.event.event_id)
     extra: list[TimelineEntry] = []
-    outbound = OutboundMessage.objects.filter(case=case).select_related("delivery")
-    if since is not None:
-        outbound = outbound.filter(created_at__gte=since)
-    for row in outbound.order_by("created_at", "pk"):
+    for row in _OUTBOUND.objects(case=case.pk):
+        if since is not None and row.created_at < since:
+            continue
         pseudo = CaseEvent(case=case, seq=0, event_id="", type="email_sent", at=row.created_at)
         what = {"sent": "Email sent", "queued": "Email queued", "failed": "Email not sent yet"}
         extra.append(
@@ -751,11 +804,10 @@ def _urgency_entries(
 ) -> list[TimelineEntry]:
     """Changes of an email's urgency, with their reasons."""
     since = _since(first_shown, events)
-    rows = EmailUrgencyChange.objects.filter(email__case=case).select_related("email", "by")
-    if since is not None:
-        rows = rows.filter(at__gte=since)
     entries = []
-    for row in rows.order_by("at", "pk"):
+    for row in _URGENCY_CHANGES.objects(case=case.pk):
+        if since is not None and row.at < since:
+            continue
         said = "urgent" if row.urgent else "not urgent"
         summary = f"{words.event(row.email.event_id)} is now {said}: {row.reason}"
         who = _person_name(row.by) if row.by else ""
