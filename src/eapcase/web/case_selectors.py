@@ -241,9 +241,23 @@ class ObligationLine:
         return RULE_LABELS.get(self.row.rule, self.row.rule)
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event of the case's history as the case pages show it, read as values (a case page
+    reads up to hundreds: no model instances). The timeline's lines for what is kept beside
+    the history (allocations, mail, WPO's answers...) have `seq` 0 and no `event_id`."""
+
+    seq: int
+    event_id: str
+    type: str
+    at: datetime
+    by: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class TimelineEntry:
-    event: CaseEvent
+    event: EventRow
     who: str
     what: str
     summary: str
@@ -270,7 +284,7 @@ class OpenOutreach:
 class CasePage:
     case: Case
     now: datetime
-    events: list[CaseEvent]
+    events: list[EventRow]
     evaluation: bridge.StoredEvaluation
     ledger: Ledger
     obligations: list[ObligationLine]
@@ -279,7 +293,7 @@ class CasePage:
     timeline: list[TimelineEntry]
     procedure: ClientProcedure | None
     access_line: AccessLine | None
-    last_contact: CaseEvent | None
+    last_contact: EventRow | None
     attempts_since: int
     open_outreach: list[OpenOutreach]
     open_queries: list[ParticipantQuery]
@@ -468,11 +482,11 @@ def checkin_on_closure(case: Case, now: datetime) -> CheckinTimes | None:
 
 
 def case_stored_evaluation(
-    case: Case, events: list[CaseEvent], now: datetime
+    case: Case, events: list[CaseEvent] | None, now: datetime
 ) -> bridge.StoredEvaluation:
     """The engine's derived state as the last refresh stored it on the case row (read afresh:
     the instance may predate the last write). A case never refreshed (no stored state) is
-    asked of the engine instead."""
+    asked of the engine instead, with `events` (read here when not given)."""
     found = _STORED_STATE.rows(case=case.pk)
     row = found[0] if found else None
     data = None
@@ -481,10 +495,18 @@ def case_stored_evaluation(
         data, case.risk_level, case.risk_reason = row
     stored = bridge.stored_evaluation(data)
     if stored is None:
-        stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
+        history = case_events(case) if events is None else events
+        stored = bridge.stored_from_evaluation(case_evaluate(case, history, now))
     return stored
 
 
+_EVENT_ROWS = PreparedQuery(
+    lambda case: (
+        CaseEvent.objects.filter(case_id=case)
+        .order_by("at", "seq")
+        .values_list("seq", "event_id", "type", "at", "by", "fields")
+    )
+)
 _STORED_STATE = PreparedQuery(
     lambda case: Case.objects.filter(pk=case).values_list(
         "engine_state", "risk_level", "risk_reason"
@@ -540,8 +562,8 @@ def case_page_get(
 ) -> CasePage:
     """Everything the case page and the handover page show, in a fixed number of queries.
     The timeline holds the latest `timeline_limit` events (None: all of them), newest first."""
-    events = case_events(case)
-    evaluation = case_stored_evaluation(case, events, now)
+    events = [EventRow(*values) for values in _EVENT_ROWS.rows(case=case.pk)]
+    evaluation = case_stored_evaluation(case, None, now)
     state = evaluation.state
     ledger = ledger_of(case, evaluation)
 
@@ -670,7 +692,7 @@ def case_page_get(
 
 
 def _assignment_entries(
-    case: Case, first_shown: int, events: list[CaseEvent]
+    case: Case, first_shown: int, events: list[EventRow]
 ) -> list[TimelineEntry]:
     """Allocations and reassignments, as timeline lines beside the events (they are not
     history events: the policy does not judge them). With a truncated timeline only those
@@ -681,7 +703,7 @@ def _assignment_entries(
         if since is not None and row.at < since:
             continue
         to = _person_name(row.clinician) if row.clinician else "the unallocated list"
-        pseudo = CaseEvent(case=case, seq=0, event_id="", type="case_assigned", at=row.at)
+        pseudo = EventRow(0, "", "case_assigned", row.at)
         entries.append(
             TimelineEntry(
                 event=pseudo,
@@ -704,7 +726,7 @@ _OUTBOUND_WORDS: dict[str, str] = {
 
 
 def _mail_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], entries: list[TimelineEntry]
+    case: Case, first_shown: int, events: list[EventRow], entries: list[TimelineEntry]
 ) -> list[TimelineEntry]:
     """The case's emails in the timeline: each one we sent, at its sending, with its delivery
     status; the attachments of each one received beside its `email_received` event; mail on
@@ -725,7 +747,7 @@ def _mail_entries(
     for row in _OUTBOUND.objects(case=case.pk):
         if since is not None and row.created_at < since:
             continue
-        pseudo = CaseEvent(case=case, seq=0, event_id="", type="email_sent", at=row.created_at)
+        pseudo = EventRow(0, "", "email_sent", row.created_at)
         what = {"sent": "Email sent", "queued": "Email queued", "failed": "Email not sent yet"}
         extra.append(
             TimelineEntry(
@@ -743,9 +765,7 @@ def _mail_entries(
     for message in inbound:
         if message.email_id is not None or (since is not None and message.received_at < since):
             continue
-        pseudo = CaseEvent(
-            case=case, seq=0, event_id="", type="email_filed", at=message.received_at
-        )
+        pseudo = EventRow(0, "", "email_filed", message.received_at)
         sender = message.from_address or "an unknown sender"
         extra.append(
             TimelineEntry(
@@ -763,13 +783,13 @@ def _mail_entries(
     return extra
 
 
-def _since(first_shown: int, events: list[CaseEvent]) -> datetime | None:
+def _since(first_shown: int, events: list[EventRow]) -> datetime | None:
     return events[first_shown].at if first_shown and events else None
 
 
 def _side_entry(case: Case, at: datetime, who: str, what: str, summary: str) -> TimelineEntry:
     """A timeline line for what is kept beside the history (the policy does not judge it)."""
-    pseudo = CaseEvent(case=case, seq=0, event_id="", type="", at=at)
+    pseudo = EventRow(0, "", "", at)
     return TimelineEntry(
         event=pseudo, who=who, what=what, summary=summary, next_step="", findings=[], overrides=[]
     )
@@ -778,7 +798,7 @@ def _side_entry(case: Case, at: datetime, who: str, what: str, summary: str) -> 
 def _wpo_answer_entries(
     case: Case,
     first_shown: int,
-    events: list[CaseEvent],
+    events: list[EventRow],
     escalations: dict[str, Escalation],
     words: CaseWords,
 ) -> list[TimelineEntry]:
@@ -800,7 +820,7 @@ def _wpo_answer_entries(
 
 
 def _urgency_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], words: CaseWords
+    case: Case, first_shown: int, events: list[EventRow], words: CaseWords
 ) -> list[TimelineEntry]:
     """Changes of an email's urgency, with their reasons."""
     since = _since(first_shown, events)
@@ -816,7 +836,7 @@ def _urgency_entries(
 
 
 def _missed_session_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], sessions: list[Session]
+    case: Case, first_shown: int, events: list[EventRow], sessions: list[Session]
 ) -> list[TimelineEntry]:
     """Sessions not attended or cancelled late, as timeline lines beside the events: they are
     not sessions held and not history events (ADR 0028). With a truncated timeline only those
@@ -826,7 +846,7 @@ def _missed_session_entries(
     for row in sessions:
         if row.attendance == Attendance.ATTENDED or (since is not None and row.held_at < since):
             continue
-        pseudo = CaseEvent(case=case, seq=0, event_id="", type="session_missed", at=row.held_at)
+        pseudo = EventRow(0, "", "session_missed", row.held_at)
         parts = [p for p in (_session_how(row), row.note) if p]
         entries.append(
             TimelineEntry(
@@ -883,7 +903,7 @@ class _Rows:
     sessions: dict[str, Session] = field(default_factory=dict)
 
 
-def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, str]:
+def _describe(event: EventRow, rows: _Rows, session_number: int) -> tuple[str, str]:
     """(summary, next step) of one event, from its fields and the domain row it wrote."""
     f = event.fields
     kind = event.type

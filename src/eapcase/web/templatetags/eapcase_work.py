@@ -13,9 +13,6 @@ overdue_table.html) the same way: 75 rows on the escalations page.
 `{{ e|acknowledged_cells }}` draws a row of the acknowledged escalations, and
 `{{ level|risk_badge }}` the risk badge of web/partials/risk_badge.html.
 
-`{{ t|timeline_cells }}` draws the When, Who and What cells of a timeline line (50 a
-case page).
-
 `{% select_options choices chosen %}` draws the `<option>`s of a filter's `<select>` the
 same way: (value, label) pairs, the chosen value selected.
 """
@@ -29,7 +26,7 @@ from typing import Any
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import get_current_timezone_name, localtime
+from django.utils.timezone import localtime
 
 from eapcase.core.text import neutralise
 from eapcase.web.selectors import countdown, local_time
@@ -177,23 +174,6 @@ def acknowledged_cells(e: Any) -> SafeString:
         local_time(e.acknowledged_at, zone),
         (who.get_full_name() or who.username) if who is not None else "",
         e.acknowledgement_note,
-    )
-
-
-@register.filter
-def timeline_cells(t: Any) -> SafeString:
-    """The When, Who and What cells of a timeline line (`web.case_selectors.TimelineEntry`),
-    its instant in the zone the case page activated (the Partner's)."""
-    at = t.event.at
-    return format_html(
-        '<td data-label="When" class="text-nowrap"><time datetime="{}">{}</time></td>\n'
-        '<td data-label="Who">{}</td>\n'
-        '<td data-label="What">{} <small class="text-body-secondary">{}</small></td>',
-        _iso(at),
-        local_time(at, get_current_timezone_name()),
-        t.who or "—",
-        t.what,
-        t.event.event_id,
     )
 
 
