@@ -71,7 +71,12 @@ def test_a_value_the_orm_changes_is_compiled_every_time_with_the_same_answer() -
 
 
 def _memberships(user: int) -> Any:
-    return Membership.objects.filter(user_id=user).select_related("user", "partner").order_by("pk")
+    return (
+        Membership.objects.filter(user_id=user)
+        .select_related("user", "partner")
+        .defer("user__password")
+        .order_by("pk")
+    )
 
 
 def _fields(rows: list[Any]) -> list[tuple[Any, ...]]:
@@ -112,6 +117,8 @@ def test_the_instances_are_the_querysets_related_objects_and_all() -> None:
             _ = [(m.user.username, m.partner and m.partner.name) for m in found]
         assert len(ran) == 2  # this one and the queryset's
         assert all(type(m) is Membership and not m._state.adding for m in found)
+        # A deferred field is left out, as the ORM leaves it (read on demand).
+        assert all("password" in m.user.get_deferred_fields() for m in found)
     assert [len(prepared.objects(user=first.user_id)), len(built)] == [2, 1]
     assert found == []
 

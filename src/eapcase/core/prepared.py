@@ -148,9 +148,10 @@ class PreparedQuery:
 
 
 class PreparedObjects(PreparedQuery):
-    """`build(**params)` returns a queryset of model instances (`select_related` allowed; not
-    annotations, `prefetch_related`, `only`/`defer` nor a related manager's queryset: those
-    run through the ORM every time); `objects(**params)` gives what `list(queryset)` would."""
+    """`build(**params)` returns a queryset of model instances (`select_related`, `only` and
+    `defer` allowed; not annotations, `prefetch_related` nor a related manager's queryset:
+    those run through the ORM every time); `objects(**params)` gives what `list(queryset)`
+    would. A field left out is deferred, as Django's own iterator leaves it."""
 
     def objects(self, using: str = "default", **params: int | Sequence[int]) -> list[Any]:
         compiled = self._prepared(using, params)
@@ -167,13 +168,11 @@ class PreparedObjects(PreparedQuery):
 
     def _instances(self, queryset: Any, compiler: Any, using: str) -> _Instances | None:
         """The layout `ModelIterable` would use, or None for a queryset it cannot repeat."""
-        query = compiler.query
         if (
             queryset._iterable_class is not ModelIterable
             or queryset._prefetch_related_lookups
             or queryset._known_related_objects
             or compiler.annotation_col_map
-            or query.deferred_loading != (frozenset(), True)
         ):
             return None
         klass_info, select = compiler.klass_info, compiler.select

@@ -514,14 +514,18 @@ _STORED_STATE = PreparedQuery(
 )
 
 
-def _by_case(model: Any, *order: str, related: tuple[str, ...] = ()) -> PreparedObjects:
-    """A case's rows of `model`, in `order` (else the model's own), with `related` joined:
-    compiled once."""
+def _by_case(
+    model: Any, *order: str, related: tuple[str, ...] = (), defer: tuple[str, ...] = ()
+) -> PreparedObjects:
+    """A case's rows of `model`, in `order` (else the model's own), with `related` joined and
+    without the `defer`red columns: compiled once."""
 
     def build(case: int) -> QuerySet[Any]:
         rows: QuerySet[Any] = model.objects.filter(case_id=case)
         if order:
             rows = rows.order_by(*order)
+        if defer:
+            rows = rows.defer(*defer)
         return rows.select_related(*related) if related else rows
 
     return PreparedObjects(build)
@@ -548,6 +552,10 @@ _SESSIONS = _by_case(Session, "held_at", "pk", related=("provider", "recorded_by
 _RISKS = _by_case(RiskRecord)
 _ASSIGNMENTS = _by_case(CaseAssignment, "at", "pk", related=("clinician", "assigned_by"))
 _OUTBOUND = _by_case(OutboundMessage, "created_at", "pk", related=("delivery",))
+# The model of intake's InboundMessage through its relation: web does not import intake
+# (layers). The raw message is not read.
+_INBOUND_MODEL: Any = Case.inbound_messages.rel.related_model
+_INBOUND = _by_case(_INBOUND_MODEL, "received_at", "pk", related=("email",), defer=("raw",))
 _URGENCY_CHANGES = PreparedObjects(
     lambda case: (
         EmailUrgencyChange.objects.filter(email__case_id=case)
@@ -732,13 +740,8 @@ def _mail_entries(
     status; the attachments of each one received beside its `email_received` event; mail on
     the case with no email rules (a provider's, an auto-reply) as lines of its own."""
     since = events[first_shown].at if first_shown and events else None
-    # The reverse relation of intake's InboundMessage: web does not import intake (layers).
-    inbound = list(
-        case.inbound_messages.defer("raw")
-        .select_related("email")
-        .prefetch_related("attachments")
-        .order_by("received_at", "pk")
-    )
+    inbound: list[Any] = _INBOUND.objects(case=case.pk)
+    prefetch_related_objects(inbound, "attachments")
     by_event = {m.email.event_id: m for m in inbound if m.email is not None}
     for entry in entries:
         if entry.event.type == "email_received":
