@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from eapcase.cases.models import Case, CaseEvent
 from eapcase.policy.explain import RULE_TITLES, format_instant
@@ -92,6 +92,19 @@ def event_label(kind: str, at: datetime, zone: str, fields: dict[str, Any] | Non
     return f"the {event_noun(kind, fields)} of {short_time(at, zone)}"
 
 
+class NamedEvent(Protocol):
+    """What naming an event reads: a `CaseEvent`, or the case page's row of one."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def fields(self) -> Any: ...
+
+
 @dataclass(frozen=True)
 class CaseWords:
     """The labels of one case's events, to name them and to rewrite the engine's sentences."""
@@ -99,7 +112,7 @@ class CaseWords:
     labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of_events(cls, events: Iterable[CaseEvent], zone: str) -> CaseWords:
+    def of_events(cls, events: Iterable[NamedEvent], zone: str) -> CaseWords:
         return cls({e.event_id: event_label(e.type, e.at, zone, e.fields) for e in events})
 
     @classmethod

@@ -13,6 +13,11 @@ A stand-in that does not turn up exactly once among the compiled parameters (a v
 transformed or folded into the SQL text) makes that shape compile at every call instead: slower,
 never wrong. Parameters may be integers or lists of integers (ids), the values a page's access
 predicate and owner filters need.
+
+`PreparedObjects` does the same for a queryset of model instances (with `select_related`):
+`objects(**params)` gives what `list(queryset)` gives, the instances built as Django's own
+iterator builds them, without the compilation (the case page's dozen reads of one case's
+rows, issue #16).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 
 #: Stand-ins for ids: negative and far from any real id, each used once per compilation.
 _STAND_IN_BASE = -7_300_000_000
@@ -37,6 +43,18 @@ class _Compiled:
     slots: dict[int, tuple[str, int | None]]  # parameter position -> (name, index in a list)
     converters: dict[int, Any]  # column -> (converters, expression), as the compiler has them
     compiler: Any
+    instances: _Instances | None = None  # how rows become model instances (PreparedObjects)
+
+
+@dataclass(frozen=True)
+class _Instances:
+    """What Django's `ModelIterable` works out from a compiled query, kept for every run."""
+
+    model: Any
+    start: int
+    end: int
+    attnames: list[str]
+    populators: list[Any]  # select_related: one per related model, reusable across rows
 
 
 class PreparedQuery:
@@ -49,6 +67,13 @@ class PreparedQuery:
         self._lock = threading.Lock()
 
     def rows(self, using: str = "default", **params: int | Sequence[int]) -> list[tuple[Any, ...]]:
+        compiled = self._prepared(using, params)
+        if compiled is None:  # this shape cannot be prepared: the ORM, every time
+            return list(self._build(**params).using(using))
+        return self._run(compiled, using, params)
+
+    def _prepared(self, using: str, params: dict[str, int | Sequence[int]]) -> _Compiled | None:
+        """The compiled query of this shape (compiled now if new), or None to use the ORM."""
         connection = connections[using]
         shape = (
             using,
@@ -63,13 +88,16 @@ class PreparedQuery:
             compiled = self._compile(using, params)
             with self._lock:
                 self._cache[shape] = compiled
-        if compiled is None:  # this shape cannot be prepared: the ORM, every time
-            return list(self._build(**params).using(using))
+        return compiled
+
+    def _run(
+        self, compiled: _Compiled, using: str, params: dict[str, int | Sequence[int]]
+    ) -> list[tuple[Any, ...]]:
         values = list(compiled.params)
         for position, (name, index) in compiled.slots.items():
             value = params[name]
             values[position] = value[index] if index is not None else value  # type: ignore[index]
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, values)
             found = cursor.fetchall()
         if compiled.converters:
@@ -93,7 +121,8 @@ class PreparedQuery:
                 marker = _STAND_IN_BASE - next(counter)
                 stand_ins[marker] = (name, None)
                 fake[name] = marker
-        compiler = self._build(**fake).query.get_compiler(using)
+        queryset = self._build(**fake)
+        compiler = queryset.query.get_compiler(using)
         sql, compiled_params = compiler.as_sql()
         slots: dict[int, tuple[str, int | None]] = {}
         for position, value in enumerate(compiled_params):
@@ -111,4 +140,48 @@ class PreparedQuery:
             slots=slots,
             converters=converters,
             compiler=compiler,
+            instances=self._instances(queryset, compiler, using),
+        )
+
+    def _instances(self, queryset: Any, compiler: Any, using: str) -> _Instances | None:
+        return None  # rows stay tuples
+
+
+class PreparedObjects(PreparedQuery):
+    """`build(**params)` returns a queryset of model instances (`select_related`, `only` and
+    `defer` allowed; not annotations, `prefetch_related` nor a related manager's queryset:
+    those run through the ORM every time); `objects(**params)` gives what `list(queryset)`
+    would. A field left out is deferred, as Django's own iterator leaves it."""
+
+    def objects(self, using: str = "default", **params: int | Sequence[int]) -> list[Any]:
+        compiled = self._prepared(using, params)
+        if compiled is None or compiled.instances is None:
+            return list(self._build(**params).using(using))
+        made = compiled.instances
+        found = []
+        for row in self._run(compiled, using, params):
+            obj = made.model.from_db(using, made.attnames, row[made.start : made.end])
+            for populator in made.populators:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+    def _instances(self, queryset: Any, compiler: Any, using: str) -> _Instances | None:
+        """The layout `ModelIterable` would use, or None for a queryset it cannot repeat."""
+        if (
+            queryset._iterable_class is not ModelIterable
+            or queryset._prefetch_related_lookups
+            or queryset._known_related_objects
+            or compiler.annotation_col_map
+        ):
+            return None
+        klass_info, select = compiler.klass_info, compiler.select
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return _Instances(
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            attnames=[f[0].target.attname for f in select[start:end]],
+            populators=get_related_populators(klass_info, select, using),
         )

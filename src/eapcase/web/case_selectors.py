@@ -37,6 +37,7 @@ from eapcase.cases.models import (
 )
 from eapcase.cases.words import CaseWords
 from eapcase.core.lists import Sort
+from eapcase.core.prepared import PreparedObjects, PreparedQuery
 from eapcase.core.searchkeys import name_key
 from eapcase.organisations.calendar import partner_calendar
 from eapcase.organisations.choices import CheckinTrigger, WindowZone
@@ -218,9 +219,21 @@ class Ledger:
         return sessions_remaining(self.benefit, self.held)
 
 
+@dataclass(frozen=True, slots=True)
+class ObligationRow:
+    """What the case pages show of a stored obligation, read as values (no model instance:
+    a case of 200 events has some 90)."""
+
+    rule: str
+    trigger: str
+    status: str
+    reason: str
+    due_at: datetime | None
+
+
 @dataclass
 class ObligationLine:
-    row: Obligation
+    row: ObligationRow
     overdue: bool
 
     @property
@@ -228,9 +241,23 @@ class ObligationLine:
         return RULE_LABELS.get(self.row.rule, self.row.rule)
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event of the case's history as the case pages show it, read as values (a case page
+    reads up to hundreds: no model instances). The timeline's lines for what is kept beside
+    the history (allocations, mail, WPO's answers...) have `seq` 0 and no `event_id`."""
+
+    seq: int
+    event_id: str
+    type: str
+    at: datetime
+    by: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class TimelineEntry:
-    event: CaseEvent
+    event: EventRow
     who: str
     what: str
     summary: str
@@ -257,7 +284,7 @@ class OpenOutreach:
 class CasePage:
     case: Case
     now: datetime
-    events: list[CaseEvent]
+    events: list[EventRow]
     evaluation: bridge.StoredEvaluation
     ledger: Ledger
     obligations: list[ObligationLine]
@@ -266,7 +293,7 @@ class CasePage:
     timeline: list[TimelineEntry]
     procedure: ClientProcedure | None
     access_line: AccessLine | None
-    last_contact: CaseEvent | None
+    last_contact: EventRow | None
     attempts_since: int
     open_outreach: list[OpenOutreach]
     open_queries: list[ParticipantQuery]
@@ -334,7 +361,13 @@ def _prefetched_partner(case: Case) -> None:
 
 def case_events(case: Case) -> list[CaseEvent]:
     """The case's history in the engine's order (instant, then recording)."""
-    return list(CaseEvent.objects.filter(case=case).order_by("at", "seq"))
+    events: list[CaseEvent] = _EVENTS.objects(case=case.pk)
+    return events
+
+
+# The case page reads a dozen tables by case: each query is compiled once per process
+# (core.prepared; compiling them was about a quarter of the page's CPU, issue #16).
+_EVENTS = PreparedObjects(lambda case: CaseEvent.objects.filter(case_id=case).order_by("at", "seq"))
 
 
 def case_evaluate(case: Case, events: list[CaseEvent], now: datetime) -> Evaluation:
@@ -449,24 +482,87 @@ def checkin_on_closure(case: Case, now: datetime) -> CheckinTimes | None:
 
 
 def case_stored_evaluation(
-    case: Case, events: list[CaseEvent], now: datetime
+    case: Case, events: list[CaseEvent] | None, now: datetime
 ) -> bridge.StoredEvaluation:
     """The engine's derived state as the last refresh stored it on the case row (read afresh:
     the instance may predate the last write). A case never refreshed (no stored state) is
-    asked of the engine instead."""
-    row = (
-        Case.objects.filter(pk=case.pk)
-        .values_list("engine_state", "risk_level", "risk_reason")
-        .first()
-    )
+    asked of the engine instead, with `events` (read here when not given)."""
+    found = _STORED_STATE.rows(case=case.pk)
+    row = found[0] if found else None
     data = None
     if row is not None:
         # The risk the pages show is the stored column (ADR 0025), read with the state.
         data, case.risk_level, case.risk_reason = row
     stored = bridge.stored_evaluation(data)
     if stored is None:
-        stored = bridge.stored_from_evaluation(case_evaluate(case, events, now))
+        history = case_events(case) if events is None else events
+        stored = bridge.stored_from_evaluation(case_evaluate(case, history, now))
     return stored
+
+
+_EVENT_ROWS = PreparedQuery(
+    lambda case: (
+        CaseEvent.objects.filter(case_id=case)
+        .order_by("at", "seq")
+        .values_list("seq", "event_id", "type", "at", "by", "fields")
+    )
+)
+_STORED_STATE = PreparedQuery(
+    lambda case: Case.objects.filter(pk=case).values_list(
+        "engine_state", "risk_level", "risk_reason"
+    )
+)
+
+
+def _by_case(
+    model: Any, *order: str, related: tuple[str, ...] = (), defer: tuple[str, ...] = ()
+) -> PreparedObjects:
+    """A case's rows of `model`, in `order` (else the model's own), with `related` joined and
+    without the `defer`red columns: compiled once."""
+
+    def build(case: int) -> QuerySet[Any]:
+        rows: QuerySet[Any] = model.objects.filter(case_id=case)
+        if order:
+            rows = rows.order_by(*order)
+        if defer:
+            rows = rows.defer(*defer)
+        return rows.select_related(*related) if related else rows
+
+    return PreparedObjects(build)
+
+
+_OBLIGATIONS = PreparedQuery(
+    lambda case: (
+        Obligation.objects.filter(case_id=case)
+        .order_by("position")
+        .values_list("rule", "trigger", "status", "reason", "due_at")
+    )
+)
+_FINDINGS = _by_case(Finding, "position")
+_OVERRIDES = _by_case(Override, "at", "pk")
+_OUTREACH = _by_case(OutreachRequest)
+_REVIEWS = _by_case(Review)
+_QUERIES = _by_case(ParticipantQuery, "received_at", "pk")
+_DISSATISFACTIONS = _by_case(Dissatisfaction)
+_ESCALATIONS = _by_case(Escalation, related=("acknowledged_by",))
+_EMAILS = _by_case(Email, "received_at", "pk")
+_CONTACTS = _by_case(ProviderContact, "received_at", "pk", related=("provider",))
+_UPLOADS = _by_case(CaseNotesUpload, "uploaded_at", "pk")
+_SESSIONS = _by_case(Session, "held_at", "pk", related=("provider", "recorded_by"))
+_RISKS = _by_case(RiskRecord)
+_ASSIGNMENTS = _by_case(CaseAssignment, "at", "pk", related=("clinician", "assigned_by"))
+_OUTBOUND = _by_case(OutboundMessage, "created_at", "pk", related=("delivery",))
+# The model of intake's InboundMessage through its relation: web does not import intake
+# (layers). The raw message is not read.
+_INBOUND_MODEL: Any = Case.inbound_messages.rel.related_model
+_INBOUND = _by_case(_INBOUND_MODEL, "received_at", "pk", related=("email",), defer=("raw",))
+_URGENCY_CHANGES = PreparedObjects(
+    lambda case: (
+        EmailUrgencyChange.objects.filter(email__case_id=case)
+        .select_related("email", "by")
+        .order_by("at", "pk")
+    )
+)
 
 
 def case_page_get(
@@ -474,13 +570,13 @@ def case_page_get(
 ) -> CasePage:
     """Everything the case page and the handover page show, in a fixed number of queries.
     The timeline holds the latest `timeline_limit` events (None: all of them), newest first."""
-    events = case_events(case)
-    evaluation = case_stored_evaluation(case, events, now)
+    events = [EventRow(*values) for values in _EVENT_ROWS.rows(case=case.pk)]
+    evaluation = case_stored_evaluation(case, None, now)
     state = evaluation.state
     ledger = ledger_of(case, evaluation)
 
     words = CaseWords.of_events(events, case.partner.timezone)
-    obligation_rows = list(Obligation.objects.filter(case=case).order_by("position"))
+    obligation_rows = [ObligationRow(*values) for values in _OBLIGATIONS.rows(case=case.pk)]
     open_lines, settled = [], []
     for row in obligation_rows:
         if row.status in UNSATISFIED:
@@ -490,35 +586,24 @@ def case_page_get(
             open_lines.append(ObligationLine(row, overdue))
         else:
             settled.append(ObligationLine(row, False))
-    findings = list(Finding.objects.filter(case=case).order_by("position"))
+    findings: list[Finding] = _FINDINGS.objects(case=case.pk)
     by_event: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_event[finding.event_id].append(finding)
     overrides_by_event: dict[str, list[Override]] = defaultdict(list)
-    for override in Override.objects.filter(case=case).order_by("at", "pk"):
+    for override in _OVERRIDES.objects(case=case.pk):
         for event_id in override.event_ids:
             overrides_by_event[event_id].append(override)
 
-    outreach = {r.event_id: r for r in OutreachRequest.objects.filter(case=case)}
-    reviews = {r.event_id: r for r in Review.objects.filter(case=case)}
-    queries = list(ParticipantQuery.objects.filter(case=case).order_by("received_at", "pk"))
-    dissatisfactions = {d.event_id: d for d in Dissatisfaction.objects.filter(case=case)}
-    escalations = {
-        e.event_id: e
-        for e in Escalation.objects.filter(case=case).select_related("acknowledged_by")
-    }
-    emails = list(Email.objects.filter(case=case).order_by("received_at", "pk"))
-    contacts = list(
-        ProviderContact.objects.filter(case=case)
-        .select_related("provider")
-        .order_by("received_at", "pk")
-    )
-    uploads = list(CaseNotesUpload.objects.filter(case=case).order_by("uploaded_at", "pk"))
-    sessions = list(
-        Session.objects.filter(case=case)
-        .select_related("provider", "recorded_by")
-        .order_by("held_at", "pk")
-    )
+    outreach = {r.event_id: r for r in _OUTREACH.objects(case=case.pk)}
+    reviews = {r.event_id: r for r in _REVIEWS.objects(case=case.pk)}
+    queries: list[ParticipantQuery] = _QUERIES.objects(case=case.pk)
+    dissatisfactions = {d.event_id: d for d in _DISSATISFACTIONS.objects(case=case.pk)}
+    escalations = {e.event_id: e for e in _ESCALATIONS.objects(case=case.pk)}
+    emails: list[Email] = _EMAILS.objects(case=case.pk)
+    contacts: list[ProviderContact] = _CONTACTS.objects(case=case.pk)
+    uploads: list[CaseNotesUpload] = _UPLOADS.objects(case=case.pk)
+    sessions: list[Session] = _SESSIONS.objects(case=case.pk)
 
     rows = _Rows(
         zone=case.partner.timezone,
@@ -534,7 +619,7 @@ def case_page_get(
         responses={c.event_id: c for c in contacts},
         uploads={u.event_id: u for u in uploads},
         reviews_of_notes={u.review_event_id: u for u in uploads if u.review_event_id},
-        risks={r.event_id: r for r in RiskRecord.objects.filter(case=case)},
+        risks={r.event_id: r for r in _RISKS.objects(case=case.pk)},
         sessions={s.event_id: s for s in sessions if s.attendance == Attendance.ATTENDED},
     )
     usernames = {e.by for e in events if e.by}
@@ -615,19 +700,18 @@ def case_page_get(
 
 
 def _assignment_entries(
-    case: Case, first_shown: int, events: list[CaseEvent]
+    case: Case, first_shown: int, events: list[EventRow]
 ) -> list[TimelineEntry]:
     """Allocations and reassignments, as timeline lines beside the events (they are not
     history events: the policy does not judge them). With a truncated timeline only those
     since its first event shown."""
     since = events[first_shown].at if first_shown and events else None
-    rows = CaseAssignment.objects.filter(case=case).select_related("clinician", "assigned_by")
-    if since is not None:
-        rows = rows.filter(at__gte=since)
     entries = []
-    for row in rows.order_by("at", "pk"):
+    for row in _ASSIGNMENTS.objects(case=case.pk):
+        if since is not None and row.at < since:
+            continue
         to = _person_name(row.clinician) if row.clinician else "the unallocated list"
-        pseudo = CaseEvent(case=case, seq=0, event_id="", type="case_assigned", at=row.at)
+        pseudo = EventRow(0, "", "case_assigned", row.at)
         entries.append(
             TimelineEntry(
                 event=pseudo,
@@ -650,29 +734,23 @@ _OUTBOUND_WORDS: dict[str, str] = {
 
 
 def _mail_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], entries: list[TimelineEntry]
+    case: Case, first_shown: int, events: list[EventRow], entries: list[TimelineEntry]
 ) -> list[TimelineEntry]:
     """The case's emails in the timeline: each one we sent, at its sending, with its delivery
     status; the attachments of each one received beside its `email_received` event; mail on
     the case with no email rules (a provider's, an auto-reply) as lines of its own."""
     since = events[first_shown].at if first_shown and events else None
-    # The reverse relation of intake's InboundMessage: web does not import intake (layers).
-    inbound = list(
-        case.inbound_messages.defer("raw")
-        .select_related("email")
-        .prefetch_related("attachments")
-        .order_by("received_at", "pk")
-    )
+    inbound: list[Any] = _INBOUND.objects(case=case.pk)
+    prefetch_related_objects(inbound, "attachments")
     by_event = {m.email.event_id: m for m in inbound if m.email is not None}
     for entry in entries:
         if entry.event.type == "email_received":
             entry.mail_in = by_event.get(entry.event.event_id)
     extra: list[TimelineEntry] = []
-    outbound = OutboundMessage.objects.filter(case=case).select_related("delivery")
-    if since is not None:
-        outbound = outbound.filter(created_at__gte=since)
-    for row in outbound.order_by("created_at", "pk"):
-        pseudo = CaseEvent(case=case, seq=0, event_id="", type="email_sent", at=row.created_at)
+    for row in _OUTBOUND.objects(case=case.pk):
+        if since is not None and row.created_at < since:
+            continue
+        pseudo = EventRow(0, "", "email_sent", row.created_at)
         what = {"sent": "Email sent", "queued": "Email queued", "failed": "Email not sent yet"}
         extra.append(
             TimelineEntry(
@@ -690,9 +768,7 @@ def _mail_entries(
     for message in inbound:
         if message.email_id is not None or (since is not None and message.received_at < since):
             continue
-        pseudo = CaseEvent(
-            case=case, seq=0, event_id="", type="email_filed", at=message.received_at
-        )
+        pseudo = EventRow(0, "", "email_filed", message.received_at)
         sender = message.from_address or "an unknown sender"
         extra.append(
             TimelineEntry(
@@ -710,13 +786,13 @@ def _mail_entries(
     return extra
 
 
-def _since(first_shown: int, events: list[CaseEvent]) -> datetime | None:
+def _since(first_shown: int, events: list[EventRow]) -> datetime | None:
     return events[first_shown].at if first_shown and events else None
 
 
 def _side_entry(case: Case, at: datetime, who: str, what: str, summary: str) -> TimelineEntry:
     """A timeline line for what is kept beside the history (the policy does not judge it)."""
-    pseudo = CaseEvent(case=case, seq=0, event_id="", type="", at=at)
+    pseudo = EventRow(0, "", "", at)
     return TimelineEntry(
         event=pseudo, who=who, what=what, summary=summary, next_step="", findings=[], overrides=[]
     )
@@ -725,7 +801,7 @@ def _side_entry(case: Case, at: datetime, who: str, what: str, summary: str) -> 
 def _wpo_answer_entries(
     case: Case,
     first_shown: int,
-    events: list[CaseEvent],
+    events: list[EventRow],
     escalations: dict[str, Escalation],
     words: CaseWords,
 ) -> list[TimelineEntry]:
@@ -747,15 +823,14 @@ def _wpo_answer_entries(
 
 
 def _urgency_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], words: CaseWords
+    case: Case, first_shown: int, events: list[EventRow], words: CaseWords
 ) -> list[TimelineEntry]:
     """Changes of an email's urgency, with their reasons."""
     since = _since(first_shown, events)
-    rows = EmailUrgencyChange.objects.filter(email__case=case).select_related("email", "by")
-    if since is not None:
-        rows = rows.filter(at__gte=since)
     entries = []
-    for row in rows.order_by("at", "pk"):
+    for row in _URGENCY_CHANGES.objects(case=case.pk):
+        if since is not None and row.at < since:
+            continue
         said = "urgent" if row.urgent else "not urgent"
         summary = f"{words.event(row.email.event_id)} is now {said}: {row.reason}"
         who = _person_name(row.by) if row.by else ""
@@ -764,7 +839,7 @@ def _urgency_entries(
 
 
 def _missed_session_entries(
-    case: Case, first_shown: int, events: list[CaseEvent], sessions: list[Session]
+    case: Case, first_shown: int, events: list[EventRow], sessions: list[Session]
 ) -> list[TimelineEntry]:
     """Sessions not attended or cancelled late, as timeline lines beside the events: they are
     not sessions held and not history events (ADR 0028). With a truncated timeline only those
@@ -774,7 +849,7 @@ def _missed_session_entries(
     for row in sessions:
         if row.attendance == Attendance.ATTENDED or (since is not None and row.held_at < since):
             continue
-        pseudo = CaseEvent(case=case, seq=0, event_id="", type="session_missed", at=row.held_at)
+        pseudo = EventRow(0, "", "session_missed", row.held_at)
         parts = [p for p in (_session_how(row), row.note) if p]
         entries.append(
             TimelineEntry(
@@ -831,7 +906,7 @@ class _Rows:
     sessions: dict[str, Session] = field(default_factory=dict)
 
 
-def _describe(event: CaseEvent, rows: _Rows, session_number: int) -> tuple[str, str]:
+def _describe(event: EventRow, rows: _Rows, session_number: int) -> tuple[str, str]:
     """(summary, next step) of one event, from its fields and the domain row it wrote."""
     f = event.fields
     kind = event.type

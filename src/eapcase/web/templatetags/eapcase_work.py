@@ -13,12 +13,6 @@ overdue_table.html) the same way: 75 rows on the escalations page.
 `{{ e|acknowledged_cells }}` draws a row of the acknowledged escalations, and
 `{{ level|risk_badge }}` the risk badge of web/partials/risk_badge.html.
 
-`{{ o|settled_cells:page.words }}` draws a row of a case's met, late and breached
-obligations (cases/detail.html): some 90 rows on a case of 200 events.
-
-`{{ t|timeline_cells }}` draws the When, Who and What cells of a timeline line (50 a
-case page).
-
 `{% select_options choices chosen %}` draws the `<option>`s of a filter's `<select>` the
 same way: (value, label) pairs, the chosen value selected.
 """
@@ -32,10 +26,8 @@ from typing import Any
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst
-from django.utils.timezone import get_current_timezone_name, localtime
+from django.utils.timezone import localtime
 
-from eapcase.cases.words import CaseWords
 from eapcase.core.text import neutralise
 from eapcase.web.selectors import countdown, local_time
 
@@ -182,47 +174,6 @@ def acknowledged_cells(e: Any) -> SafeString:
         local_time(e.acknowledged_at, zone),
         (who.get_full_name() or who.username) if who is not None else "",
         e.acknowledgement_note,
-    )
-
-
-_SETTLED_BADGES = {"met": "text-bg-success", "late": "text-bg-warning"}
-
-
-@register.filter
-def settled_cells(o: Any, words: CaseWords | None) -> SafeString:
-    """The cells of a settled obligation (`web.case_selectors.ObligationLine`), its trigger and
-    reason in the case's words."""
-    row = o.row
-    words = words or CaseWords()
-    return format_html(
-        '<td><strong>{}</strong><br><small class="text-body-secondary">{} · {}</small></td>'
-        "<td>{}</td>\n"
-        '<td><span class="badge {}">{}</span></td>\n'
-        '<td class="small">{}</td>',
-        o.label,
-        row.rule,
-        row.trigger,
-        capfirst(words.event(row.trigger)),
-        _SETTLED_BADGES.get(row.status, "text-bg-danger"),
-        row.status,
-        words.text(str(row.reason or "")),
-    )
-
-
-@register.filter
-def timeline_cells(t: Any) -> SafeString:
-    """The When, Who and What cells of a timeline line (`web.case_selectors.TimelineEntry`),
-    its instant in the zone the case page activated (the Partner's)."""
-    at = t.event.at
-    return format_html(
-        '<td data-label="When" class="text-nowrap"><time datetime="{}">{}</time></td>\n'
-        '<td data-label="Who">{}</td>\n'
-        '<td data-label="What">{} <small class="text-body-secondary">{}</small></td>',
-        _iso(at),
-        local_time(at, get_current_timezone_name()),
-        t.who or "—",
-        t.what,
-        t.event.event_id,
     )
 
 
