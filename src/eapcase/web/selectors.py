@@ -465,7 +465,15 @@ def work_queue(
         action = Action.MANAGE
         rows = _queue_rows(user, clinician=user.pk)
     # The gate decides, row by row, from what the query already read (no further queries).
-    allowed = [(ob, calendar) for ob, calendar in rows if may(user, ob.case, action)]
+    # Its answer depends only on the case's Partner and provider: asked once for each pair.
+    decided: dict[tuple[int, int | None], bool] = {}
+    allowed = []
+    for ob, calendar in rows:
+        key = (ob.case.partner_id, ob.case.provider_id)
+        if key not in decided:
+            decided[key] = may(user, ob.case, action)
+        if decided[key]:
+            allowed.append((ob, calendar))
     targets = _house_targets(allowed)
     assignees = _assignees(user, allowed)
     everything = work_order(
