@@ -1,5 +1,5 @@
 """A read's audit row commits with SQLite's `synchronous=NORMAL`, and nothing else does
-(ADR 0048): every write still commits with the connection's FULL, after a read in the same
+(ADR 0049): every write still commits with the connection's FULL, after a read in the same
 request or on the same connection, after a read whose audit failed, and when the read runs
 inside a caller's transaction (whose commit may hold writes).
 

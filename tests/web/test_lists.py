@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from eapcase.accounts.choices import Role
 from eapcase.cases.models import Escalation
-from eapcase.cases.services import escalation_raise
-from eapcase.core.lists import Sort, window_page
+from eapcase.cases.services import escalation_acknowledge, escalation_raise
+from eapcase.core.lists import Sort, open_page, window_page
 from eapcase.notifications.models import Notification
 from eapcase.outreach.services import callback_request, email_receive
 from tests.factories import PartnerFactory, clinician_of, open_case, user_with_role, utc
@@ -85,6 +85,53 @@ def test_window_page_reads_a_page_and_the_total_in_one_query() -> None:
     assert ([e.summary for e in last], last.number) == (["s6"], 3)
     assert window_page(rows, "nonsense", 3).number == 1
     assert window_page(Escalation.objects.none(), 1, 3).count == 0
+
+
+@pytest.mark.django_db
+def test_open_page_reads_a_page_and_whether_more_follow_without_counting() -> None:
+    _escalations(7)
+    rows = Escalation.objects.order_by("raised_at", "pk")
+    with CaptureQueriesContext(connection) as queries:
+        page = open_page(rows, "2", 3)
+    assert len(queries.captured_queries) == 1
+    assert "COUNT" not in queries.captured_queries[0]["sql"].upper()
+    assert [e.summary for e in page] == ["s3", "s4", "s5"]
+    assert (page.number, page.has_previous(), page.has_next()) == (2, True, True)
+    assert (page.previous_page_number(), page.next_page_number()) == (1, 3)
+    last = open_page(rows, 3, 3)
+    assert ([e.summary for e in last], last.has_next(), last.has_other_pages()) == (
+        ["s6"],
+        False,
+        True,
+    )
+    past = open_page(rows, "9", 3)
+    assert (list(past), past.number, past.has_previous(), past.has_next()) == ([], 9, True, False)
+    only = open_page(rows, "nonsense", 7)
+    assert (only.number, len(only), only.has_other_pages()) == (1, 7, False)
+
+
+@pytest.mark.django_db
+def test_acknowledged_escalations_page_from_the_latest_without_a_total(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eapcase.compliance import selectors
+
+    monkeypatch.setattr(selectors, "ACKNOWLEDGED_PER_PAGE", 2)
+    wpo = user_with_role(Role.WPO_CLINICIAN)
+    for k, escalation in enumerate(_escalations(5)):
+        escalation_acknowledge(actor=wpo, escalation=escalation, note=f"n{k}", now=utc(3, 9, k))
+    client = client_for(wpo)
+    first = client.get("/escalations/")
+    assert [e.acknowledgement_note for e in first.context["acknowledged"]] == ["n4", "n3"]
+    html = first.content.decode()
+    assert 'href="?done_page=2">Older</a>' in html and ">Newer<" not in html
+    assert '<span class="page-link">Page 1</span>' in html and "Page 1 of" not in html
+    third = client.get("/escalations/?done_page=3")
+    assert [e.acknowledgement_note for e in third.context["acknowledged"]] == ["n0"]
+    html = third.content.decode()
+    assert 'href="?done_page=2">Newer</a>' in html and ">Older<" not in html
+    past = client.get("/escalations/?done_page=7").content.decode()
+    assert "No older acknowledged escalation." in past and 'href="?done_page=6">Newer</a>' in past
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ when and from where. Called by the view itself (never guessed from URLs by a mid
 at most once per request: a page that renders another, or a view that calls a second one,
 still makes one row.
 
-On SQLite the read's own transaction commits with `synchronous=NORMAL` (ADR 0048): its row
+On SQLite the read's own transaction commits with `synchronous=NORMAL` (ADR 0049): its row
 is safe from a crash of the process at once and from a power cut at the next commit of a
 write, which stays FULL."""
 
@@ -89,7 +89,7 @@ _NORMAL = 1  # SQLite's PRAGMA synchronous levels: 0 OFF, 1 NORMAL, 2 FULL, 3 EX
 def _read_commit() -> Iterator[None]:
     """Around a read's own transaction on SQLite in WAL mode: commit it without syncing the
     WAL (`synchronous=NORMAL`), then put back the connection's own setting (FULL in the
-    application), so no write ever commits with NORMAL (ADR 0048). Inside a caller's
+    application), so no write ever commits with NORMAL (ADR 0049). Inside a caller's
     transaction the commit is the caller's, which may hold writes: nothing changes then.
     With a rollback journal NORMAL could corrupt the file at a power cut: nor then. (An
     in-memory database, the tests', has nothing to sync either way.)"""

@@ -23,6 +23,7 @@ from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.cases.notices import NoticeInputs
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.core.rowupdate import rows_update
 from eapcase.notifications import timing
 from eapcase.policy import events, history
 
@@ -594,14 +595,20 @@ def _check_references(
 
 
 def compliance_refresh(
-    *, case: Case, now: datetime, rows: list[CaseEvent] | None = None, fresh: bool = False
+    *,
+    case: Case,
+    now: datetime,
+    rows: list[CaseEvent] | None = None,
+    fresh: bool = False,
+    breached_before: set[tuple[str, str]] | None = None,
 ) -> Any:
     """Ask the engine about the whole case history and bring the stored obligations and
     findings in line with its answer, writing only the rows that differ (issue #16 item 2).
     Every service that appends an event calls this before commit. `rows`: the case's whole
     history in order (at, seq) when the caller holds it already; read otherwise. `fresh`: the
     case was opened in the caller's transaction and never refreshed, so it has no obligations
-    or findings to read."""
+    or findings to read. `breached_before`, when given, receives the (rule, trigger) of the
+    obligations that were breached before the refresh, from the stored rows it reads anyway."""
     if rows is None:
         rows = list(case.events.order_by("at", "seq"))
     evaluation = bridge.evaluate_case(case, rows, now)
@@ -631,6 +638,8 @@ def compliance_refresh(
     state_changed = engine_state != case.engine_state
 
     def notices(stored: dict[tuple[Any, Any], dict[str, Any]]) -> None:
+        if breached_before is not None:
+            breached_before.update(k for k, row in stored.items() if row["status"] == "breached")
         _notices_fill(case, obligations, stored, recompute=state_changed)
 
     if _sync_rows(
@@ -758,7 +767,8 @@ def _sync_rows(
         model.objects.filter(pk__in=[old["pk"] for old in stored.values()]).delete()
     if changed:
         stamped = ("evaluated_at",) if model is Obligation else ()
-        model.objects.bulk_update(changed, [*fields, *stamped])
+        # Not `bulk_update`: its CASE WHEN per column and row costs more than the write.
+        rows_update(model, changed, [*fields, *stamped])
     if new:
         model.objects.bulk_create(new)
     return bool(stored)
@@ -817,8 +827,8 @@ def case_write_finish(
     A finding whose rule the service lists in `refuse` rolls the write back; any other finding
     on a new event needs `confirm` (a reason). `historical` records events as they happened
     (import, demo): findings are kept, nothing is refused."""
-    breached_before = set(case.obligations.filter(status="breached").values_list("rule", "trigger"))
-    evaluation = compliance_refresh(case=case, now=now)
+    breached_before: set[tuple[str, str]] = set()
+    evaluation = compliance_refresh(case=case, now=now, breached_before=breached_before)
     reasons: list[str] = []
     confirmed: list[str] = []
     if not historical:

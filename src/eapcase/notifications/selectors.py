@@ -57,17 +57,39 @@ def house_targets_for_case(case: Any) -> timing.HouseTargets:
     return house_targets_get(partner_settings=partner_settings, client_settings=client_settings)
 
 
+_PARTNER_COLUMNS = (*_OVERRIDABLE, "escalation_reminder_hours")
+
+# Compiled once per process and number of ids (core.prepared): the work queue reads them at
+# every view, a write's notices at every refresh that needs them.
+_PARTNER_SETTINGS = PreparedQuery(
+    lambda partners: HouseSettings.objects.filter(partner_id__in=partners).values_list(
+        "partner_id", *_PARTNER_COLUMNS
+    )
+)
+_CLIENT_SETTINGS = PreparedQuery(
+    lambda clients: ClientHouseSettings.objects.filter(client_id__in=clients).values_list(
+        "client_id", *_OVERRIDABLE
+    )
+)
+
+
 def house_targets_by_case(cases: list[Any]) -> dict[int, timing.HouseTargets]:
     """The house settings that apply to each of the cases, in two queries whatever their
     number (for the work queue)."""
-    partner_ids = {c.partner_id for c in cases}
-    client_ids = {c.client_id for c in cases if c.client_id}
-    partners = {h.partner_id: h for h in HouseSettings.objects.filter(partner_id__in=partner_ids)}
-    clients = (
-        {h.client_id: h for h in ClientHouseSettings.objects.filter(client_id__in=client_ids)}
-        if client_ids
-        else {}
-    )
+    partner_ids = sorted({c.partner_id for c in cases})
+    client_ids = sorted({c.client_id for c in cases if c.client_id})
+    partners = {
+        row[0]: HouseSettings(
+            partner_id=row[0], **dict(zip(_PARTNER_COLUMNS, row[1:], strict=True))
+        )
+        for row in (_PARTNER_SETTINGS.rows(partners=partner_ids) if partner_ids else ())
+    }
+    clients = {
+        row[0]: ClientHouseSettings(
+            client_id=row[0], **dict(zip(_OVERRIDABLE, row[1:], strict=True))
+        )
+        for row in (_CLIENT_SETTINGS.rows(clients=client_ids) if client_ids else ())
+    }
     return {
         c.pk: house_targets_get(
             partner_settings=partners.get(c.partner_id),

@@ -3,6 +3,8 @@ days, opening hours, public holidays and own closed dates (rules.md "Time")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -11,7 +13,15 @@ from eapcase.policy import calendar as policy_calendar
 
 
 def partner_calendar(partner: Partner) -> policy_calendar.BusinessCalendar:
-    closed = frozenset(d.date for d in partner.closed_dates.all())
+    return calendar_with_closed_dates(partner, (d.date for d in partner.closed_dates.all()))
+
+
+def calendar_with_closed_dates(
+    partner: Partner, closed_dates: Iterable[date]
+) -> policy_calendar.BusinessCalendar:
+    """The Partner's calendar with its closed dates read by the caller (the work queue reads
+    those of all its Partners in one query)."""
+    closed = frozenset(closed_dates)
     return _calendar(
         partner.timezone,
         partner.country or None,

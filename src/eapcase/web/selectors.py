@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Subquery, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Subquery
 
 from eapcase.accounts.choices import Role
 from eapcase.accounts.models import Membership, User
@@ -26,8 +26,8 @@ from eapcase.core.lists import Sort, WindowPage, page_number
 from eapcase.core.localtime import local_text
 from eapcase.core.prepared import PreparedQuery
 from eapcase.notifications.selectors import house_target_of, house_targets_by_case
-from eapcase.organisations.calendar import partner_calendar
-from eapcase.organisations.models import Partner
+from eapcase.organisations.calendar import calendar_with_closed_dates
+from eapcase.organisations.models import Partner, PartnerClosedDate
 from eapcase.outreach.models import ContactAttempt, Email
 from eapcase.policy.explain import RULE_FAMILIES, RULE_TITLES
 
@@ -465,7 +465,15 @@ def work_queue(
         action = Action.MANAGE
         rows = _queue_rows(user, clinician=user.pk)
     # The gate decides, row by row, from what the query already read (no further queries).
-    allowed = [(ob, calendar) for ob, calendar in rows if may(user, ob.case, action)]
+    # Its answer depends only on the case's Partner and provider: asked once for each pair.
+    decided: dict[tuple[int, int | None], bool] = {}
+    allowed = []
+    for ob, calendar in rows:
+        key = (ob.case.partner_id, ob.case.provider_id)
+        if key not in decided:
+            decided[key] = may(user, ob.case, action)
+        if decided[key]:
+            allowed.append((ob, calendar))
     targets = _house_targets(allowed)
     assignees = _assignees(user, allowed)
     everything = work_order(
@@ -519,6 +527,13 @@ def work_queue(
     return queue
 
 
+_CLOSED_DATES = PreparedQuery(
+    lambda partners: PartnerClosedDate.objects.filter(partner_id__in=partners).values_list(
+        "partner_id", "date"
+    )
+)
+
+
 def _house_targets(rows: list[tuple[QueueObligation, tuple[Any, ...]]]) -> dict[int, datetime]:
     """The house target of each obligation without a policy deadline: three queries (house
     settings of the Partners and clients, the Partners' closed dates), whatever the rows."""
@@ -539,8 +554,10 @@ def _house_targets(rows: list[tuple[QueueObligation, tuple[Any, ...]]]) -> dict[
         )
         for ob, (country, subdivision, opening, closing, workdays, *_names) in undated
     }
-    prefetch_related_objects(list(partners.values()), "closed_dates")
-    calendars = {pid: partner_calendar(p) for pid, p in partners.items()}
+    closed: dict[int, list[Any]] = {pid: [] for pid in partners}
+    for partner_id, day in _CLOSED_DATES.rows(partners=sorted(partners)):
+        closed[partner_id].append(day)
+    calendars = {pid: calendar_with_closed_dates(p, closed[pid]) for pid, p in partners.items()}
     settings = house_targets_by_case(cases)
     found = {}
     for ob, _calendar in undated:
