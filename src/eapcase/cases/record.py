@@ -404,10 +404,11 @@ class HistoricalBatch:
     def _write_of(self, case: Case) -> HistoricalWrite:
         write = self.writes.get(case.pk)
         if write is None:
-            locked = lock_case(case)
             # A case opened in this transaction (its reference was not taken, or opening it
-            # failed) has no events yet.
-            fresh = locked.reference in self.new
+            # failed) has no events yet. The instance its opening just inserted is the row as
+            # stored (and locked: it is this transaction's own), so it is not read again.
+            fresh = case.reference in self.new
+            locked = case if fresh and case.pk is not None else lock_case(case)
             known = (
                 set()
                 if fresh
