@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
 
 from eapcase.audit.models import AuditEvent
 from eapcase.cases.models import Case, CaseEvent, Obligation
+from eapcase.compliance import history_io
 from eapcase.compliance.history_io import ImportFailed, export_history, import_history
 from eapcase.policy.check import check_history
 from tests.shared_spec import EXAMPLE_NAMES, EXAMPLES, needs_examples
@@ -181,6 +183,31 @@ def test_an_import_stopped_midway_resumes_where_it_stopped() -> None:
     assert resumed.skipped > 0
     assert _events(_export()) == _events(lines)
     assert check_history(_export(), now) == check_history(lines, now)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_in_its_own_transactions_commits_unsynced_and_restores_the_setting() -> None:
+    # The import commits its cases with synchronous=NORMAL and syncs the log once at the end;
+    # the connection goes back to the application's setting however the import ends.
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+
+    def synchronous() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            return int(cursor.fetchone()[0])
+
+    configured = synchronous()
+    assert configured != 1  # FULL (2) as the application runs, not NORMAL (1)
+    with history_io._synced_once_at_the_end():
+        assert synchronous() == 1
+    assert synchronous() == configured
+    with pytest.raises(ImportFailed), history_io._synced_once_at_the_end():
+        raise ImportFailed(["1: stopped"])
+    assert synchronous() == configured
+    # Inside the caller's transaction the setting cannot change: it is left alone.
+    with transaction.atomic(), history_io._synced_once_at_the_end():
+        assert synchronous() == configured
 
 
 @needs_examples

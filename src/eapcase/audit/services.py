@@ -122,9 +122,6 @@ def audit_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the service's transaction")
     at = at.astimezone(UTC)
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        id=1, defaults={"hash": GENESIS}
-    )
     actor_name = getattr(actor, "username", "") or ""
     actor_id = getattr(actor, "pk", None) or None
     object_type = type(obj).__name__ if obj is not None else ""
@@ -150,6 +147,11 @@ def audit_record(
         # Chained and inserted with the others when the gathering block ends.
         gathered.append(row)
         return row
+    # Read (and on PostgreSQL locked) only for a row written now: a gathered row's head is
+    # taken once, when the gathering block ends, and held from there to the commit only.
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        id=1, defaults={"hash": GENESIS}
+    )
     digest = row_digest(row, head.hash)
     row.previous_hash, row.hash = head.hash, digest
     row.save(force_insert=True)

@@ -257,6 +257,9 @@ class HistoricalWrite(CaseWrite):
     actions: list[str] = field(default_factory=list)
     actors: dict[str, Actor] = field(default_factory=dict)  # an event's id -> who wrote it
     audit_actors: list[Actor] = field(default_factory=list)
+    # The rows the batch's services returned, by (model, event id): an answer later in the
+    # case names its row by event id (`historical_row`) without reading it back.
+    rows: dict[tuple[type, str], Any] = field(default_factory=dict)
 
     def append(
         self,
@@ -402,10 +405,11 @@ class HistoricalBatch:
     def _write_of(self, case: Case) -> HistoricalWrite:
         write = self.writes.get(case.pk)
         if write is None:
-            locked = lock_case(case)
             # A case opened in this transaction (its reference was not taken, or opening it
-            # failed) has no events yet.
-            fresh = locked.reference in self.new
+            # failed) has no events yet. The instance its opening just inserted is the row as
+            # stored (and locked: it is this transaction's own), so it is not read again.
+            fresh = case.reference in self.new
+            locked = case if fresh and case.pk is not None else lock_case(case)
             known = (
                 set()
                 if fresh
@@ -463,6 +467,30 @@ def in_historical_batch(case: Case) -> bool:
     batch = _batch.get()
     write = batch.writes.get(case.pk) if batch is not None else None
     return write is not None and write.case is case
+
+
+def historical_row_keep(case: Case, row: Any) -> None:
+    """Keep `row`, which a service wrote (or answered) through the batch's own copy of `case`,
+    so that an event naming it later in the batch gets this instance (`historical_row`). It is
+    the row as stored: the services change these rows only through the instance they hold and
+    save (an answer's `CaseWrite.answer`), never by a query, and the batch holds the case's
+    lock, so no one else changes them before the commit."""
+    event_id = getattr(row, "event_id", "")
+    if not in_historical_batch(case) or getattr(row, "pk", None) is None or not event_id:
+        return
+    batch = _batch.get()
+    assert batch is not None  # in_historical_batch
+    batch.writes[case.pk].rows[(type(row), event_id)] = row
+
+
+def historical_row(case: Case, model: type, event_id: Any) -> Any:
+    """The row of `model` a service wrote for the event `event_id` of `case` in the running
+    batch (`historical_row_keep`), or None: then it is read as usual."""
+    if not in_historical_batch(case):
+        return None
+    batch = _batch.get()
+    assert batch is not None  # in_historical_batch
+    return batch.writes[case.pk].rows.get((model, event_id))
 
 
 def lock_case(case: Case) -> Case:

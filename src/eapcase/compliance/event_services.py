@@ -14,7 +14,7 @@ from typing import Any
 from eapcase.cases import services as case_services
 from eapcase.cases.choices import PreferenceSource
 from eapcase.cases.models import Case, ParticipantQuery
-from eapcase.cases.record import Actor, in_historical_batch
+from eapcase.cases.record import Actor, historical_row, historical_row_keep, in_historical_batch
 from eapcase.core.errors import ServiceError
 from eapcase.outreach import services as outreach_services
 from eapcase.outreach.models import Email, OutreachRequest
@@ -57,7 +57,11 @@ class EventWrite:
         return str(self.details.get(name) or (imported if self.historical else ""))
 
     def named(self, model: Any, name: str) -> Any:
-        """The row an event names by its event id (`email`, `outreach`, `query`...)."""
+        """The row an event names by its event id (`email`, `outreach`, `query`...); in an
+        import, the one the batch wrote earlier in the case when it did (not read again)."""
+        row = historical_row(self.case, model, self.line.get(name))
+        if row is not None:
+            return row
         row = model.objects.filter(case=self.case, event_id=self.line.get(name)).first()
         if row is None:
             raise ServiceError(
@@ -297,4 +301,8 @@ def event_record(
         confirm=confirm,
         details=details or {},
     )
-    return service(write)
+    row = service(write)
+    if historical:
+        # An answer later in the same imported case names this row (`EventWrite.named`).
+        historical_row_keep(case, row)
+    return row

@@ -12,10 +12,13 @@ by their line, events by their ids)."""
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from django.db import connection, transaction
@@ -71,51 +74,103 @@ def import_history(
     # Read once: every case line names one of these (the reader checked).
     by_code = {p.code: p for p in Partner.objects.filter(code__in={c[1]["partner"] for c in cases})}
     written = skipped = 0
-    held = 0.0  # how long the last case's transaction held the database
-    for line, case_obj, case_events in cases:
-        # One short transaction a case: the audit chain head and the database are held only
-        # for as long as one case takes.
-        _yield_the_write_lock(held)
-        started = time.monotonic()
-        try:
-            # The case's writes gathered: its events inserted at once, one engine refresh, one
-            # version and one audit row per author when the block ends (ADR 0043).
-            with historical_writes(now=now) as batch:
-                if case_obj["case"] in stored:
-                    case = Case.objects.get(reference=case_obj["case"])
-                    skipped += 1  # the case line, written by an earlier run
-                else:
-                    batch.opening(case_obj["case"])
-                    case = _case_write(case_obj, partner=by_code[case_obj["partner"]], now=now)
-                case = batch.case(case)
-                done = batch.event_ids(case)
-                for event_line, event in case_events:
-                    if event["id"] in done:
-                        skipped += 1
+    held = 0.0  # how long the cases since the last pause held the database
+    with _synced_once_at_the_end():
+        for line, case_obj, case_events in cases:
+            # One short transaction a case: the audit chain head and the database are held only
+            # for as long as one case takes.
+            held = _yield_the_write_lock(held)
+            started = time.monotonic()
+            try:
+                # The case's writes gathered: its events inserted at once, one engine refresh, one
+                # version and one audit row per author when the block ends (ADR 0043).
+                with historical_writes(now=now) as batch:
+                    if case_obj["case"] in stored:
+                        case = Case.objects.get(reference=case_obj["case"])
+                        skipped += 1  # the case line, written by an earlier run
                     else:
-                        try:
-                            _event_write(case, event, now=now)
-                        except ServiceError as exc:
-                            # Validated above: a refusal now is a fault to report, not to skip.
-                            raise ImportFailed([f"{event_line}: {exc}"]) from exc
-                        written += 1
-        except ServiceError as exc:
-            # Raised once the case's events are gathered (their references, checked together).
-            raise ImportFailed([f"{line}: {exc}"]) from exc
-        if progress:
-            progress(1 + len(case_events))
-        held = time.monotonic() - started
+                        batch.opening(case_obj["case"])
+                        case = _case_write(case_obj, partner=by_code[case_obj["partner"]], now=now)
+                    case = batch.case(case)
+                    done = batch.event_ids(case)
+                    for event_line, event in case_events:
+                        if event["id"] in done:
+                            skipped += 1
+                        else:
+                            try:
+                                _event_write(case, event, now=now)
+                            except ServiceError as exc:
+                                # Validated above: a refusal now is a fault to report, not to skip.
+                                raise ImportFailed([f"{event_line}: {exc}"]) from exc
+                            written += 1
+            except ServiceError as exc:
+                # Raised once the case's events are gathered (their references, checked together).
+                raise ImportFailed([f"{line}: {exc}"]) from exc
+            if progress:
+                progress(1 + len(case_events))
+            held += time.monotonic() - started
     return ImportResult(partners=len(partners), cases=len(cases), events=written, skipped=skipped)
 
 
-def _yield_the_write_lock(held: float) -> None:
-    """On SQLite, pause between two cases for a quarter of the time the last one held the write
-    lock (at most 50 ms). SQLite queues no writers: another user's write retries on its busy
-    timeout (every 100 ms at most), and an import that takes the lock again at once can starve
-    it past the timeout ("database is locked"). The pause leaves it a window; PostgreSQL locks
+@contextmanager
+def _synced_once_at_the_end() -> Iterator[None]:
+    """On SQLite, commit the cases without syncing the write-ahead log at each commit
+    (`synchronous=NORMAL`) and sync it once when the import ends, however it ends; the
+    setting the application runs with (FULL, ADR 0016) is back before this returns.
+
+    What a power cut could then lose is the cases committed since the last sync, never a
+    part of one: the log is written in commit order and each case is one transaction, so
+    the database holds a prefix of the import, and a run again writes the rest (it skips
+    what it wrote). Another user's write, committed with FULL between two cases, syncs the
+    log up to itself, the import's cases before it too. A sync a case cost one `fsync` of
+    the log each (2-4 ms here: 7-14 s of 50,000 lines). The setting cannot change inside a
+    transaction: an import inside the caller's (a test's) is left as it is."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        (configured,) = cursor.fetchone()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={int(configured)}")
+        # What a FULL commit of the last case would have synced: the log, written in order,
+        # holds every case committed since the last checkpoint (a checkpoint syncs the log
+        # and then the database file under NORMAL too).
+        for suffix in ("-wal", ""):
+            path = Path(f"{connection.settings_dict['NAME']}{suffix}")
+            if path.is_file():
+                descriptor = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+
+
+#: On SQLite, the import pauses for `_PAUSE` seconds each time its cases have held the write
+#: lock for `_HOLD_BEFORE_PAUSE` seconds in all since its last pause.
+_HOLD_BEFORE_PAUSE = 0.1
+_PAUSE = 0.015
+
+
+def _yield_the_write_lock(held: float) -> float:
+    """On SQLite, pause between two cases once the cases since the last pause have held the
+    write lock for `_HOLD_BEFORE_PAUSE` in all; returns the hold time still to count. SQLite
+    queues no writers: another user's write retries on its busy handler's schedule (ever
+    further apart, then every 100 ms, until its 20 s timeout), and an import that takes the
+    lock again at once can starve it ("database is locked"). A pause of 15 ms in every 115 or
+    so leaves such a retry a window: as the import's cases vary in length, a writer retrying
+    every 100 ms falls into one within a few retries, while the import loses about 13% of its
+    time instead of the quarter a pause after every case cost (ADR 0043). PostgreSQL locks
     rows and needs none."""
-    if connection.vendor == "sqlite" and held > 0:
-        time.sleep(min(0.05, held / 4))
+    if connection.vendor != "sqlite" or held < _HOLD_BEFORE_PAUSE:
+        return held
+    time.sleep(_PAUSE)
+    return 0.0
 
 
 def _check_instants(
