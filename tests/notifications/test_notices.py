@@ -190,6 +190,34 @@ def test_the_escalation_reminder_hours_come_from_the_house_settings(smtp: Inbox)
     assert raised.acknowledged_at is None
 
 
+def test_each_partner_is_reminded_after_its_own_hours_not_the_shortest(smtp: Inbox) -> None:
+    """The sweep leaves out escalations raised more recently than the shortest reminder delay
+    of any Partner; each escalation is still reminded at its own Partner's hours, not before."""
+    soon, late = world(opened=utc(2, 9)), world(opened=utc(2, 9))
+    HouseSettings.objects.create(partner=soon.partner, escalation_reminder_hours=2)
+    HouseSettings.objects.create(partner=late.partner, escalation_reminder_hours=6)
+    for w in (soon, late):
+        escalation_raise(
+            actor=w.clinician, case=w.case, reason="risk", summary="Risk.", now=utc(2, 10)
+        )
+
+    def reminded() -> set[str]:
+        return {
+            str(m["X-Eapcase-Key"]).split("/")[0]
+            for _, m in smtp.received
+            if "Unacknowledged escalation" in str(m["Subject"])
+        }
+
+    run_worker(utc(2, 11, 59))
+    assert reminded() == set()
+    run_worker(utc(2, 12))  # exactly 2 hours: the first Partner's reminder
+    assert len(reminded()) == 1
+    run_worker(utc(2, 15, 59))
+    assert len(reminded()) == 1
+    run_worker(utc(2, 16))  # exactly 6 hours: the second's
+    assert len(reminded()) == 2
+
+
 def test_every_notice_template_links_absolutely() -> None:
     from pathlib import Path
 

@@ -66,3 +66,56 @@ def test_a_failing_worker_stops_the_run_with_its_error(tmp_path: Path) -> None:
         _run(tmp_path, 40, build)
     order = [int(x) for x in (tmp_path / "written").read_text().split()]
     assert order == list(range(5))  # nothing after the failed task is written
+
+
+def test_a_baton_passes_from_each_task_to_the_next_in_order(tmp_path: Path) -> None:
+    """Each build takes the baton its predecessor gave and gives its successor's: the chain
+    is the one a single process would make, whichever worker builds which task."""
+    path = tmp_path / "written"
+
+    def build(task: tuple[int, int], take: Any, give: Any) -> tuple[int, int]:
+        time.sleep(0.01 * ((task[0] * 7) % 5))
+        got = int(take().decode())
+        give(str(got * 3 + task[0]).encode())
+        time.sleep(0.01 * ((task[0] * 3) % 4))  # the rest of the build, after the hand-over
+        return 1, got
+
+    def write(conn: _File, rows: int) -> dict[str, int]:
+        conn.handle.write(f"{rows}\n")
+        conn.handle.flush()
+        return {"rows": 1}
+
+    parallel.run(
+        ((n, n) for n in range(15)),
+        workers=3,
+        connect=lambda: _File(path),
+        build=build,
+        write=write,
+        done=lambda _cases: None,
+        baton=b"1",
+    )
+    expected, value = [], 1
+    for n in range(15):
+        expected.append(value)
+        value = value * 3 + n
+    assert [int(x) for x in path.read_text().split()] == expected
+
+
+def test_a_failing_build_stops_workers_waiting_for_its_baton(tmp_path: Path) -> None:
+    def build(task: tuple[int, int], take: Any, give: Any) -> tuple[int, int]:
+        take()
+        if task[0] == 3:
+            raise ValueError("task three lost the baton")
+        give(b"x")
+        return 1, task[1]
+
+    with pytest.raises(parallel.WorkerFailed, match="task three lost the baton"):
+        parallel.run(
+            ((n, n) for n in range(10)),
+            workers=3,
+            connect=lambda: _File(tmp_path / "written"),
+            build=build,
+            write=lambda conn, rows: {"rows": 1},
+            done=lambda _cases: None,
+            baton=b"x",
+        )

@@ -113,7 +113,7 @@ class _Context:
 
     def __init__(self) -> None:
         self._calendars: dict[int, policy_calendar.BusinessCalendar] = {}
-        self._partner_settings: dict[int, HouseSettings | None] = {}
+        self._partner_settings: dict[int, HouseSettings] | None = None
         self._client_settings: dict[int, ClientHouseSettings | None] = {}
         self._staff: dict[tuple[int, tuple[str, ...]], list[User]] = {}
         self._operator: Operator | bool | None = False
@@ -123,11 +123,19 @@ class _Context:
             self._calendars[case.partner_id] = partner_calendar(case.partner)
         return self._calendars[case.partner_id]
 
+    def partner_settings(self) -> dict[int, HouseSettings]:
+        """Every Partner's house settings, read once (one row a Partner that has any)."""
+        if self._partner_settings is None:
+            self._partner_settings = {s.partner_id: s for s in HouseSettings.objects.all()}
+        return self._partner_settings
+
+    def earliest_reminder_hours(self) -> int:
+        """The fewest hours after which any Partner's reminder to WPO of an escalation can
+        fall due (a Partner without house settings has the default)."""
+        hours = [s.escalation_reminder_hours for s in self.partner_settings().values()]
+        return min([timing.HouseTargets().escalation_reminder_hours, *hours])
+
     def targets(self, case: Case) -> timing.HouseTargets:
-        if case.partner_id not in self._partner_settings:
-            self._partner_settings[case.partner_id] = HouseSettings.objects.filter(
-                partner_id=case.partner_id
-            ).first()
         client = None
         if case.client_id is not None:
             if case.client_id not in self._client_settings:
@@ -136,7 +144,7 @@ class _Context:
                 ).first()
             client = self._client_settings[case.client_id]
         return house_targets_get(
-            partner_settings=self._partner_settings[case.partner_id], client_settings=client
+            partner_settings=self.partner_settings().get(case.partner_id), client_settings=client
         )
 
     def staff(self, partner_id: int, roles: tuple[str, ...]) -> list[User]:
@@ -357,7 +365,14 @@ def _unacknowledged(level: str) -> Any:
 
 def _remind_escalations(now: datetime, ctx: _Context) -> int:
     reminded = 0
-    for escalation in _unacknowledged(Level.ESCALATION_REMINDER):
+    # Escalations raised more recently than any Partner's reminder delay cannot be due: left
+    # out in SQL (the (acknowledged_at, raised_at) index bounds the range), or every sweep
+    # would read, and set aside, each one raised in the last hours (a second at 1,000,000
+    # cases after a busy sweep).
+    candidates = _unacknowledged(Level.ESCALATION_REMINDER).filter(
+        raised_at__lte=now - timedelta(hours=ctx.earliest_reminder_hours())
+    )
+    for escalation in candidates:
         hours = ctx.targets(escalation.case).escalation_reminder_hours
         due = escalation.raised_at + timedelta(hours=hours)
         if now < due:

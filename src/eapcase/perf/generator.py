@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import re
 import sqlite3
@@ -582,29 +583,17 @@ def _stories(
         yield story, partner_id
 
 
-#: A worker's task: (its place in the write order, the story generator's state at its first
-#: case, the planned cases).
-Task = tuple[int, Any, list[tuple[int, int, str]]]
+#: A worker's task: (its place in the write order, the planned cases).
+Task = tuple[int, list[tuple[int, int, str]]]
 
 
-def _tasks(
-    plan: Iterator[tuple[int, int, str]],
-    cases: int,
-    seed: int,
-    now: datetime,
-    long_upto: int,
-    size: int,
-) -> Iterator[Task]:
+def _tasks(plan: Iterator[tuple[int, int, str]], cases: int, size: int) -> Iterator[Task]:
     """The cases in tasks of `size` cases. The stories share one random generator, so each task
-    starts where the previous one's stories left it: its state is taken here, by making those
-    stories (a sixth of the cost of building and judging them), before the task is handed on."""
-    rng = random.Random(seed)
+    starts where the previous one's stories left it: the worker that makes a task's stories
+    passes the generator's state on to the next task's (`parallel.run`'s baton) before it
+    judges them, which is most of a task's work."""
     for index, done in enumerate(range(0, cases, size)):
-        rows = _take(plan, min(size, cases - done))
-        state = rng.getstate()
-        for _story in _stories(rng, rows, now, long_upto):
-            pass
-        yield index, state, rows
+        yield index, _take(plan, min(size, cases - done))
 
 
 def _start_ids() -> dict[str, int]:
@@ -705,9 +694,9 @@ def generate(
     bar = tqdm(total=cases, unit="case", disable=not progress, smoothing=0.05)
     try:
         if workers:
-            tasks = _tasks(plan, cases, seed, now, long_upto, task_cases)
+            tasks = _tasks(plan, cases, task_cases)
             result.rows = _load_in_workers(
-                builder, tasks, long_upto, workers, bar.update, result.steps
+                builder, tasks, seed, long_upto, workers, bar.update, result.steps
             )
         else:
             _load_here(builder, plan, cases, seed, now, long_upto, bar.update)
@@ -753,6 +742,7 @@ def _load_here(
 def _load_in_workers(
     builder: Builder,
     tasks: Iterator[Task],
+    seed: int,
     long_upto: int,
     workers: int,
     done: Callable[[int], None],
@@ -775,11 +765,15 @@ def _load_in_workers(
     def connect() -> Any:
         return _connect(vendor, settings)
 
-    def build(task: Task) -> tuple[int, None]:
-        _index, state, rows = task
+    def build(
+        task: Task, take: Callable[[], bytes], give: Callable[[bytes], None]
+    ) -> tuple[int, None]:
+        _index, rows = task
         rng = random.Random()
-        rng.setstate(state)
-        for story, partner_id in _stories(rng, rows, builder.now, long_upto):
+        rng.setstate(pickle.loads(take()))  # noqa: S301 (our own workers' bytes)
+        stories = list(_stories(rng, rows, builder.now, long_upto))
+        give(pickle.dumps(rng.getstate()))
+        for story, partner_id in stories:
             builder.add(story, partner_id, f"BC{story.number:07d}")
         return len(rows), None
 
@@ -795,7 +789,13 @@ def _load_in_workers(
 
     try:
         return parallel.run(
-            tasks, workers=workers, connect=connect, build=build, write=write, done=done
+            tasks,
+            workers=workers,
+            connect=connect,
+            build=build,
+            write=write,
+            done=done,
+            baton=pickle.dumps(random.Random(seed).getstate()),
         )
     finally:
         started = time.perf_counter()

@@ -5,10 +5,16 @@ so it inherits whatever its `build` and `write` need) takes the next task, build
 for its turn (the task before it written) and writes them on its own connection; one worker
 writes while the others build. Writing in task order keeps every id the database gives the same
 as a single process would have given, and SQLite has one writer at a time anyway. A failing
-worker stops the others and its traceback is raised here."""
+worker stops the others and its traceback is raised here.
+
+A run may also hand a baton from task to task (`baton=`): bytes that task N's build receives
+and, once it has made them, passes on for task N+1 (the generator's random state after a
+task's stories). Builds then overlap everywhere but in the part before the baton is passed
+on. One shared slot carries it: baton N+1 can only be made once baton N has been taken."""
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import queue
 import traceback
@@ -17,6 +23,9 @@ from typing import Any
 
 #: How long a process waits for a message or its turn before checking that the others live.
 POLL_SECONDS = 1.0
+
+#: The largest baton (a pickled `random.Random` state is about 3 KiB).
+BATON_BYTES = 64 * 1024
 
 
 class WorkerFailed(RuntimeError):
@@ -32,24 +41,35 @@ def run(
     *,
     workers: int,
     connect: Callable[[], Any],
-    build: Callable[[Any], Any],
+    build: Callable[..., Any],
     write: Callable[[Any, Any], dict[str, int]],
     done: Callable[[int], None],
+    baton: bytes | None = None,
 ) -> dict[str, int]:
     """Run each task of `tasks` (an iterable of (number, ...) tuples numbered 0, 1, 2... in
     order) as `write(connection, build(task))` in one of `workers` processes, each with its
     own `connect()`; `build` returns (cases, rows). `done(cases)` is called here as each task is
-    written. Returns the rows written by table (the sums of what `write` returned)."""
+    written. Returns the rows written by table (the sums of what `write` returned).
+
+    With `baton` (task 0's), builds are called `build(task, take, give)`: `take()` waits for
+    and returns this task's baton, `give(data)` passes the next task's on; a build must call
+    each once, `take` first."""
     ctx = multiprocessing.get_context("fork")
     todo: Any = ctx.Queue(maxsize=2 * workers)
     results: Any = ctx.Queue()
     turn = ctx.Value("q", 0)
     failed = ctx.Value("b", 0)
     change = ctx.Condition()
+    relay = None
+    if baton is not None:
+        if len(baton) > BATON_BYTES:
+            raise ValueError(f"a baton holds at most {BATON_BYTES} bytes")
+        relay = _Relay(ctx, change, failed)
+        relay.put(0, baton)
     procs = [
         ctx.Process(
             target=_work,
-            args=(todo, results, turn, failed, change, connect, build, write),
+            args=(todo, results, turn, failed, change, connect, build, write, relay),
             name=f"bench-generate-{n}",
             daemon=True,
         )
@@ -112,6 +132,35 @@ def _collect(
         wait = False
 
 
+class _Relay:
+    """The baton's one shared slot: which task it is for, its length and its bytes, guarded by
+    the run's condition (also notified when a worker fails, so no one waits for ever)."""
+
+    def __init__(self, ctx: Any, change: Any, failed: Any) -> None:
+        self.change, self.failed = change, failed
+        self.number = ctx.Value("q", -1, lock=False)
+        self.size = ctx.Value("q", 0, lock=False)
+        self.data = ctx.Array("c", BATON_BYTES, lock=False)
+
+    def put(self, number: int, data: bytes) -> None:
+        if len(data) > BATON_BYTES:
+            raise ValueError(f"a baton holds at most {BATON_BYTES} bytes")
+        with self.change:
+            self.data[: len(data)] = data
+            self.size.value = len(data)
+            self.number.value = number
+            self.change.notify_all()
+
+    def take(self, number: int) -> bytes:
+        with self.change:
+            while self.number.value != number:
+                if self.failed.value:
+                    raise _Stopped
+                self.change.wait(POLL_SECONDS)
+            data: bytes = self.data[: self.size.value]
+            return data
+
+
 def _work(
     todo: Any,
     results: Any,
@@ -119,14 +168,23 @@ def _work(
     failed: Any,
     change: Any,
     connect: Callable[[], Any],
-    build: Callable[[Any], Any],
+    build: Callable[..., Any],
     write: Callable[[Any, Any], dict[str, int]],
+    relay: _Relay | None,
 ) -> None:
     try:
         connection = connect()
         try:
             while (task := todo.get()) is not None:
-                cases, rows = build(task)
+                if relay is None:
+                    cases, rows = build(task)
+                else:
+                    number = task[0]
+                    cases, rows = build(
+                        task,
+                        functools.partial(relay.take, number),
+                        functools.partial(relay.put, number + 1),
+                    )
                 with change:
                     while turn.value != task[0]:
                         if failed.value:
