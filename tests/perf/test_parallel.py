@@ -109,9 +109,12 @@ def test_a_failing_build_stops_workers_waiting_for_its_baton(tmp_path: Path) -> 
         give(b"x")
         return 1, task[1]
 
+    # Eight tasks nearly fill the queue: the run may be queueing the workers' stop marks, which
+    # stopped workers never take, when the failure comes; it must report it, not wait (a run
+    # in CI once hung there, at a blocking put).
     with pytest.raises(parallel.WorkerFailed, match="task three lost the baton"):
         parallel.run(
-            ((n, n) for n in range(10)),
+            ((n, n) for n in range(8)),
             workers=3,
             connect=lambda: _File(tmp_path / "written"),
             build=build,

@@ -79,18 +79,25 @@ def run(
         p.start()
     written: dict[str, int] = {}
     sent = finished = 0
+
+    def send(item: Any) -> None:
+        """Queue `item`, reading the workers' messages while the queue is full: a worker that
+        failed (and the others, stopped, no longer taking tasks) is reported, not waited for."""
+        nonlocal finished
+        while True:
+            finished += _collect(results, written, done, procs, wait=False)
+            try:
+                todo.put(item, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
     try:
         for task in tasks:
-            while True:
-                finished += _collect(results, written, done, procs, wait=False)
-                try:
-                    todo.put(task, timeout=POLL_SECONDS)
-                    break
-                except queue.Full:
-                    continue
+            send(task)
             sent += 1
         for _ in procs:
-            todo.put(None)
+            send(None)
         while finished < sent:
             finished += _collect(results, written, done, procs, wait=True)
         for p in procs:
