@@ -85,7 +85,12 @@ def _fields(rows: list[Any]) -> list[tuple[Any, ...]]:
     def columns(obj: Any) -> tuple[Any, ...]:
         if obj is None:
             return ()
-        return tuple(getattr(obj, f.attname) for f in obj._meta.concrete_fields)
+        # A deferred field is compared as deferred: reading it would load it (a query).
+        deferred = obj.get_deferred_fields()
+        return tuple(
+            ("deferred", f.attname) if f.attname in deferred else getattr(obj, f.attname)
+            for f in obj._meta.concrete_fields
+        )
 
     return [
         (
