@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from django.conf import settings
 
 pytestmark = pytest.mark.nodb
 
-CASES = 150
+CASES = 500
 NOW = "2026-03-20T12:00:00+00:00"
 
 WRITER = """
@@ -32,13 +31,22 @@ from eapcase.cases.models import Case
 from eapcase.cases.record import NamedActor
 from eapcase.cases.services import note_add
 case = Case.objects.get(reference="W1")
+print("ready", flush=True)
+# Start once the import has written its first case: then every note below is written while
+# the import is running, whatever the speed of the machine.
+deadline = time.time() + 120
+while not Case.objects.filter(reference__startswith="IMP-").exists():
+    if time.time() > deadline:
+        sys.exit("the import wrote no case in 120 s")
+    time.sleep(0.01)
 stamps = []
 for n in range(8):
     now = datetime.fromisoformat("2026-03-20T12:00:00+00:00") + timedelta(seconds=n)
     note_add(actor=NamedActor("writer"), case=case, summary=f"note {n}", next_step="none", now=now)
     stamps.append(time.time())
-    time.sleep(0.05)
-print(json.dumps(stamps))
+    time.sleep(0.02)
+imported = Case.objects.filter(reference__startswith="IMP-").count()
+print(json.dumps({"stamps": stamps, "imported_after_last_note": imported}))
 """
 
 
@@ -116,6 +124,17 @@ def test_other_writes_commit_while_an_import_runs(database_url: str, tmp_path: P
     big = tmp_path / "big.jsonl"
     big.write_text(_history(CASES))
 
+    # The writer starts first (Django's start-up is slow beside the import's first case) and
+    # says when it is ready; it writes once it sees the import's first case in the database.
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "ready", writer.stderr and writer.stderr.read()
     importer = subprocess.Popen(
         _eapcase("import", str(big), "--now", NOW),
         env=env,
@@ -123,18 +142,14 @@ def test_other_writes_commit_while_an_import_runs(database_url: str, tmp_path: P
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3)  # well into the import (it takes many times longer than this)
-    assert importer.poll() is None, "the import finished before the writer could start"
-    writer = subprocess.run(
-        [sys.executable, "-c", WRITER], env=env, capture_output=True, text=True, timeout=240
-    )
+    written, writer_err = writer.communicate(timeout=240)
     out, err = importer.communicate(timeout=600)
-    finished = time.time()
 
-    assert writer.returncode == 0, writer.stderr
+    assert writer.returncode == 0, writer_err
     assert importer.returncode == 0, err
-    stamps = json.loads(writer.stdout.strip().splitlines()[-1])
-    # Every note committed, and they did not wait for the import to finish.
-    assert len(stamps) == 8
-    assert max(stamps) < finished
+    result = json.loads(written.strip().splitlines()[-1])
+    # Every note committed, and all of them while the import was still writing cases: the
+    # import's own transactions never held the database for long.
+    assert len(result["stamps"]) == 8
+    assert 0 < result["imported_after_last_note"] < CASES
     assert f"imported {CASES} case(s)" in out
