@@ -22,7 +22,7 @@ from eapcase.policy.types import (
     Status,
 )
 
-__all__ = ["evaluate", "obligation_status"]
+__all__ = ["evaluate", "in_scope", "obligation_status"]
 
 _HANDLERS: Final = composed_handlers()
 _AT: Final = attrgetter("at")
@@ -34,6 +34,14 @@ _LATE: Final = Status.LATE
 _OVERDUE: Final = Status.OVERDUE
 _OPEN: Final = Status.OPEN
 _BREACHED: Final = Status.BREACHED
+
+
+def in_scope(case: CaseInfo, packs: PackSet) -> bool:
+    """Whether the policy covers `case`: its referral is one the revision in force when the
+    case opened covers. `evaluate` gives an out-of-scope case no obligations and no findings
+    whatever its events, so a caller that needs only those (`eapcase check`) may skip its
+    replay."""
+    return case.referral in packs.at(case.opened_at).referrals
 
 
 def evaluate(
@@ -85,10 +93,11 @@ def evaluate(
         else:
             applied.append(event)
     run.finish()
-    in_scope = case.referral in run.pack.referrals
+    # in_scope(case, packs), with the revision the run already holds.
+    covered = case.referral in run.pack.referrals
     next_change_at: datetime | None = None
     informs_pending: tuple[tuple[str, datetime], ...] = ()
-    if in_scope:
+    if covered:
         informs_pending = tuple(
             (watch.email.id, watch.window_end)
             for watch in run.inform
@@ -102,7 +111,7 @@ def evaluate(
         obligations, findings = (), ()
     return Evaluation(
         case.case,
-        in_scope,
+        covered,
         obligations,
         findings,
         _state(run),

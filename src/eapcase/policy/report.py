@@ -240,7 +240,18 @@ class JsonWriter:
             )
             separator = ", "
         append("]}")
-        self.parts.append("".join(parts))
+        self._add("".join(parts))
+
+    def out_of_scope(self, case_id: str) -> None:
+        """What `case` writes for the evaluation of a case out of the policy's scope, which
+        has no obligations and no findings (`engine.in_scope`), without the evaluation."""
+        self._add(
+            f'{"" if self.first else ", "}{{"case": {_encode_string(case_id)}, '
+            '"in_scope": false, "obligations": [], "findings": []}'
+        )
+
+    def _add(self, text: str) -> None:
+        self.parts.append(text)
         self.first = False
         if len(self.parts) > 4096:
             self.out.write("".join(self.parts))
