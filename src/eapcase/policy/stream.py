@@ -23,6 +23,8 @@ the cases that are open at once."""
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import shutil
 import sys
@@ -79,8 +81,28 @@ def stream_check(stream: IO[bytes], pack_set: PackSet, now: datetime, out: IO[st
             stream.seek(0)
             failing = _two_passes(stream, pack_set, now, spool)
         spool.seek(0)
-        shutil.copyfileobj(spool, out, 1 << 20)
+        _copy(spool, out)
     return failing
+
+
+def _copy(spool: TextIO, out: IO[str]) -> None:
+    """Copy the spooled document to `out`. When `out` writes UTF-8 to a binary buffer (standard
+    output, as a rule), the spool's bytes are copied as they are: decoding 100 MB of text and
+    encoding it again gave the same bytes at a cost (both sides translate "\n" the same way,
+    and the document's only newline is its last character)."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if (
+        isinstance(spool, io.TextIOWrapper)
+        and isinstance(buffer, io.BufferedIOBase)
+        and isinstance(encoding, str)
+        and codecs.lookup(encoding).name == "utf-8"
+    ):
+        out.flush()
+        shutil.copyfileobj(spool.buffer, buffer, 1 << 20)
+        buffer.flush()
+        return
+    shutil.copyfileobj(spool, out, 1 << 20)
 
 
 def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO) -> bool | None:
