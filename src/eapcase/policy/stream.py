@@ -117,17 +117,26 @@ def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO
     writer = JsonWriter(spool, pack_set, now)
     unjudged: list[str] = []  # the case read since the last case line
     failing = False
+    # The case of the previous event line and its events' append, while no other line came
+    # between: a case's lines follow one another, and comparing the id spares hashing it.
+    last_case: str | None = None
+    append_to_last: Any = None
     for number, raw in enumerate(stream, 1):
         if raw.isascii():
             event = decode_event(raw, number)
             if event is not None:
+                case_id = event.case
+                if case_id == last_case:
+                    append_to_last(event)
+                    continue
                 # `LineReader._add` inlined (once per line). A case already judged has its
                 # line set past the end of any file (see _judge), so its lines are refused
                 # here too.
-                build = cases.get(event.case)
+                build = cases.get(case_id)
                 if build is None or build.line >= number:
                     return None
-                build.events.append(event)
+                last_case, append_to_last = case_id, build.events.append
+                append_to_last(event)
                 continue
             opened = len(cases)
             reader.ascii_case_line(raw, number)
@@ -138,6 +147,8 @@ def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO
             if errors:
                 return None
             reader.line(text, number)
+        # Any other line may open or judge a case: the next event line looks its case up.
+        last_case = None
         # An orphan is an event of a case not yet open, or of one already judged.
         if reader.errors or reader.orphans:
             return None
