@@ -12,7 +12,7 @@ from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.events import Event
 from eapcase.policy.pack import PackSet, PolicyPack, as_pack_set
 from eapcase.policy.rules import composed_handlers
-from eapcase.policy.state import CaseRun, OpenObligation
+from eapcase.policy.state import REMEMBERED, CaseRun, OpenObligation
 from eapcase.policy.types import (
     CaseInfo,
     CaseState,
@@ -72,9 +72,10 @@ def evaluate(
         raise ValueError(f"now must be timezone-aware, not {now!r}")
     if now.tzinfo is not UTC:
         now = now.astimezone(UTC)
-    run = CaseRun(case, calendar, as_pack_set(packs), now)
+    run = CaseRun(case, calendar, packs if type(packs) is PackSet else as_pack_set(packs), now)
     handlers = _HANDLERS
     seen = run.seen
+    remembered = REMEMBERED
     timers = run.timers
     # Two stable sorts with plain keys: cheaper than one on (at, line) tuples. The reader's
     # events come in that order already (`in_order`, given by `eapcase check`).
@@ -87,11 +88,12 @@ def evaluate(
             run.run_timers(at)
         kind = event.type
         handlers[kind](run, event)
-        applied = seen.get(kind)
-        if applied is None:
-            seen[kind] = [event]
-        else:
-            applied.append(event)
+        if kind in remembered:
+            applied = seen.get(kind)
+            if applied is None:
+                seen[kind] = [event]
+            else:
+                applied.append(event)
     run.finish()
     # in_scope(case, packs), with the revision the run already holds.
     covered = case.referral in run.pack.referrals
