@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from eapcase.policy._build import fast_init
 from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.check import check_history, evaluate_history
-from eapcase.policy.engine import evaluate, in_scope, obligation_status
+from eapcase.policy.engine import evaluate, in_scope, obligation_status, verdict
 from eapcase.policy.events import Event, Payload, make_event
 from eapcase.policy.history import read_history
 from eapcase.policy.pack import PackSet, as_pack_set, builtin_pack
@@ -191,6 +191,32 @@ def test_in_scope_is_the_scope_evaluate_gives(referral: Referral, opened: dateti
     assert in_scope(info, as_pack_set(None)) is (referral is Referral.SELF)
     if not result.in_scope:
         assert (result.obligations, result.findings, result.failing) == ((), (), False)
+
+
+def test_the_verdict_is_what_evaluate_gives(tmp_path: Path) -> None:
+    # `eapcase check` prints verdict(...) where it printed evaluate(...): on every case of a
+    # generated history (out of scope ones included), at a `now` given in another zone, it
+    # must be the same case, scope, obligations and findings, and fail alike.
+    from tests.policy.test_fastread import generated_history
+
+    now = datetime.fromisoformat("2026-07-01T14:00:00+02:00")
+    with generated_history(tmp_path).open(encoding="utf-8") as lines:
+        history = read_history(lines)
+    packs = as_pack_set(None)
+    scopes = set()
+    for item in history.cases:
+        calendar = history.calendar(item.case)
+        full = evaluate(item.case, item.events, packs, calendar, now, in_order=True)
+        short = verdict(item.case, item.events, packs, calendar, now, in_order=True)
+        assert (short.case, short.in_scope, short.obligations, short.findings) == (
+            full.case,
+            full.in_scope,
+            full.obligations,
+            full.findings,
+        )
+        assert short.failing is full.failing
+        scopes.add(short.in_scope)
+    assert scopes == {True, False}
 
 
 def test_inform_opens_only_once_its_24_hours_have_passed() -> None:

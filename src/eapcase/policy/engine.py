@@ -20,9 +20,10 @@ from eapcase.policy.types import (
     Obligation,
     OutreachProgress,
     Status,
+    Verdict,
 )
 
-__all__ = ["evaluate", "in_scope", "obligation_status"]
+__all__ = ["evaluate", "in_scope", "obligation_status", "verdict"]
 
 _HANDLERS: Final = composed_handlers()
 _AT: Final = attrgetter("at")
@@ -67,12 +68,82 @@ def evaluate(
     A case whose referral the case's revision does not cover is out of scope: no
     obligations, no findings (its derived state is still given).
     """
-    offset = now.utcoffset()
-    if offset is None:
+    now = _utc(now)
+    run = _replay(case, events, _pack_set(packs), calendar, now, in_order)
+    # in_scope(case, packs), with the revision the run already holds.
+    covered = case.referral in run.pack.referrals
+    next_change_at: datetime | None = None
+    informs_pending: tuple[tuple[str, datetime], ...] = ()
+    if covered:
+        informs_pending = tuple(
+            (watch.email.id, watch.window_end)
+            for watch in run.inform
+            if not watch.contacted and watch.escalation is None
+        )
+        obligations = _obligations(run, now)
+        findings = tuple(run.findings)
+        next_change_at = _next_change(run, obligations)
+    else:
+        obligations, findings = (), ()
+    return Evaluation(
+        case.case,
+        covered,
+        obligations,
+        findings,
+        _state(run),
+        run.pack.revision,
+        next_change_at,
+        informs_pending,
+    )
+
+
+def verdict(
+    case: CaseInfo,
+    events: Iterable[Event[Any]],
+    packs: PolicyPack | PackSet | Sequence[PolicyPack] | None,
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    in_order: bool = False,
+) -> Verdict:
+    """`evaluate(...)`'s case, in_scope, obligations and findings, the same values, for a
+    caller that prints only those (`eapcase check`): the case state, the next change and the
+    pending informs are not built, and a case out of scope is not replayed at all (it has no
+    obligations and no findings whatever its events)."""
+    pack_set = _pack_set(packs)
+    if not in_scope(case, pack_set):
+        return Verdict(case.case, False, (), ())
+    now = _utc(now)
+    run = _replay(case, events, pack_set, calendar, now, in_order)
+    return Verdict(case.case, True, _obligations(run, now), tuple(run.findings))
+
+
+def _pack_set(packs: PolicyPack | PackSet | Sequence[PolicyPack] | None) -> PackSet:
+    return packs if type(packs) is PackSet else as_pack_set(packs)
+
+
+def _utc(now: datetime) -> datetime:
+    if now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, not {now!r}")
-    if now.tzinfo is not UTC:
-        now = now.astimezone(UTC)
-    run = CaseRun(case, calendar, packs if type(packs) is PackSet else as_pack_set(packs), now)
+    return now if now.tzinfo is UTC else now.astimezone(UTC)
+
+
+def _obligations(run: CaseRun, now: datetime) -> tuple[Obligation, ...]:
+    """The run's obligations frozen with their status at `now`, in the order they opened."""
+    run.obligations.sort(key=_OPENED)
+    return tuple([_freeze(obligation, now) for obligation in run.obligations])
+
+
+def _replay(
+    case: CaseInfo,
+    events: Iterable[Event[Any]],
+    packs: PackSet,
+    calendar: BusinessCalendar,
+    now: datetime,
+    in_order: bool,
+) -> CaseRun:
+    """Apply the case's events up to `now` (UTC) and the actions timed up to it."""
+    run = CaseRun(case, calendar, packs, now)
     handlers = _HANDLERS
     seen = run.seen
     remembered = REMEMBERED
@@ -95,32 +166,7 @@ def evaluate(
             else:
                 applied.append(event)
     run.finish()
-    # in_scope(case, packs), with the revision the run already holds.
-    covered = case.referral in run.pack.referrals
-    next_change_at: datetime | None = None
-    informs_pending: tuple[tuple[str, datetime], ...] = ()
-    if covered:
-        informs_pending = tuple(
-            (watch.email.id, watch.window_end)
-            for watch in run.inform
-            if not watch.contacted and watch.escalation is None
-        )
-        run.obligations.sort(key=_OPENED)
-        obligations = tuple([_freeze(obligation, now) for obligation in run.obligations])
-        findings = tuple(run.findings)
-        next_change_at = _next_change(run, obligations)
-    else:
-        obligations, findings = (), ()
-    return Evaluation(
-        case.case,
-        covered,
-        obligations,
-        findings,
-        _state(run),
-        run.pack.revision,
-        next_change_at,
-        informs_pending,
-    )
+    return run
 
 
 def _next_change(run: CaseRun, obligations: tuple[Obligation, ...]) -> datetime | None:

@@ -34,12 +34,12 @@ from typing import IO, Any, Final, TextIO
 
 import msgspec
 
-from eapcase.policy.engine import evaluate, in_scope
+from eapcase.policy.engine import verdict
 from eapcase.policy.fastread import decode_event
 from eapcase.policy.history import HistoryError, LineError, LineReader
 from eapcase.policy.pack import PackSet
 from eapcase.policy.report import JsonWriter
-from eapcase.policy.types import Evaluation
+from eapcase.policy.types import Verdict
 
 __all__ = ["decode_line", "stream_check"]
 
@@ -187,15 +187,10 @@ def _judge(
         build.line = _JUDGED
         if reader.errors or history is None:
             return None
-        if not in_scope(history.case, pack_set):
-            # No obligations and no findings whatever its events: the document needs no
-            # replay (about one case in seven on the benchmark's history).
-            writer.out_of_scope(case_id)
-            continue
         calendar = reader.partners[history.case.partner].calendar
-        evaluation = evaluate(history.case, history.events, pack_set, calendar, now, in_order=True)
-        failing = failing or evaluation.failing
-        writer.case(evaluation)
+        judged = verdict(history.case, history.events, pack_set, calendar, now, in_order=True)
+        failing = failing or judged.failing
+        writer.case(judged)
     return failing
 
 
@@ -216,8 +211,7 @@ def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: Text
     failing = False
     calendars = {pid: partner.calendar for pid, partner in reader.partners.items()}
     writer = JsonWriter(spool, pack_set, now)
-    # Judged cases waiting for an earlier one: an evaluation, or the id of a case out of scope.
-    waiting: dict[int, Evaluation | str] = {}
+    waiting: dict[int, Verdict] = {}
     next_index = 0
     decode_errors: list[LineError] = []
     cases = reader.cases
@@ -250,25 +244,18 @@ def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: Text
             if reader.errors or decode_errors:
                 # The document will not be printed: judging would be wasted.
                 continue
-            if in_scope(history.case, pack_set):
-                evaluation = evaluate(
-                    history.case,
-                    history.events,
-                    pack_set,
-                    calendars[history.case.partner],
-                    now,
-                    in_order=True,
-                )
-                failing = failing or evaluation.failing
-                waiting[order[case_id]] = evaluation
-            else:
-                waiting[order[case_id]] = case_id  # no replay needed, as in _judge
+            judged = verdict(
+                history.case,
+                history.events,
+                pack_set,
+                calendars[history.case.partner],
+                now,
+                in_order=True,
+            )
+            failing = failing or judged.failing
+            waiting[order[case_id]] = judged
             while next_index in waiting:
-                judged = waiting.pop(next_index)
-                if isinstance(judged, str):
-                    writer.out_of_scope(judged)
-                else:
-                    writer.case(judged)
+                writer.case(waiting.pop(next_index))
                 next_index += 1
     reader.settle_orphans()
     if reader.errors or decode_errors:
