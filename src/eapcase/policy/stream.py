@@ -53,7 +53,6 @@ class _Head(msgspec.Struct):
 
 _HEAD: Final = msgspec.json.Decoder(_Head).decode
 _REFERENCE_KINDS: Final = frozenset({"partner", "case"})
-_CASE_LINE_START: Final = b'{"type": "case",'
 
 
 def decode_line(raw: bytes, number: int, errors: list[LineError]) -> str:
@@ -124,10 +123,7 @@ def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO
     append_to_last: Any = None
     for number, raw in enumerate(stream, 1):
         if raw.isascii():
-            # A case line as the benchmark and `eapcase export` write it goes straight to the
-            # case line reader (which reads any other line the ordinary way): trying it as an
-            # event first cost a failed decoding, about as much as a successful one.
-            event = None if raw.startswith(_CASE_LINE_START) else decode_event(raw, number)
+            event = decode_event(raw, number)
             if event is not None:
                 case_id = event.case
                 if case_id == last_case:
