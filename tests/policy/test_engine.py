@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from eapcase.policy._build import fast_init
 from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.check import check_history, evaluate_history
-from eapcase.policy.engine import evaluate, obligation_status
+from eapcase.policy.engine import evaluate, in_scope, obligation_status, verdict
 from eapcase.policy.events import Event, Payload, make_event
 from eapcase.policy.history import read_history
-from eapcase.policy.pack import builtin_pack
+from eapcase.policy.pack import PackSet, as_pack_set, builtin_pack
 from eapcase.policy.report import _encode_string, document, instant_literal, write_json
 from eapcase.policy.rules import (
     FAMILIES,
@@ -157,6 +157,66 @@ def test_out_of_scope_case_keeps_its_state_but_has_no_verdict() -> None:
         OutreachProgress("cb1", "callback", Target.PARTICIPANT, 1, 2),
     )
     assert result.failing is False
+
+
+_SELF_AND_MANAGEMENT = 'referrals = ["self", "management_referral"]'
+
+
+@pytest.mark.parametrize("referral", list(Referral))
+@pytest.mark.parametrize("opened", [MON, datetime(2027, 3, 2, 9, tzinfo=UTC)])
+def test_in_scope_is_the_scope_evaluate_gives(referral: Referral, opened: datetime) -> None:
+    # `eapcase check` skips the replay of a case in_scope() calls out of scope: it must be
+    # the case's own revision that decides, as in evaluate (here the second revision, from
+    # 2027, also covers management referrals).
+    from tests.policy.test_pack import draft
+
+    packs = PackSet(
+        [
+            builtin_pack(),
+            draft(2, "2027-01-01", **{'referrals = ["self"]': _SELF_AND_MANAGEMENT}),
+        ]
+    )
+    info = CaseInfo("C1", opened, "P-UK", referral, CaseType.INDIVIDUAL, 6)
+    events = [
+        make_event("C1", "cb1", "callback_requested", opened + timedelta(hours=1), None, {}, 1),
+        make_event(
+            "C1", "a1", "contact_attempt", opened + timedelta(hours=2), None,
+            {"channel": "phone", "outcome": "not_reached", "message": "detailed", "summary": ""},
+            2,
+        ),
+    ]  # fmt: skip
+    result = evaluate(info, events, packs, LONDON, opened + timedelta(days=30))
+
+    assert in_scope(info, packs) is result.in_scope
+    assert in_scope(info, as_pack_set(None)) is (referral is Referral.SELF)
+    if not result.in_scope:
+        assert (result.obligations, result.findings, result.failing) == ((), (), False)
+
+
+def test_the_verdict_is_what_evaluate_gives(tmp_path: Path) -> None:
+    # `eapcase check` prints verdict(...) where it printed evaluate(...): on every case of a
+    # generated history (out of scope ones included), at a `now` given in another zone, it
+    # must be the same case, scope, obligations and findings, and fail alike.
+    from tests.policy.test_fastread import generated_history
+
+    now = datetime.fromisoformat("2026-07-01T14:00:00+02:00")
+    with generated_history(tmp_path).open(encoding="utf-8") as lines:
+        history = read_history(lines)
+    packs = as_pack_set(None)
+    scopes = set()
+    for item in history.cases:
+        calendar = history.calendar(item.case)
+        full = evaluate(item.case, item.events, packs, calendar, now, in_order=True)
+        short = verdict(item.case, item.events, packs, calendar, now, in_order=True)
+        assert (short.case, short.in_scope, short.obligations, short.findings) == (
+            full.case,
+            full.in_scope,
+            full.obligations,
+            full.findings,
+        )
+        assert short.failing is full.failing
+        scopes.add(short.in_scope)
+    assert scopes == {True, False}
 
 
 def test_inform_opens_only_once_its_24_hours_have_passed() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -173,12 +173,17 @@ def add_business_days(cal: BusinessCalendar, start: datetime, days: int) -> date
     (its deficit or surplus carries into the next business day). A 09:00-17:00 day is never
     touched by the switches of London, New York or Sydney and always lasts 8 hours.
     """
-    if isinstance(days, bool) or not isinstance(days, int):
+    # The checks below each cost little, but `eapcase check` computes a deadline for every
+    # call back, provider contact and check-in (by the hundred thousand): the usual UTC start
+    # and plain int skip them, and the schedule is found by the calendar's identity.
+    if type(days) is not int and (isinstance(days, bool) or not isinstance(days, int)):
         raise TypeError(f"days must be an int, not {days!r}")
     if days < 0:
         raise ValueError(f"days must be 0 or more, not {days}")
-    schedule = _schedule(cal)
-    cursor, day, closes = schedule.locate(_utc(start, "start"))
+    schedule = _schedule_of(cal)
+    # _utc(start) returns an aware UTC datetime itself unchanged (astimezone(UTC) of it).
+    utc = start if type(start) is datetime and start.tzinfo is UTC else _utc(start, "start")
+    cursor, day, closes = schedule.locate(utc)
     remaining = schedule.day_length * days
     while True:
         available = closes - cursor
@@ -447,6 +452,24 @@ class _Schedule:
 @lru_cache(maxsize=256)
 def _schedule(cal: BusinessCalendar) -> _Schedule:
     return _Schedule(cal)
+
+
+# The schedule of each calendar object met, by its id: hashing a calendar (a dataclass of
+# seven fields, hashed in Python) cost more than the rest of a cached lookup. Each entry keeps
+# its calendar alive, so an id is not reused while it is here.
+_BY_IDENTITY: Final[dict[int, tuple[BusinessCalendar, _Schedule]]] = {}
+
+
+def _schedule_of(cal: BusinessCalendar) -> _Schedule:
+    """`_schedule(cal)`, found by the calendar's identity first."""
+    found = _BY_IDENTITY.get(id(cal))
+    if found is not None and found[0] is cal:
+        return found[1]
+    schedule = _schedule(cal)
+    if len(_BY_IDENTITY) >= 256:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(cal)] = (cal, schedule)
+    return schedule
 
 
 def _format_instant(local: datetime, with_year: bool) -> str:

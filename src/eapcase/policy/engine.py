@@ -12,7 +12,7 @@ from eapcase.policy.calendar import BusinessCalendar
 from eapcase.policy.events import Event
 from eapcase.policy.pack import PackSet, PolicyPack, as_pack_set
 from eapcase.policy.rules import composed_handlers
-from eapcase.policy.state import CaseRun, OpenObligation
+from eapcase.policy.state import REMEMBERED, CaseRun, OpenObligation
 from eapcase.policy.types import (
     CaseInfo,
     CaseState,
@@ -20,9 +20,10 @@ from eapcase.policy.types import (
     Obligation,
     OutreachProgress,
     Status,
+    Verdict,
 )
 
-__all__ = ["evaluate", "obligation_status"]
+__all__ = ["evaluate", "in_scope", "obligation_status", "verdict"]
 
 _HANDLERS: Final = composed_handlers()
 _AT: Final = attrgetter("at")
@@ -34,6 +35,14 @@ _LATE: Final = Status.LATE
 _OVERDUE: Final = Status.OVERDUE
 _OPEN: Final = Status.OPEN
 _BREACHED: Final = Status.BREACHED
+
+
+def in_scope(case: CaseInfo, packs: PackSet) -> bool:
+    """Whether the policy covers `case`: its referral is one the revision in force when the
+    case opened covers. `evaluate` gives an out-of-scope case no obligations and no findings
+    whatever its events, so a caller that needs only those (`eapcase check`) may skip its
+    replay."""
+    return case.referral in packs.at(case.opened_at).referrals
 
 
 def evaluate(
@@ -59,14 +68,85 @@ def evaluate(
     A case whose referral the case's revision does not cover is out of scope: no
     obligations, no findings (its derived state is still given).
     """
-    offset = now.utcoffset()
-    if offset is None:
+    now = _utc(now)
+    run = _replay(case, events, _pack_set(packs), calendar, now, in_order)
+    # in_scope(case, packs), with the revision the run already holds.
+    covered = case.referral in run.pack.referrals
+    next_change_at: datetime | None = None
+    informs_pending: tuple[tuple[str, datetime], ...] = ()
+    if covered:
+        informs_pending = tuple(
+            (watch.email.id, watch.window_end)
+            for watch in run.inform
+            if not watch.contacted and watch.escalation is None
+        )
+        obligations = _obligations(run, now)
+        findings = tuple(run.findings)
+        next_change_at = _next_change(run, obligations)
+    else:
+        obligations, findings = (), ()
+    return Evaluation(
+        case.case,
+        covered,
+        obligations,
+        findings,
+        _state(run),
+        run.pack.revision,
+        next_change_at,
+        informs_pending,
+    )
+
+
+def verdict(
+    case: CaseInfo,
+    events: Iterable[Event[Any]],
+    packs: PolicyPack | PackSet | Sequence[PolicyPack] | None,
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    in_order: bool = False,
+) -> Verdict:
+    """`evaluate(...)`'s case, in_scope, obligations and findings, the same values, for a
+    caller that prints only those (`eapcase check`): the case state, the next change and the
+    pending informs are not built, and a case out of scope is not replayed at all (it has no
+    obligations and no findings whatever its events)."""
+    pack_set = _pack_set(packs)
+    if not in_scope(case, pack_set):
+        return Verdict(case.case, False, (), ())
+    now = _utc(now)
+    run = _replay(case, events, pack_set, calendar, now, in_order)
+    return Verdict(case.case, True, _obligations(run, now), tuple(run.findings))
+
+
+def _pack_set(packs: PolicyPack | PackSet | Sequence[PolicyPack] | None) -> PackSet:
+    return packs if type(packs) is PackSet else as_pack_set(packs)
+
+
+def _utc(now: datetime) -> datetime:
+    if now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, not {now!r}")
-    if now.tzinfo is not UTC:
-        now = now.astimezone(UTC)
-    run = CaseRun(case, calendar, as_pack_set(packs), now)
+    return now if now.tzinfo is UTC else now.astimezone(UTC)
+
+
+def _obligations(run: CaseRun, now: datetime) -> tuple[Obligation, ...]:
+    """The run's obligations frozen with their status at `now`, in the order they opened."""
+    run.obligations.sort(key=_OPENED)
+    return tuple([_freeze(obligation, now) for obligation in run.obligations])
+
+
+def _replay(
+    case: CaseInfo,
+    events: Iterable[Event[Any]],
+    packs: PackSet,
+    calendar: BusinessCalendar,
+    now: datetime,
+    in_order: bool,
+) -> CaseRun:
+    """Apply the case's events up to `now` (UTC) and the actions timed up to it."""
+    run = CaseRun(case, calendar, packs, now)
     handlers = _HANDLERS
     seen = run.seen
+    remembered = REMEMBERED
     timers = run.timers
     # Two stable sorts with plain keys: cheaper than one on (at, line) tuples. The reader's
     # events come in that order already (`in_order`, given by `eapcase check`).
@@ -79,37 +159,14 @@ def evaluate(
             run.run_timers(at)
         kind = event.type
         handlers[kind](run, event)
-        applied = seen.get(kind)
-        if applied is None:
-            seen[kind] = [event]
-        else:
-            applied.append(event)
+        if kind in remembered:
+            applied = seen.get(kind)
+            if applied is None:
+                seen[kind] = [event]
+            else:
+                applied.append(event)
     run.finish()
-    in_scope = case.referral in run.pack.referrals
-    next_change_at: datetime | None = None
-    informs_pending: tuple[tuple[str, datetime], ...] = ()
-    if in_scope:
-        informs_pending = tuple(
-            (watch.email.id, watch.window_end)
-            for watch in run.inform
-            if not watch.contacted and watch.escalation is None
-        )
-        run.obligations.sort(key=_OPENED)
-        obligations = tuple([_freeze(obligation, now) for obligation in run.obligations])
-        findings = tuple(run.findings)
-        next_change_at = _next_change(run, obligations)
-    else:
-        obligations, findings = (), ()
-    return Evaluation(
-        case.case,
-        in_scope,
-        obligations,
-        findings,
-        _state(run),
-        run.pack.revision,
-        next_change_at,
-        informs_pending,
-    )
+    return run
 
 
 def _next_change(run: CaseRun, obligations: tuple[Obligation, ...]) -> datetime | None:

@@ -10,7 +10,7 @@ from typing import Any, Final, TextIO
 
 from eapcase.policy.explain import case_standing, format_instant
 from eapcase.policy.pack import PackSet, pack_summary
-from eapcase.policy.types import Evaluation
+from eapcase.policy.types import Evaluation, Verdict
 
 __all__ = ["JsonWriter", "document", "instant_literal", "text_report", "write_json"]
 
@@ -178,7 +178,7 @@ class JsonWriter:
         self.parts = [head[:-1], ', "cases": [']
         self.first = True
 
-    def case(self, evaluation: Evaluation) -> None:
+    def case(self, evaluation: Evaluation | Verdict) -> None:
         # Instants are formatted inline from their day and second of the day (see
         # instant_literal): almost every instant of a case is new (an event's, a deadline's),
         # so a cache of instants misses far more than it hits, and a call per instant costs

@@ -4,9 +4,9 @@ read and change (obligations being built, open outreach, sessions, preferences, 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -24,9 +24,15 @@ from eapcase.policy.types import (
     Target,
 )
 
-__all__ = ["CaseRun", "Handler", "InformWatch", "OpenObligation", "Outreach"]
+__all__ = ["REMEMBERED", "CaseRun", "Handler", "InformWatch", "OpenObligation", "Outreach"]
 
 Handler = Callable[["CaseRun", Event[Any]], None]
+
+#: The event types the replay remembers in `CaseRun.seen`: those a rule asks `at_instant`
+#: about. Keeping every event of every type cost a lookup and an append per event.
+REMEMBERED: Final = frozenset(
+    {EventType.CONTACT_ATTEMPT, EventType.ESCALATED_TO_WPO, EventType.CASE_NOTES_UPLOADED}
+)
 
 
 class OpenObligation(msgspec.Struct, gc=False):
@@ -136,7 +142,8 @@ class CaseRun:
         #: Obligations per (rule, key) waiting for an event that satisfies all of them at
         #: once (any attempt to the participant, any escalation, an upload for a provider).
         self.waiting: dict[tuple[Rule, str], list[OpenObligation]] = {}
-        #: Events applied so far, by type, for rules satisfied "at or after" their trigger.
+        #: Events applied so far of the types in REMEMBERED, by type, for rules satisfied
+        #: "at or after" their trigger (at_instant).
         self.seen: dict[EventType, list[Event[Any]]] = {}
         #: Actions to run once time passes an instant (a heap of (instant, seq, action)).
         self.timers: list[tuple[datetime, int, Callable[[CaseRun], None]]] = []
@@ -216,13 +223,22 @@ class CaseRun:
 
     # --- time ----------------------------------------------------------------------------
 
-    def at_instant(self, event_type: EventType, at: datetime) -> Iterator[Event[Any]]:
+    def at_instant(self, event_type: EventType, at: datetime) -> Sequence[Event[Any]]:
         """Events of `event_type` already applied at exactly `at` (same instant, earlier
-        line): "at or after" a trigger includes them."""
-        for event in reversed(self.seen.get(event_type, ())):
+        line), the latest first: "at or after" a trigger includes them."""
+        if event_type not in REMEMBERED:
+            raise ValueError(f"{event_type} events are not remembered (state.REMEMBERED)")
+        applied = self.seen.get(event_type)
+        # Usually none: answered without building a generator or a list (every email asks
+        # twice, every intervention's end once).
+        if not applied or applied[-1].at != at:
+            return ()
+        found = []
+        for event in reversed(applied):
             if event.at != at:
                 break
-            yield event
+            found.append(event)
+        return found
 
     def schedule(self, at: datetime, action: Callable[[CaseRun], None]) -> None:
         """Run `action` once every event at or before `at` has been applied."""

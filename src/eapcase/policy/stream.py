@@ -23,6 +23,8 @@ the cases that are open at once."""
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import shutil
 import sys
@@ -32,11 +34,12 @@ from typing import IO, Any, Final, TextIO
 
 import msgspec
 
-from eapcase.policy.engine import evaluate
+from eapcase.policy.engine import verdict
 from eapcase.policy.fastread import decode_event
 from eapcase.policy.history import HistoryError, LineError, LineReader
 from eapcase.policy.pack import PackSet
 from eapcase.policy.report import JsonWriter
+from eapcase.policy.types import Verdict
 
 __all__ = ["decode_line", "stream_check"]
 
@@ -78,8 +81,28 @@ def stream_check(stream: IO[bytes], pack_set: PackSet, now: datetime, out: IO[st
             stream.seek(0)
             failing = _two_passes(stream, pack_set, now, spool)
         spool.seek(0)
-        shutil.copyfileobj(spool, out, 1 << 20)
+        _copy(spool, out)
     return failing
+
+
+def _copy(spool: TextIO, out: IO[str]) -> None:
+    """Copy the spooled document to `out`. When `out` writes UTF-8 to a binary buffer (standard
+    output, as a rule), the spool's bytes are copied as they are: decoding 100 MB of text and
+    encoding it again gave the same bytes at a cost (both sides translate "\n" the same way,
+    and the document's only newline is its last character)."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if (
+        isinstance(spool, io.TextIOWrapper)
+        and isinstance(buffer, io.BufferedIOBase)
+        and isinstance(encoding, str)
+        and codecs.lookup(encoding).name == "utf-8"
+    ):
+        out.flush()
+        shutil.copyfileobj(spool.buffer, buffer, 1 << 20)
+        buffer.flush()
+        return
+    shutil.copyfileobj(spool, out, 1 << 20)
 
 
 def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO) -> bool | None:
@@ -94,17 +117,26 @@ def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO
     writer = JsonWriter(spool, pack_set, now)
     unjudged: list[str] = []  # the case read since the last case line
     failing = False
+    # The case of the previous event line and its events' append, while no other line came
+    # between: a case's lines follow one another, and comparing the id spares hashing it.
+    last_case: str | None = None
+    append_to_last: Any = None
     for number, raw in enumerate(stream, 1):
         if raw.isascii():
             event = decode_event(raw, number)
             if event is not None:
+                case_id = event.case
+                if case_id == last_case:
+                    append_to_last(event)
+                    continue
                 # `LineReader._add` inlined (once per line). A case already judged has its
                 # line set past the end of any file (see _judge), so its lines are refused
                 # here too.
-                build = cases.get(event.case)
+                build = cases.get(case_id)
                 if build is None or build.line >= number:
                     return None
-                build.events.append(event)
+                last_case, append_to_last = case_id, build.events.append
+                append_to_last(event)
                 continue
             opened = len(cases)
             reader.ascii_case_line(raw, number)
@@ -115,6 +147,8 @@ def _one_pass(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: TextIO
             if errors:
                 return None
             reader.line(text, number)
+        # Any other line may open or judge a case: the next event line looks its case up.
+        last_case = None
         # An orphan is an event of a case not yet open, or of one already judged.
         if reader.errors or reader.orphans:
             return None
@@ -154,9 +188,9 @@ def _judge(
         if reader.errors or history is None:
             return None
         calendar = reader.partners[history.case.partner].calendar
-        evaluation = evaluate(history.case, history.events, pack_set, calendar, now, in_order=True)
-        failing = failing or evaluation.failing
-        writer.case(evaluation)
+        judged = verdict(history.case, history.events, pack_set, calendar, now, in_order=True)
+        failing = failing or judged.failing
+        writer.case(judged)
     return failing
 
 
@@ -177,7 +211,7 @@ def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: Text
     failing = False
     calendars = {pid: partner.calendar for pid, partner in reader.partners.items()}
     writer = JsonWriter(spool, pack_set, now)
-    waiting: dict[int, Any] = {}
+    waiting: dict[int, Verdict] = {}
     next_index = 0
     decode_errors: list[LineError] = []
     cases = reader.cases
@@ -210,7 +244,7 @@ def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: Text
             if reader.errors or decode_errors:
                 # The document will not be printed: judging would be wasted.
                 continue
-            evaluation = evaluate(
+            judged = verdict(
                 history.case,
                 history.events,
                 pack_set,
@@ -218,8 +252,8 @@ def _two_passes(stream: IO[bytes], pack_set: PackSet, now: datetime, spool: Text
                 now,
                 in_order=True,
             )
-            failing = failing or evaluation.failing
-            waiting[order[case_id]] = evaluation
+            failing = failing or judged.failing
+            waiting[order[case_id]] = judged
             while next_index in waiting:
                 writer.case(waiting.pop(next_index))
                 next_index += 1

@@ -41,6 +41,7 @@ __all__ = [
     "Severity",
     "Status",
     "Target",
+    "Verdict",
 ]
 
 
@@ -352,11 +353,31 @@ class Evaluation(msgspec.Struct, frozen=True, gc=False):
     @property
     def failing(self) -> bool:
         """Whether anything is overdue, late or breached, or a finding is a breach."""
-        # Sets of the members bound once (attribute access on an Enum class is slow on 3.11):
-        # `eapcase check` asks this of every case.
-        return not _FAILING_STATUSES.isdisjoint([ob.status for ob in self.obligations]) or (
-            _BREACH in [fd.severity for fd in self.findings]
-        )
+        return _failing(self.obligations, self.findings)
+
+
+class Verdict(msgspec.Struct, frozen=True, gc=False):
+    """What `eapcase check` prints of a case: the `case`, `in_scope`, `obligations` and
+    `findings` of its Evaluation, the same values, without what only the application reads
+    (`engine.verdict`)."""
+
+    case: str
+    in_scope: bool
+    obligations: tuple[Obligation, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def failing(self) -> bool:
+        """As `Evaluation.failing`."""
+        return _failing(self.obligations, self.findings)
+
+
+def _failing(obligations: tuple[Obligation, ...], findings: tuple[Finding, ...]) -> bool:
+    # Sets of the members bound once (attribute access on an Enum class is slow on 3.11):
+    # `eapcase check` asks this of every case.
+    return not _FAILING_STATUSES.isdisjoint([ob.status for ob in obligations]) or (
+        _BREACH in [fd.severity for fd in findings]
+    )
 
 
 _FAILING_STATUSES: Final = frozenset({Status.OVERDUE, Status.LATE, Status.BREACHED})

@@ -13,7 +13,9 @@ from eapcase.policy.state import CaseRun, Handler
 from eapcase.policy.types import Channel, EventType, MessageLeft, Outcome, Rule, Severity
 
 RULES: Final = (Rule.MESSAGE_CONSENT, Rule.MESSAGE_DETAIL, Rule.DOCUMENTATION)
-# Enum members bound once: attribute access on an Enum class is slow on Python 3.11.
+# Enum members bound once: attribute access on an Enum class is slow on Python 3.11. For the
+# same reason the details format a member itself, not its `.value` (a Python property on
+# 3.11): a StrEnum member formats as its value.
 _CHANNEL_PHONE: Final = Channel.PHONE
 _MESSAGE_LEFT_DETAILED: Final = MessageLeft.DETAILED
 _OUTCOME_NOT_REACHED: Final = Outcome.NOT_REACHED
@@ -35,8 +37,8 @@ def on_attempt(run: CaseRun, event: Event[ContactAttempt]) -> None:
             _RULE_MESSAGE_CONSENT,
             event,
             _SEVERITY_BREACH,
-            f"{message.value} {what} left although the {attempt.target.value} does not accept "
-            f"{attempt.channel.value} messages",
+            f"{message} {what} left although the {attempt.target} does not accept "
+            f"{attempt.channel} messages",
         )
     elif (
         message is not _MESSAGE_LEFT_DETAILED
@@ -47,8 +49,8 @@ def on_attempt(run: CaseRun, event: Event[ContactAttempt]) -> None:
             _RULE_MESSAGE_DETAIL,
             event,
             _SEVERITY_WARNING,
-            f"no detailed message left by {attempt.channel.value} although the "
-            f"{attempt.target.value} accepts them",
+            f"no detailed message left by {attempt.channel} although the "
+            f"{attempt.target} accepts them",
         )
     _documented(run, event, attempt.summary)
 
@@ -65,7 +67,7 @@ def _documented(
             _RULE_DOCUMENTATION,
             event,
             _SEVERITY_BREACH,
-            f"{event.type.value} without a summary of what was done or agreed",
+            f"{event.type} without a summary of what was done or agreed",
         )
 
 

@@ -186,7 +186,7 @@ def _checkin_attempt(
             _RULE_CHECKIN_CHANNEL,
             event,
             _SEVERITY_BREACH,
-            f"check-in {outreach.id} attempted by {channel.value}, not an allowed channel",
+            f"check-in {outreach.id} attempted by {channel}, not an allowed channel",
         )
     elif channel is _CHANNEL_EMAIL and not run.prefs.email_consent:
         run.find(
