@@ -338,6 +338,7 @@ class Builder:
             _pg_instant if sink.vendor == "postgresql" else _sqlite_instant
         )
         self.flag: Callable[[bool], Any] = bool if sink.vendor == "postgresql" else int
+        self.evaluated = self.t(now)  # every obligation's evaluated_at
         self.packs = bridge.policy_packs()
         self.calendars = {p.pk: partner_calendar(p) for p in ref.partners}
         self.codes = {p.pk: p.code for p in ref.partners}
@@ -486,8 +487,10 @@ class Builder:
         emails: dict[str, list[Any]] = {}
         queries: dict[str, list[Any]] = {}
         session_number = 0
+        # The events' instants as written: most obligations open and are met at an event's.
+        stamps: dict[datetime, Any] = {}
         for e, (text, _kind, _payload) in zip(story.events, parsed, strict=True):
-            at = t(e.at)
+            at = stamps[e.at] = t(e.at)
             fields = e.fields
             self.events.append((
                 case_id, e.seq, e.id, e.type, at, e.by,
@@ -554,11 +557,14 @@ class Builder:
         self.emails.extend(tuple(row) for row in emails.values())
         self.queries.extend(tuple(row) for row in queries.values())
 
-        evaluated = t(now)
+        evaluated = self.evaluated
         for i, o in enumerate(evaluation.obligations):
+            opened, satisfied = o.opened_at, o.satisfied_at
             self.obligations.append((
                 case_id, partner_id, clinician_id, o.rule, o.trigger,
-                t(o.opened_at), t(o.due_at), t(o.satisfied_at), o.satisfied_by or "",
+                stamps[opened] if opened in stamps else t(opened), t(o.due_at),
+                stamps[satisfied] if satisfied in stamps else t(satisfied),
+                o.satisfied_by or "",
                 str(o.status), str(o.target or ""), o.attempts_made, o.attempts_required,
                 bridge.reason(o)[:500], o.revision, i, evaluated,
             ))  # fmt: skip
