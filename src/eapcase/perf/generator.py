@@ -57,7 +57,8 @@ from eapcase.perf.stories import ISSUES, Story, case_story, long_story
 from eapcase.policy import events as policy_events
 from eapcase.policy import history
 from eapcase.policy.engine import evaluate
-from eapcase.policy.events import Event, EventType, Payload, parse_instant
+from eapcase.policy.events import Event, Payload, parse_instant
+from eapcase.policy.types import EventType
 
 #: (code, name, zone, country, subdivision, opening, closing, share of the cases)
 PARTNERS = (
