@@ -57,6 +57,8 @@ from eapcase.perf.stories import ISSUES, Story, case_story, long_story
 from eapcase.policy import events as policy_events
 from eapcase.policy import history
 from eapcase.policy.engine import evaluate
+from eapcase.policy.events import Event, Payload, parse_instant
+from eapcase.policy.types import EventType
 
 #: (code, name, zone, country, subdivision, opening, closing, share of the cases)
 PARTNERS = (
@@ -332,11 +334,12 @@ class Builder:
         self.case_offset = ids["case"] - first
         self.participant_offset = ids["participant"] - first
         # Event fields as JSON, by their items: a few hundred distinct values among millions.
-        self.json_fields: dict[tuple[Any, ...], str] = {}
+        self.json_fields: dict[tuple[Any, ...], tuple[str, EventType, Payload]] = {}
         self.t: Callable[[datetime | None], Any] = (
             _pg_instant if sink.vendor == "postgresql" else _sqlite_instant
         )
         self.flag: Callable[[bool], Any] = bool if sink.vendor == "postgresql" else int
+        self.evaluated = self.t(now)  # every obligation's evaluated_at
         self.packs = bridge.policy_packs()
         self.calendars = {p.pk: partner_calendar(p) for p in ref.partners}
         self.codes = {p.pk: p.code for p in ref.partners}
@@ -389,16 +392,25 @@ class Builder:
             "case", "partner", "rule", "event_id", "at", "severity", "detail",
             "position"))  # fmt: skip
 
-    def fields_json(self, kind: str, fields: dict[str, Any]) -> str:
-        """json.dumps(fields), remembered by the fields' items and their types (True is not 1)."""
+    def fields_of(self, kind: str, fields: dict[str, Any]) -> tuple[str, EventType, Payload]:
+        """An event's fields as JSON, its type and its payload as the engine parses them
+        (`policy.events.parse_payload`), remembered by the fields' items and their types (True
+        is not 1): a few hundred distinct values among millions, and payloads are frozen, so
+        one parsed payload serves every event with the same fields."""
         try:
             key = (kind, *fields.items(), *map(type, fields.values()))
-            text = self.json_fields.get(key)
+            known = self.json_fields.get(key)
         except TypeError:  # a list or a dict among the values
-            return json.dumps(fields)
-        if text is None:
-            text = self.json_fields[key] = json.dumps(fields)
-        return text
+            event_type = policy_events.parse_event_type(kind)
+            return json.dumps(fields), event_type, policy_events.parse_payload(event_type, fields)
+        if known is None:
+            event_type = policy_events.parse_event_type(kind)
+            known = self.json_fields[key] = (
+                json.dumps(fields),
+                event_type,
+                policy_events.parse_payload(event_type, fields),
+            )
+        return known
 
     def add(self, story: Story, partner_id: int, reference: str) -> None:
         t, flag, now = self.t, self.flag, self.now
@@ -447,11 +459,12 @@ class Builder:
                 "participant": opening,
             }
         )
+        # What `policy_events.make_event` builds from a stored event, its payload parsed once
+        # per distinct fields (a story's ids, authors and instants are well formed).
+        parsed = [self.fields_of(e.type, e.fields) for e in story.events]
         engine_events = [
-            policy_events.make_event(
-                case=reference, id=e.id, type=e.type, at=e.at, by=e.by, fields=e.fields, seq=e.seq
-            )
-            for e in story.events
+            Event(reference, e.id, kind, parse_instant(e.at), e.by, e.seq, payload)
+            for e, (_text, kind, payload) in zip(story.events, parsed, strict=True)
         ]
         evaluation = evaluate(info, engine_events, self.packs, self.calendars[partner_id], now)
         state = evaluation.state
@@ -475,13 +488,15 @@ class Builder:
         emails: dict[str, list[Any]] = {}
         queries: dict[str, list[Any]] = {}
         session_number = 0
-        for e in story.events:
-            at = t(e.at)
+        # The events' instants as written: most obligations open and are met at an event's.
+        stamps: dict[datetime, Any] = {}
+        for e, (text, _kind, _payload) in zip(story.events, parsed, strict=True):
+            at = stamps[e.at] = t(e.at)
             fields = e.fields
             self.events.append((
                 case_id, e.seq, e.id, e.type, at, e.by,
                 # Unsealed: generated beside the application, named by no audit row (ADR 0035).
-                self.fields_json(e.type, fields), at, "",
+                text, at, "",
             ))  # fmt: skip
             kind = e.type
             if kind == "contact_attempt":
@@ -543,11 +558,14 @@ class Builder:
         self.emails.extend(tuple(row) for row in emails.values())
         self.queries.extend(tuple(row) for row in queries.values())
 
-        evaluated = t(now)
+        evaluated = self.evaluated
         for i, o in enumerate(evaluation.obligations):
+            opened, satisfied = o.opened_at, o.satisfied_at
             self.obligations.append((
                 case_id, partner_id, clinician_id, o.rule, o.trigger,
-                t(o.opened_at), t(o.due_at), t(o.satisfied_at), o.satisfied_by or "",
+                stamps[opened] if opened in stamps else t(opened), t(o.due_at),
+                stamps[satisfied] if satisfied in stamps else t(satisfied),
+                o.satisfied_by or "",
                 str(o.status), str(o.target or ""), o.attempts_made, o.attempts_required,
                 bridge.reason(o)[:500], o.revision, i, evaluated,
             ))  # fmt: skip

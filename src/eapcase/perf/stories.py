@@ -30,7 +30,7 @@ ISSUES = ("Work stress", "Bereavement", "Anxiety", "Relationship difficulties", 
 CLOSED_SHARE = 0.99
 
 
-@dataclass
+@dataclass(slots=True)
 class Ev:
     """One event: its ordinal in the case (its `seq`), id, type, instant, author and fields."""
 
@@ -64,7 +64,9 @@ class _Script:
         self.limit = now
 
     def later(self, low_minutes: float, high_minutes: float) -> None:
-        self.now += timedelta(minutes=self.rng.uniform(low_minutes, high_minutes))
+        # random.uniform's own formula, without its call (a quarter of a million a second).
+        minutes = low_minutes + (high_minutes - low_minutes) * self.rng.random()
+        self.now += timedelta(minutes=minutes)
 
     def add(self, kind: str, **fields: Any) -> str:
         events = self.story.events

@@ -474,7 +474,12 @@ def _schedule_of(cal: BusinessCalendar) -> _Schedule:
 
 def _format_instant(local: datetime, with_year: bool) -> str:
     year = f" {local.year}" if with_year else ""
-    clock = f"{local:%H:%M}" if local.second == 0 else f"{local:%H:%M:%S}"
+    # From the fields: strftime (`f"{local:%H:%M}"`) was most of this function's time.
+    clock = (
+        f"{local.hour:02d}:{local.minute:02d}"
+        if local.second == 0
+        else f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
     return (
         f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]}{year} {clock}"
     )
