@@ -4,6 +4,8 @@
 obligations (some 90 on a case of 200 events): one filter for the table instead of a loop
 with a filter a row.
 
+`{{ page.obligations|open_rows:page.words }}` draws the open obligations the same way.
+
 `{% timeline_rows page.timeline page.words %}` draws the timeline's lines (50 a page): each
 line's anchor, When, Who and What cells and summary, the mail partials of a line with mail
 (rendered as `{% include %}` renders them, in the page's context), then its findings, the
@@ -23,7 +25,6 @@ from typing import Any
 from django import template
 from django.template.context import Context
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst
 from django.utils.timezone import get_current_timezone_name, localtime
 
 from eapcase.cases.words import CaseWords, rule_title
@@ -34,6 +35,11 @@ from eapcase.web.selectors import local_time
 register = template.Library()
 
 _SETTLED_BADGES = {"met": "text-bg-success", "late": "text-bg-warning"}
+
+
+def _capfirst(text: str) -> str:
+    """`capfirst`, without its lazy-string wrapper (a label is always a plain string)."""
+    return text[:1].upper() + text[1:]
 
 
 @register.filter
@@ -51,7 +57,7 @@ def settled_rows(lines: Iterable[Any], words: CaseWords | None) -> SafeString:
                 line.label,
                 line.row.rule,
                 line.row.trigger,
-                capfirst(words.event(line.row.trigger)),
+                _capfirst(words.event(line.row.trigger)),
                 _SETTLED_BADGES.get(line.row.status, "text-bg-danger"),
                 line.row.status,
                 words.text(str(line.row.reason or "")),
@@ -59,6 +65,52 @@ def settled_rows(lines: Iterable[Any], words: CaseWords | None) -> SafeString:
             for line in lines
         ),
     )
+
+
+@register.filter
+def open_rows(lines: Iterable[Any], words: CaseWords | None) -> SafeString:
+    """The `<tr>` of each open obligation (`web.case_selectors.ObligationLine`), its deadline
+    in the zone the case page activated (the Partner's)."""
+    words = words or CaseWords()
+    zone = get_current_timezone_name()
+    rows = []
+    for line in lines:
+        row = line.row
+        due = (
+            html(
+                '<time datetime="{}">{}</time>',
+                localtime(row.due_at).isoformat(),  # what `{{ at|date:"c" }}` gives
+                local_time(row.due_at, zone),
+            )
+            if row.due_at
+            else "no deadline"
+        )
+        status = (
+            '<span class="badge text-bg-danger">overdue</span>'
+            if line.overdue
+            else '<span class="badge text-bg-info">open</span>'
+        )
+        rows.append(
+            html(
+                '<tr class="{}">\n'
+                '<td data-label="What"><strong>{}</strong><br>'
+                '<small class="text-body-secondary">{} · {}</small></td>\n'
+                '<td data-label="Opened by">{}</td>\n'
+                '<td data-label="Due">{}</td>\n'
+                '<td data-label="Status">{}</td>\n'
+                '<td data-label="Why" class="small">{}</td>\n'
+                "</tr>",
+                "overdue" if line.overdue else "",
+                line.label,
+                row.rule,
+                row.trigger,
+                _capfirst(words.event(row.trigger)),
+                due,
+                mark_safe(status),  # noqa: S308 (constant markup)
+                words.text(str(row.reason or "")),
+            )
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 (each row drawn by html)
 
 
 def _cells(t: Any, zone: str) -> SafeString:
