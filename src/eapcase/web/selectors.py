@@ -542,18 +542,19 @@ def _house_targets(rows: list[tuple[QueueObligation, tuple[Any, ...]]]) -> dict[
         return {}
     cases = list({ob.case.pk: ob.case for ob, _calendar in undated}.values())
     # The Partners' calendars from the columns the query read; their closed dates in one query.
-    partners = {
-        ob.case.partner_id: Partner(
-            pk=ob.case.partner_id,
-            timezone=ob.case.zone,
-            country=country,
-            subdivision=subdivision,
-            opening=opening,
-            closing=closing,
-            workdays=workdays,
-        )
-        for ob, (country, subdivision, opening, closing, workdays, *_names) in undated
-    }
+    # One model instance a Partner, not a row (building one is most of the cost here).
+    partners: dict[int, Partner] = {}
+    for ob, (country, subdivision, opening, closing, workdays, *_names) in undated:
+        if ob.case.partner_id not in partners:
+            partners[ob.case.partner_id] = Partner(
+                pk=ob.case.partner_id,
+                timezone=ob.case.zone,
+                country=country,
+                subdivision=subdivision,
+                opening=opening,
+                closing=closing,
+                workdays=workdays,
+            )
     closed: dict[int, list[Any]] = {pid: [] for pid in partners}
     for partner_id, day in _CLOSED_DATES.rows(partners=sorted(partners)):
         closed[partner_id].append(day)
