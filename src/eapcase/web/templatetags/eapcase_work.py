@@ -27,12 +27,12 @@ those wrappers cost more than the rest of drawing its rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone, localtime
 
 from eapcase.core.text import neutralise
 from eapcase.web.fasthtml import html
@@ -45,9 +45,10 @@ register = template.Library()
 _html = html
 
 
-def _iso(at: datetime) -> str:
-    """What `{{ at|date:'c' }}` gives: ISO 8601 in the site's time zone."""
-    return localtime(at).isoformat()
+def _iso(at: datetime, zone: tzinfo | None = None) -> str:
+    """What `{{ at|date:'c' }}` gives: ISO 8601 in the site's time zone (`zone`, when the
+    caller has looked it up once for all its rows)."""
+    return localtime(at, zone).isoformat()
 
 
 @register.filter
@@ -59,12 +60,12 @@ def risk_badge(level: str) -> SafeString:
     return _html('<span class="badge {} risk-badge">{} risk</span>', colour, level)
 
 
-def _due(item: Any) -> SafeString:
+def _due(item: Any, zone: tzinfo | None) -> SafeString:
     if item.due_at:
         badge = "text-bg-danger" if item.overdue else "text-bg-light border"
         return _html(
             '<time datetime="{}">{}</time><br>\n<span class="countdown badge {}">{}</span>',
-            _iso(item.due_at),
+            _iso(item.due_at, zone),
             item.due_local,
             badge,
             item.countdown,
@@ -74,14 +75,14 @@ def _due(item: Any) -> SafeString:
             '<span class="text-body-secondary">No policy deadline</span><br>\n'
             'house target <time datetime="{}">{}</time><br>\n'
             '<span class="countdown badge text-bg-light border">{}</span>',
-            _iso(item.target_at),
+            _iso(item.target_at, zone),
             item.target_local,
             item.target_countdown,
         )
     return _html(
         '<span class="text-body-secondary">No deadline</span><br>\n'
         '<small class="text-body-secondary">open since <time datetime="{}">{}</time></small>',
-        _iso(item.obligation.opened_at),
+        _iso(item.obligation.opened_at, zone),
         item.opened_local,
     )
 
@@ -118,14 +119,14 @@ def _case(item: Any) -> SafeString:
 
 
 @register.filter
-def work_cells(item: Any) -> SafeString:
+def work_cells(item: Any, zone: tzinfo | None = None) -> SafeString:
     """The Due, To do and Case cells of a work queue row (`web.selectors.WorkItem`)."""
     return _html(
         '<td data-label="Due" class="{}">\n{}\n</td>\n'
         '<td data-label="To do">\n{}\n</td>\n'
         '<td data-label="Case">\n{}\n</td>',
         "overdue text-danger" if item.overdue else "",
-        _due(item),
+        _due(item, zone),
         _todo(item),
         _case(item),
     )
@@ -139,13 +140,14 @@ def work_rows(queue: Any) -> SafeString:
     if not queue.items:
         kind = " of this kind" if queue.total != queue.all_count else ""
         return _html('<tr><td colspan="4">Nothing to do{}.</td></tr>', kind)
+    zone = get_current_timezone()  # looked up once, not twice a row
     return SafeString(
         "\n".join(
             _html(
                 '<tr{}>\n{}\n<td data-label="Why" class="small reason text-body-secondary">{}</td>'
                 "\n</tr>",
                 mark_safe(" data-overdue") if item.overdue else "",
-                work_cells(item),
+                work_cells(item, zone),
                 item.reason,
             )
             for item in queue.items
