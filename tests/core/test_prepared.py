@@ -144,3 +144,25 @@ def test_a_queryset_it_cannot_repeat_runs_through_the_orm() -> None:
         with CaptureQueriesContext(connection) as ran:
             assert list(user.memberships.all()) == [membership]
         assert len(ran) == 0
+
+
+@pytest.mark.django_db
+def test_a_text_parameter_has_its_own_stand_in_and_the_same_answer() -> None:
+    users = UserFactory.create_batch(3)
+    built: list[str] = []
+
+    def build(name: str, among: list[int]) -> Any:
+        built.append(name)
+        return User.objects.filter(username=name, pk__in=among).values_list("pk", "username")
+
+    prepared = PreparedQuery(build)
+    ids = [u.pk for u in users]
+    for user in users:
+        assert prepared.rows(name=user.username, among=ids) == [(user.pk, user.username)]
+    # A name among nobody's, or a user outside the ids: nothing.
+    assert prepared.rows(name="nobody", among=ids) == []
+    assert prepared.rows(name=users[0].username, among=ids[1:]) == []
+    assert prepared.rows(name="x' OR 1=1 --", among=ids) == []
+    # One build for the shape (one name, three ids), one for two ids; with stand-ins only.
+    assert len(built) == 2
+    assert all(name.startswith("\x00") for name in built)

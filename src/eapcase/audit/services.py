@@ -149,9 +149,7 @@ def audit_record(
         return row
     # Read (and on PostgreSQL locked) only for a row written now: a gathered row's head is
     # taken once, when the gathering block ends, and held from there to the commit only.
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        id=1, defaults={"hash": GENESIS}
-    )
+    head = _chain_head()
     digest = row_digest(row, head.hash)
     row.previous_hash, row.hash = head.hash, digest
     row.save(force_insert=True)
@@ -159,6 +157,32 @@ def audit_record(
     head.count += 1
     head.save(update_fields=["hash", "count"])
     return row
+
+
+#: The chain head's locked read, compiled once per database vendor: every audited write and
+#: read takes it, and compiling it through the ORM was a tenth of recording an attempt
+#: (issue #16). (`core.prepared` does this for the pages; audit sits beside core, not above.)
+_HEAD_QUERY: dict[str, tuple[str, tuple[Any, ...]]] = {}
+_HEAD_COLUMNS = ["id", "hash", "count"]
+
+
+def _chain_head() -> AuditChainHead:
+    """The chain head, locked (on PostgreSQL) until the commit; made on the first row."""
+    connection = transaction.get_connection()
+    compiled = _HEAD_QUERY.get(connection.vendor)
+    if compiled is None:
+        query = AuditChainHead.objects.select_for_update().filter(id=1).only(*_HEAD_COLUMNS)
+        sql, params = query.query.get_compiler(connection=connection).as_sql()
+        compiled = _HEAD_QUERY.setdefault(connection.vendor, (sql, tuple(params)))
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        found = cursor.fetchone()
+    if found is None:
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"hash": GENESIS}
+        )
+        return head
+    return AuditChainHead.from_db(connection.alias, _HEAD_COLUMNS, found)
 
 
 # The rows `audit_record` is gathering in this context (`audit_gathered`), or None.
@@ -185,9 +209,7 @@ def audit_gathered() -> Iterator[None]:
         _gathered.reset(token)
     if not rows:
         return
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        id=1, defaults={"hash": GENESIS}
-    )
+    head = _chain_head()
     previous = head.hash
     for row in rows:
         row.previous_hash = previous

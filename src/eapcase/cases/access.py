@@ -18,6 +18,7 @@ from eapcase.accounts.choices import Role
 from eapcase.accounts.standing import standing_of
 from eapcase.cases.models import Case, Participant
 from eapcase.core.errors import NotFound, PermissionDenied
+from eapcase.core.prepared import PreparedObjects
 
 
 class Action(StrEnum):
@@ -44,7 +45,11 @@ def visible_cases_q(user: Any, via: str = "") -> Q:
     rows that point at a case (`via`, e.g. "case__"), so a query about obligations or
     escalations applies it without a subquery over every case. WPO clinicians: no
     restriction; Partner staff: their Partners' cases; anybody else: nothing."""
-    partner_ids = visible_partner_ids(user)
+    return _partners_q(visible_partner_ids(user), via)
+
+
+def _partners_q(partner_ids: list[int] | None, via: str = "") -> Q:
+    """`visible_cases_q` from the Partners' ids (`visible_partner_ids`)."""
     if partner_ids is None:
         return Q()
     if not partner_ids:
@@ -54,10 +59,14 @@ def visible_cases_q(user: Any, via: str = "") -> Q:
 
 def referred_cases_q(user: Any, via: str = "") -> Q:
     """The cases referred to the user's providers, as a filter like `visible_cases_q`."""
-    provider_ids = standing_of(user).provider_ids
+    return _providers_q(sorted(standing_of(user).provider_ids), via)
+
+
+def _providers_q(provider_ids: list[int], via: str = "") -> Q:
+    """`referred_cases_q` from the providers' ids."""
     if not provider_ids:
         return Q(pk__in=[])
-    return Q(**{f"{via}provider_id__in": sorted(provider_ids)})
+    return Q(**{f"{via}provider_id__in": provider_ids})
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
@@ -152,16 +161,42 @@ def access_case(*, user: Any, case_ref: str, action: Action = Action.VIEW) -> Ca
     neither read nor holds as a referral (the same answer); PermissionDenied for a case they
     reach but may not act on so (a provider asking for the Partner's record of a referral)."""
 
-    # Q() | Q(x) is Q(x) in Django, not "everything": WPO's empty filter is not combined.
-    reach = Q() if standing_of(user).is_wpo else visible_cases_q(user) | referred_cases_q(user)
-    case = (
-        Case.objects.filter(reach)
-        .filter(reference=case_ref)
-        .select_related("partner", "participant", "client", "provider", "assigned_clinician")
-        .first()
-    )
+    standing = standing_of(user)
+    found: list[Case] = []
+    if standing.is_wpo:
+        found = _CASE_FOR_WPO.objects(ref=case_ref)
+    else:
+        partner_ids = visible_partner_ids(user) or []
+        provider_ids = sorted(standing.provider_ids)
+        # Nobody's reader and nobody's provider reaches no case: the query would find none.
+        if partner_ids or provider_ids:
+            found = _CASE_REACHED.objects(
+                ref=case_ref, partners=partner_ids, providers=provider_ids
+            )
+    case = found[0] if found else None
     if case is None:
         raise NotFound("No such case.", field="case")
     if not may(user, case, action):
         raise PermissionDenied(f"You may not {action.value} this case.", field="case")
     return case
+
+
+def _case_reached(ref: str, partners: list[int] | None, providers: list[int]) -> QuerySet[Case]:
+    """The case `ref` among those the reader's Partners hold (`partners`; None: WPO, every
+    case) or referred to their providers: `visible_cases_q | referred_cases_q`, with the rows
+    every case page reads joined."""
+    # Q() | Q(x) is Q(x) in Django, not "everything": WPO's empty filter is not combined.
+    reach = Q() if partners is None else _partners_q(partners) | _providers_q(providers)
+    return (
+        Case.objects.filter(reach)
+        .filter(reference=ref)
+        .select_related("partner", "participant", "client", "provider", "assigned_clinician")
+        .order_by("pk")[:1]
+    )
+
+
+# The gate's query is compiled once per process and shape (how many Partners and providers the
+# reader has; core.prepared): compiling it was about 2 ms of every case page and action
+# (issue #16). The ids and the reference are the query's parameters, never part of its text.
+_CASE_FOR_WPO = PreparedObjects(lambda ref: _case_reached(ref, None, []))
+_CASE_REACHED = PreparedObjects(_case_reached)

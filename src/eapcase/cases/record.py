@@ -23,6 +23,7 @@ from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.cases.notices import NoticeInputs
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.core.prepared import PreparedObjects, PreparedQuery
 from eapcase.core.rowupdate import rows_update
 from eapcase.notifications import timing
 from eapcase.policy import events, history
@@ -198,7 +199,7 @@ def case_write(
         # Under the row lock: versions of one case never collide.
         Case.objects.filter(pk=write.case.pk).update(version=F("version") + 1)
         # Read back, not counted here: a nested write to the same case raised it too.
-        write.case.version = Case.objects.values_list("version", flat=True).get(pk=write.case.pk)
+        write.case.version = _VERSION.rows(case=write.case.pk)[0][0]
         if case is not write.case:
             case.version = write.case.version
         CaseVersion.objects.create(
@@ -495,9 +496,35 @@ def historical_row(case: Case, model: type, event_id: Any) -> Any:
 
 def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock: writes to one case queue behind each other."""
-    # `of=("self",)`: lock the case row only, not the Partner row the join reads, or every
-    # write to one Partner's cases would queue behind the others on PostgreSQL.
-    return Case.objects.select_for_update(of=("self",)).select_related("partner").get(pk=case.pk)
+    found: list[Case] = _LOCKED.objects(case=case.pk)
+    if not found:
+        raise Case.DoesNotExist("Case matching query does not exist.")
+    return found[0]
+
+
+# A write's own reads of its case, compiled once per process (core.prepared): compiling them
+# was about a fifth of recording an attempt (issue #16). `of=("self",)`: lock the case row
+# only, not the Partner row the join reads, or every write to one Partner's cases would queue
+# behind the others on PostgreSQL.
+_LOCKED = PreparedObjects(
+    lambda case: (
+        Case.objects.select_for_update(of=("self",)).select_related("partner").filter(pk=case)
+    )
+)
+_EVENT_SEQ = PreparedQuery(lambda case: Case.objects.filter(pk=case).values_list("event_seq"))
+_VERSION = PreparedQuery(lambda case: Case.objects.filter(pk=case).values_list("version"))
+_EVENT_ID_USED = PreparedQuery(
+    lambda case, event: (
+        CaseEvent.objects.filter(case_id=case, event_id=event).order_by().values_list("pk")[:1]
+    )
+)
+_HISTORY = PreparedObjects(
+    lambda case: CaseEvent.objects.filter(case_id=case).order_by("at", "seq")
+)
+
+
+def _event_id_used(case: Case, event_id: str) -> bool:
+    return bool(_EVENT_ID_USED.rows(case=case.pk, event=event_id))
 
 
 def event_append(
@@ -513,15 +540,15 @@ def event_append(
     """Validate one event exactly as the history reader does and append it to the case's
     history. The caller holds the case lock and refreshes the case afterwards."""
     event_check(case=case, type=type, at=at, fields=fields, now=now)
-    if event_id is not None and CaseEvent.objects.filter(case=case, event_id=event_id).exists():
+    if event_id is not None and _event_id_used(case, event_id):
         raise Conflict(f"event id {event_id} is already used in this case", field="id")
     # Counted in the database, not on this instance: nested services may hold other copies.
     Case.objects.filter(pk=case.pk).update(event_seq=F("event_seq") + 1)
-    case.event_seq = Case.objects.values_list("event_seq", flat=True).get(pk=case.pk)
+    case.event_seq = _EVENT_SEQ.rows(case=case.pk)[0][0]
     if event_id is None:
         event_id = f"E{case.event_seq}"
         # An imported history may already use the name; never reuse one.
-        while CaseEvent.objects.filter(case=case, event_id=event_id).exists():
+        while _event_id_used(case, event_id):
             event_id = f"{event_id}x"
     _check_references(case, event_id=event_id, type=type, at=at, fields=fields)
     event = event_build(
@@ -638,7 +665,7 @@ def compliance_refresh(
     or findings to read. `breached_before`, when given, receives the (rule, trigger) of the
     obligations that were breached before the refresh, from the stored rows it reads anyway."""
     if rows is None:
-        rows = list(case.events.order_by("at", "seq"))
+        rows = _HISTORY.objects(case=case.pk)
     evaluation = bridge.evaluate_case(case, rows, now)
     obligations = [
         Obligation(
@@ -772,12 +799,15 @@ def _sync_rows(
     """Make the case's stored rows of `model` equal `wanted`, matched by their unique `key`:
     one read (none when the case is `fresh`: it has none), then only the deletes, updates and
     inserts that differ. Returns whether a row was deleted."""
+    names = ("pk", *key, *fields)
     stored = (
         {}
         if fresh
         else {
             (row[key[0]], row[key[1]]): row
-            for row in model.objects.filter(case=case).values("pk", *key, *fields)
+            for row in (
+                dict(zip(names, values, strict=True)) for values in _stored(model, names, case)
+            )
         }
     )
     if prepare is not None:
@@ -800,6 +830,21 @@ def _sync_rows(
     if new:
         model.objects.bulk_create(new)
     return bool(stored)
+
+
+_STORED: dict[tuple[type, tuple[str, ...]], PreparedQuery] = {}
+
+
+def _stored(model: type[Obligation] | type[Finding], names: tuple[str, ...], case: Case) -> Any:
+    """The case's stored rows of `model`, the columns `names` as tuples: what
+    `model.objects.filter(case=case).values(*names)` reads, compiled once a model."""
+    prepared = _STORED.get((model, names))
+    if prepared is None:
+        prepared = _STORED.setdefault(
+            (model, names),
+            PreparedQuery(lambda case: model.objects.filter(case_id=case).values_list(*names)),
+        )
+    return prepared.rows(case=case.pk)
 
 
 class NeedsConfirmation(ServiceError):

@@ -12,7 +12,8 @@ SQLite datetime becomes an aware `datetime`), so callers get what `list(queryset
 A stand-in that does not turn up exactly once among the compiled parameters (a value the ORM
 transformed or folded into the SQL text) makes that shape compile at every call instead: slower,
 never wrong. Parameters may be integers or lists of integers (ids), the values a page's access
-predicate and owner filters need.
+predicate and owner filters need, or a text compared as it is (a case's reference: the access
+gate's `cases.access.access_case`).
 
 `PreparedObjects` does the same for a queryset of model instances (with `select_related`):
 `objects(**params)` gives what `list(queryset)` gives, the instances built as Django's own
@@ -28,12 +29,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 
 #: Stand-ins for ids: negative and far from any real id, each used once per compilation.
 _STAND_IN_BASE = -7_300_000_000
+#: A stand-in for a text parameter (a case's reference) starts with a NUL, which no reference,
+#: username or code holds; the number after it makes each one unique.
+_TEXT_STAND_IN = "\x00prepared stand-in "
+
+#: A parameter: an id, a list of ids, or a text compared as it is (`field=text`).
+Param = int | str | Sequence[int]
 
 
 @dataclass(frozen=True)
@@ -66,13 +74,13 @@ class PreparedQuery:
         self._cache: dict[tuple[Any, ...], _Compiled | None] = {}
         self._lock = threading.Lock()
 
-    def rows(self, using: str = "default", **params: int | Sequence[int]) -> list[tuple[Any, ...]]:
+    def rows(self, using: str = "default", **params: Param) -> list[tuple[Any, ...]]:
         compiled = self._prepared(using, params)
         if compiled is None:  # this shape cannot be prepared: the ORM, every time
             return list(self._build(**params).using(using))
         return self._run(compiled, using, params)
 
-    def _prepared(self, using: str, params: dict[str, int | Sequence[int]]) -> _Compiled | None:
+    def _prepared(self, using: str, params: dict[str, Param]) -> _Compiled | None:
         """The compiled query of this shape (compiled now if new), or None to use the ORM."""
         connection = connections[using]
         shape = (
@@ -91,7 +99,7 @@ class PreparedQuery:
         return compiled
 
     def _run(
-        self, compiled: _Compiled, using: str, params: dict[str, int | Sequence[int]]
+        self, compiled: _Compiled, using: str, params: dict[str, Param]
     ) -> list[tuple[Any, ...]]:
         values = list(compiled.params)
         for position, (name, index) in compiled.slots.items():
@@ -106,9 +114,9 @@ class PreparedQuery:
             ]
         return [tuple(row) for row in found]
 
-    def _compile(self, using: str, params: dict[str, int | Sequence[int]]) -> _Compiled | None:
+    def _compile(self, using: str, params: dict[str, Param]) -> _Compiled | None:
         counter = itertools.count()
-        stand_ins: dict[int, tuple[str, int | None]] = {}
+        stand_ins: dict[int | str, tuple[str, int | None]] = {}
         fake: dict[str, Any] = {}
         for name, value in sorted(params.items()):
             if isinstance(value, list | tuple):
@@ -117,16 +125,24 @@ class PreparedQuery:
                     marker = _STAND_IN_BASE - next(counter)
                     stand_ins[marker] = (name, index)
                     fake[name].append(marker)
+            elif isinstance(value, str):
+                text = f"{_TEXT_STAND_IN}{next(counter)}"
+                stand_ins[text] = (name, None)
+                fake[name] = text
             else:
                 marker = _STAND_IN_BASE - next(counter)
                 stand_ins[marker] = (name, None)
                 fake[name] = marker
         queryset = self._build(**fake)
         compiler = queryset.query.get_compiler(using)
-        sql, compiled_params = compiler.as_sql()
+        try:
+            sql, compiled_params = compiler.as_sql()
+        except (EmptyResultSet, FullResultSet):
+            # A stand-in the field refuses (out of its range) folds the filter away: the ORM.
+            return None
         slots: dict[int, tuple[str, int | None]] = {}
         for position, value in enumerate(compiled_params):
-            if isinstance(value, int) and value in stand_ins:
+            if isinstance(value, int | str) and value in stand_ins:
                 if position in slots or stand_ins[value] in slots.values():
                     return None
                 slots[position] = stand_ins[value]
@@ -153,7 +169,7 @@ class PreparedObjects(PreparedQuery):
     those run through the ORM every time); `objects(**params)` gives what `list(queryset)`
     would. A field left out is deferred, as Django's own iterator leaves it."""
 
-    def objects(self, using: str = "default", **params: int | Sequence[int]) -> list[Any]:
+    def objects(self, using: str = "default", **params: Param) -> list[Any]:
         compiled = self._prepared(using, params)
         if compiled is None or compiled.instances is None:
             return list(self._build(**params).using(using))

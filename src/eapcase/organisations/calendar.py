@@ -8,12 +8,22 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from eapcase.organisations.models import Partner
+from eapcase.core.prepared import PreparedQuery
+from eapcase.organisations.models import Partner, PartnerClosedDate
 from eapcase.policy import calendar as policy_calendar
 
 
 def partner_calendar(partner: Partner) -> policy_calendar.BusinessCalendar:
-    return calendar_with_closed_dates(partner, (d.date for d in partner.closed_dates.all()))
+    if "closed_dates" in getattr(partner, "_prefetched_objects_cache", {}):
+        return calendar_with_closed_dates(partner, (d.date for d in partner.closed_dates.all()))
+    return calendar_with_closed_dates(partner, (day for (day,) in _CLOSED.rows(partner=partner.pk)))
+
+
+# Every write asks the engine, which reads its Partner's closed dates: the query is compiled
+# once per process (core.prepared; issue #16). Dates already prefetched are used as they are.
+_CLOSED = PreparedQuery(
+    lambda partner: PartnerClosedDate.objects.filter(partner_id=partner).values_list("date")
+)
 
 
 def calendar_with_closed_dates(

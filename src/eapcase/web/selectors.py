@@ -197,7 +197,7 @@ class WorkItem:
     overdue: bool
     due_at: datetime | None
     due_local: str
-    opened_local: str
+    opened_local: str  # "" when the row has a deadline or a house target (not shown then)
     countdown: str
     reason: str
     urgent: bool
@@ -388,7 +388,10 @@ def _item(
         overdue=overdue,
         due_at=ob.due_at,
         due_local=local_time(ob.due_at, zone) if ob.due_at is not None else "",
-        opened_local=local_time(ob.opened_at, zone),
+        # Shown only for work with neither a deadline nor a house target.
+        opened_local=local_time(ob.opened_at, zone)
+        if ob.due_at is None and target_at is None
+        else "",
         countdown=countdown(ob.due_at, now) if ob.due_at is not None else "",
         reason=ob.reason,
         urgent=bool(ob.trigger_urgent),
@@ -430,8 +433,12 @@ def work_order(items: list[WorkItem]) -> list[WorkItem]:
         return (RISK_ORDER.get(i.case.risk_level, len(RISK_ORDER)), _band(i))
 
     ordered = sorted(items, key=lambda i: (group(i)[0], *by_due(i)))
-    for key in sorted({group(i) for i in ordered}):
-        slots = [n for n, i in enumerate(ordered) if group(i) == key and i.family == EMAIL_FAMILY]
+    # Each email's slot in its group, in the queue's order (one pass, not one a group).
+    slots_of: dict[tuple[int, int], list[int]] = {}
+    for n, i in enumerate(ordered):
+        if i.family == EMAIL_FAMILY:
+            slots_of.setdefault(group(i), []).append(n)
+    for _key, slots in sorted(slots_of.items()):
         emails = sorted((ordered[n] for n in slots), key=by_email_order)
         for n, email in zip(slots, emails, strict=True):
             ordered[n] = email
@@ -542,18 +549,19 @@ def _house_targets(rows: list[tuple[QueueObligation, tuple[Any, ...]]]) -> dict[
         return {}
     cases = list({ob.case.pk: ob.case for ob, _calendar in undated}.values())
     # The Partners' calendars from the columns the query read; their closed dates in one query.
-    partners = {
-        ob.case.partner_id: Partner(
-            pk=ob.case.partner_id,
-            timezone=ob.case.zone,
-            country=country,
-            subdivision=subdivision,
-            opening=opening,
-            closing=closing,
-            workdays=workdays,
-        )
-        for ob, (country, subdivision, opening, closing, workdays, *_names) in undated
-    }
+    # One model instance a Partner, not a row (building one is most of the cost here).
+    partners: dict[int, Partner] = {}
+    for ob, (country, subdivision, opening, closing, workdays, *_names) in undated:
+        if ob.case.partner_id not in partners:
+            partners[ob.case.partner_id] = Partner(
+                pk=ob.case.partner_id,
+                timezone=ob.case.zone,
+                country=country,
+                subdivision=subdivision,
+                opening=opening,
+                closing=closing,
+                workdays=workdays,
+            )
     closed: dict[int, list[Any]] = {pid: [] for pid in partners}
     for partner_id, day in _CLOSED_DATES.rows(partners=sorted(partners)):
         closed[partner_id].append(day)

@@ -48,8 +48,9 @@ def _work_context(
     request: HttpRequest, *, assign_errors: dict[str, str] | None = None
 ) -> dict[str, Any]:
     now = clock.now()
-    form = WorkFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    # The filters are validated when there are any (the first page has none: no form to build).
+    form = WorkFilterForm(request.GET) if request.GET else None
+    data = form.cleaned_data if form is not None and form.is_valid() else {}
     sort = Sort.from_query(
         request.GET.get("sort"), selectors.WORK_SORTS, selectors.WORK_DEFAULT_SORT
     )
@@ -69,7 +70,6 @@ def _work_context(
         )
     return {
         "queue": queue,
-        "filter_form": form,
         # The filters' choices with their counts, and what is chosen (select_options).
         "chosen": data,
         "family_options": [(key, f"{name} ({count})") for key, name, count in queue.families],

@@ -7,6 +7,9 @@ filter chain and an include a row, most of the page's time at a busy clinician's
 every value from the row is escaped (`_html`, below), and the participant's name is neutralised
 as `|neutralise` does.
 
+`{{ queue|work_rows }}` draws every row of a clinician's own queue that way, with the cell
+saying why: one filter for the table instead of a loop with three tags a row.
+
 `{{ item|overdue_cells:now }}` draws a row of WPO's overdue work (compliance/partials/
 overdue_table.html) the same way: 75 rows on the escalations page.
 
@@ -16,44 +19,36 @@ overdue_table.html) the same way: 75 rows on the escalations page.
 `{% select_options choices chosen %}` draws the `<option>`s of a filter's `<select>` the
 same way: (value, label) pairs, the chosen value selected.
 
-The rows' cells are put together by `_html`, which escapes every value as `format_html`
-does (`conditional_escape`: a value marked safe as it is, anything else through
-`html.escape`) without Django's lazy-string wrappers around each call: on the work queue those
-wrappers cost more than the rest of drawing its rows.
+The rows' cells are put together by `_html` (`web.fasthtml.html`), which escapes every value
+as `format_html` does without Django's lazy-string wrappers around each call: on the work queue
+those wrappers cost more than the rest of drawing its rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from html import escape
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone, localtime
 
 from eapcase.core.text import neutralise
+from eapcase.web.fasthtml import html
 from eapcase.web.selectors import countdown, local_time
 
 register = template.Library()
 
 
-def _escaped(value: Any) -> str:
-    """`conditional_escape(value)`: what `__html__` gives for markup marked safe, else the
-    text escaped by `html.escape`, which is what `django.utils.html.escape` calls."""
-    html = getattr(value, "__html__", None)
-    return str(html()) if html is not None else escape(str(value))
+#: Kept under its old name: tests/web/test_work_cells.py compares `_html` with `format_html`.
+_html = html
 
 
-def _html(template: str, *values: Any) -> SafeString:
-    """`format_html(template, *values)`, the same text, at a fraction of the cost."""
-    return mark_safe(template.format(*map(_escaped, values)))  # noqa: S308 (every value escaped)
-
-
-def _iso(at: datetime) -> str:
-    """What `{{ at|date:'c' }}` gives: ISO 8601 in the site's time zone."""
-    return localtime(at).isoformat()
+def _iso(at: datetime, zone: tzinfo | None = None) -> str:
+    """What `{{ at|date:'c' }}` gives: ISO 8601 in the site's time zone (`zone`, when the
+    caller has looked it up once for all its rows)."""
+    return localtime(at, zone).isoformat()
 
 
 @register.filter
@@ -65,12 +60,12 @@ def risk_badge(level: str) -> SafeString:
     return _html('<span class="badge {} risk-badge">{} risk</span>', colour, level)
 
 
-def _due(item: Any) -> SafeString:
+def _due(item: Any, zone: tzinfo | None) -> SafeString:
     if item.due_at:
         badge = "text-bg-danger" if item.overdue else "text-bg-light border"
         return _html(
             '<time datetime="{}">{}</time><br>\n<span class="countdown badge {}">{}</span>',
-            _iso(item.due_at),
+            _iso(item.due_at, zone),
             item.due_local,
             badge,
             item.countdown,
@@ -80,14 +75,14 @@ def _due(item: Any) -> SafeString:
             '<span class="text-body-secondary">No policy deadline</span><br>\n'
             'house target <time datetime="{}">{}</time><br>\n'
             '<span class="countdown badge text-bg-light border">{}</span>',
-            _iso(item.target_at),
+            _iso(item.target_at, zone),
             item.target_local,
             item.target_countdown,
         )
     return _html(
         '<span class="text-body-secondary">No deadline</span><br>\n'
         '<small class="text-body-secondary">open since <time datetime="{}">{}</time></small>',
-        _iso(item.obligation.opened_at),
+        _iso(item.obligation.opened_at, zone),
         item.opened_local,
     )
 
@@ -124,16 +119,39 @@ def _case(item: Any) -> SafeString:
 
 
 @register.filter
-def work_cells(item: Any) -> SafeString:
+def work_cells(item: Any, zone: tzinfo | None = None) -> SafeString:
     """The Due, To do and Case cells of a work queue row (`web.selectors.WorkItem`)."""
     return _html(
         '<td data-label="Due" class="{}">\n{}\n</td>\n'
         '<td data-label="To do">\n{}\n</td>\n'
         '<td data-label="Case">\n{}\n</td>',
         "overdue text-danger" if item.overdue else "",
-        _due(item),
+        _due(item, zone),
         _todo(item),
         _case(item),
+    )
+
+
+@register.filter
+def work_rows(queue: Any) -> SafeString:
+    """Every `<tr>` of a clinician's own queue (`web.selectors.WorkQueue`, scope "mine"): the
+    row's cells and why it is there; an empty page says so. A lead's team view draws its rows
+    in the template, each with its reassignment form."""
+    if not queue.items:
+        kind = " of this kind" if queue.total != queue.all_count else ""
+        return _html('<tr><td colspan="4">Nothing to do{}.</td></tr>', kind)
+    zone = get_current_timezone()  # looked up once, not twice a row
+    return SafeString(
+        "\n".join(
+            _html(
+                '<tr{}>\n{}\n<td data-label="Why" class="small reason text-body-secondary">{}</td>'
+                "\n</tr>",
+                mark_safe(" data-overdue") if item.overdue else "",
+                work_cells(item, zone),
+                item.reason,
+            )
+            for item in queue.items
+        )
     )
 
 
