@@ -315,7 +315,9 @@ class HistoricalWrite(CaseWrite):
         case, now = self.case, self.now
         self._check_references()
         CaseEvent.objects.bulk_create(self.events)
-        Case.objects.filter(pk=case.pk).update(event_seq=case.event_seq, version=F("version") + 1)
+        # The case row's new sequence and version go in with the refresh's own update of the
+        # row below (one UPDATE a case instead of two), or alone when there is no refresh.
+        counters = {"event_seq": case.event_seq, "version": F("version") + 1}
         case.version += 1
         action = self.actions[0] if len(self.actions) == 1 else HISTORY_IMPORTED
         ids = [e.event_id for e in self.events]
@@ -335,7 +337,11 @@ class HistoricalWrite(CaseWrite):
         if self.events or bridge.stored_evaluation(case.engine_state) is None:
             # A case new to this batch: its history is the events in hand, not read back.
             rows = None if self.stored else sorted(self.events, key=lambda e: (e.at, e.seq))
-            self.evaluation = compliance_refresh(case=case, now=now, rows=rows, fresh=self.fresh)
+            self.evaluation = compliance_refresh(
+                case=case, now=now, rows=rows, fresh=self.fresh, columns=counters
+            )
+        else:
+            Case.objects.filter(pk=case.pk).update(**counters)
         # One audit row per author, in the order they first wrote, naming their events.
         by_author: dict[str, tuple[Actor, list[CaseEvent]]] = {}
         for event in self.events:
@@ -493,6 +499,21 @@ def historical_row(case: Case, model: type, event_id: Any) -> Any:
     return batch.writes[case.pk].rows.get((model, event_id))
 
 
+def historical_rows(case: Case, model: type) -> list[Any] | None:
+    """The rows of `model` the running batch's services wrote for `case` (`historical_row_keep`),
+    when the batch opened `case` (`HistoricalBatch.opening`): then nothing of the case was
+    stored before the batch, and these are all of its rows of `model` that carry an event id.
+    None otherwise (a case not in a batch, or one with rows stored before it): read them."""
+    if not in_historical_batch(case):
+        return None
+    batch = _batch.get()
+    assert batch is not None  # in_historical_batch
+    write = batch.writes[case.pk]
+    if not write.fresh:
+        return None
+    return [row for (kind, _event_id), row in write.rows.items() if kind is model]
+
+
 def lock_case(case: Case) -> Case:
     """Re-read the case under a row lock: writes to one case queue behind each other."""
     # `of=("self",)`: lock the case row only, not the Partner row the join reads, or every
@@ -629,6 +650,7 @@ def compliance_refresh(
     rows: list[CaseEvent] | None = None,
     fresh: bool = False,
     breached_before: set[tuple[str, str]] | None = None,
+    columns: dict[str, Any] | None = None,
 ) -> Any:
     """Ask the engine about the whole case history and bring the stored obligations and
     findings in line with its answer, writing only the rows that differ (issue #16 item 2).
@@ -636,7 +658,9 @@ def compliance_refresh(
     history in order (at, seq) when the caller holds it already; read otherwise. `fresh`: the
     case was opened in the caller's transaction and never refreshed, so it has no obligations
     or findings to read. `breached_before`, when given, receives the (rule, trigger) of the
-    obligations that were breached before the refresh, from the stored rows it reads anyway."""
+    obligations that were breached before the refresh, from the stored rows it reads anyway.
+    `columns`: further columns of the case row to set, in the same UPDATE as the engine's
+    derived state (a historical batch's sequence and version), which is then always made."""
     if rows is None:
         rows = list(case.events.order_by("at", "seq"))
     evaluation = bridge.evaluate_case(case, rows, now)
@@ -698,7 +722,11 @@ def compliance_refresh(
     _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS, fresh=fresh)
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
-    if state_changed or evaluation.next_change_at != case.reevaluate_at:
+    if columns:
+        Case.objects.filter(pk=case.pk).update(
+            reevaluate_at=evaluation.next_change_at, engine_state=engine_state, **columns
+        )
+    elif state_changed or evaluation.next_change_at != case.reevaluate_at:
         Case.objects.filter(pk=case.pk).update(
             reevaluate_at=evaluation.next_change_at, engine_state=engine_state
         )
