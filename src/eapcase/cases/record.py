@@ -23,7 +23,7 @@ from eapcase.cases import bridge
 from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligation, Override
 from eapcase.cases.notices import NoticeInputs
 from eapcase.core.errors import Conflict, ServiceError
-from eapcase.core.rowupdate import rows_update
+from eapcase.core.rowupdate import rows_insert, rows_update
 from eapcase.notifications import timing
 from eapcase.policy import events, history
 
@@ -314,7 +314,8 @@ class HistoricalWrite(CaseWrite):
         and audit: one row per author naming (and sealing) that author's events."""
         case, now = self.case, self.now
         self._check_references()
-        CaseEvent.objects.bulk_create(self.events)
+        # Inserted without reading their keys back: nothing uses them (`rows_insert`).
+        rows_insert(CaseEvent, self.events)
         # The case row's new sequence and version go in with the refresh's own update of the
         # row below (one UPDATE a case instead of two), or alone when there is no refresh.
         counters = {"event_seq": case.event_seq, "version": F("version") + 1}
@@ -826,7 +827,8 @@ def _sync_rows(
         # Not `bulk_update`: its CASE WHEN per column and row costs more than the write.
         rows_update(model, changed, [*fields, *stamped])
     if new:
-        model.objects.bulk_create(new)
+        # Their keys are not read back: the next refresh reads the stored rows (`rows_insert`).
+        rows_insert(model, new)
     return bool(stored)
 
 
