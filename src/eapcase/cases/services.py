@@ -54,6 +54,7 @@ from eapcase.cases.record import (
     user_of,
 )
 from eapcase.core.errors import Conflict, ServiceError
+from eapcase.core.rowupdate import rows_insert
 from eapcase.notifications.services import escalation_answer_notify, escalation_notify
 
 # Rules whose findings make these writes impossible rather than merely questionable.
@@ -153,16 +154,21 @@ def participant_create(
             created_at=at,
             **{column: prefs[field] for field, column in PREFERENCE_COLUMNS.items()},
         )
-        ContactPreference.objects.bulk_create(
-            ContactPreference(
-                participant=participant,
-                field=k,
-                value=v,
-                source=source,
-                stated_at=now,
-                recorded_by=user_of(actor),
-            )
-            for k, v in prefs.items()
+        # The rows' keys are not needed here: inserted without reading them back (an import
+        # registers a participant a case).
+        rows_insert(
+            ContactPreference,
+            [
+                ContactPreference(
+                    participant=participant,
+                    field=k,
+                    value=v,
+                    source=source,
+                    stated_at=now,
+                    recorded_by=user_of(actor),
+                )
+                for k, v in prefs.items()
+            ],
         )
         audit_record(actor=actor, action="participant.created", at=now, obj=participant)
     return participant
