@@ -19,7 +19,6 @@ from django.db.models import Count, Max
 
 from eapcase.audit.keys import audit_key
 from eapcase.audit.models import AuditChainHead, AuditEvent
-from eapcase.core.rowupdate import rows_insert
 
 GENESIS = "0" * 64
 
@@ -173,10 +172,9 @@ def audit_gathered() -> Iterator[None]:
     updated once and the rows inserted in one statement, instead of three statements a row.
     The rows are the ones `audit_record` would have written one by one (same columns, same
     chain). The head is held from the block's end to the commit only. A row returned inside
-    the block never gets its id (inserted by `rows_insert`, which reads no key back). An
-    exception in the block writes none of them; so the block is for a write that ends at any
-    exception (`cases.record.historical_writes`): a row recorded in a savepoint that rolls
-    back while the block goes on would still be written."""
+    the block is not saved yet (no id). An exception in the block writes none of them; so the
+    block is for a write that ends at any exception (`cases.record.historical_writes`): a row
+    recorded in a savepoint that rolls back while the block goes on would still be written."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_gathered must run inside the service's transaction")
     rows: list[AuditEvent] = []
@@ -194,7 +192,7 @@ def audit_gathered() -> Iterator[None]:
     for row in rows:
         row.previous_hash = previous
         row.hash = previous = row_digest(row, previous)
-    rows_insert(AuditEvent, rows)
+    AuditEvent.objects.bulk_create(rows)
     head.hash = previous
     head.count += len(rows)
     head.save(update_fields=["hash", "count"])
