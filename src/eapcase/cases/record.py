@@ -723,13 +723,9 @@ def compliance_refresh(
     _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS, fresh=fresh)
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
-    if columns:
+    if columns or state_changed or evaluation.next_change_at != case.reevaluate_at:
         Case.objects.filter(pk=case.pk).update(
-            reevaluate_at=evaluation.next_change_at, engine_state=engine_state, **columns
-        )
-    elif state_changed or evaluation.next_change_at != case.reevaluate_at:
-        Case.objects.filter(pk=case.pk).update(
-            reevaluate_at=evaluation.next_change_at, engine_state=engine_state
+            reevaluate_at=evaluation.next_change_at, engine_state=engine_state, **(columns or {})
         )
         case.reevaluate_at = evaluation.next_change_at
         case.engine_state = engine_state
