@@ -1,6 +1,6 @@
-"""Rows updated by primary key in one statement (core.rowupdate): the database holds what
-Django's `bulk_update` would have written, datetimes, nulls, text and JSON included, and only the
-rows given change."""
+"""Rows updated by primary key, or inserted, in one statement (core.rowupdate): the database
+holds what Django's `bulk_update` or `bulk_create` would have written, datetimes, nulls, text and
+JSON included, and only the rows given change."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from eapcase.cases.models import Case
-from eapcase.core.rowupdate import rows_update
+from eapcase.cases.models import Case, CaseEvent
+from eapcase.core.rowupdate import rows_insert, rows_update
 from tests.factories import open_case
 
 FIELDS = ("reevaluate_at", "opened_at", "last_summary", "benefit_sessions", "engine_state")
@@ -71,3 +71,63 @@ def test_nothing_given_writes_nothing_and_the_key_is_refused() -> None:
     case = open_case()
     with pytest.raises(ValueError, match="non-key"):
         rows_update(Case, [case], ["id"])
+
+
+def _events(case: Case, tag: str) -> list[CaseEvent]:
+    at = case.opened_at
+    return [
+        CaseEvent(
+            case=case,
+            seq=n + 1,
+            event_id=f"{tag}{n}",
+            type="note",
+            at=at + timedelta(hours=n, microseconds=n * 7),
+            by="" if n == 0 else f"ann 'quoted' ü{n}",
+            fields={"summary": f"said <{n}>", "list": [n, None], "nested": {"é": True}},
+            recorded_at=at + timedelta(days=1, microseconds=3),
+            hash=f"{n:064x}",
+        )
+        for n in range(3)
+    ]
+
+
+def _stored_events(case: Case) -> list[dict[str, Any]]:
+    rows = CaseEvent.objects.filter(case=case).order_by("seq").values()
+    return [{k: v for k, v in row.items() if k not in ("id", "case_id")} for row in rows]
+
+
+@pytest.mark.django_db
+def test_inserted_rows_hold_what_bulk_create_writes() -> None:
+    ours, theirs = open_case(), open_case()
+    # Both cases opened at the same instant: the rows differ only in their case.
+    theirs.opened_at = ours.opened_at
+    with CaptureQueriesContext(connection) as ctx:
+        assert rows_insert(CaseEvent, _events(ours, "e")) == 3
+    assert len(ctx.captured_queries) == 1  # one statement, run once a row
+    assert len(_stored_events(ours)) == 3
+    CaseEvent.objects.bulk_create(_events(theirs, "e"))
+    assert _stored_events(ours) == _stored_events(theirs)
+
+
+@pytest.mark.django_db
+@isolate_apps("eapcase.cases")
+def test_nothing_inserted_writes_nothing_and_a_stamped_or_chosen_key_is_refused() -> None:
+    class Stamped(models.Model):  # noqa: DJ008
+        at = models.DateTimeField(auto_now_add=True)
+
+        class Meta:
+            app_label = "cases"
+
+    class Keyed(models.Model):  # noqa: DJ008
+        code = models.CharField(max_length=10, primary_key=True)
+
+        class Meta:
+            app_label = "cases"
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert rows_insert(CaseEvent, []) == 0
+        with pytest.raises(ValueError, match="auto_now"):
+            rows_insert(Stamped, [Stamped()])
+        with pytest.raises(ValueError, match="automatic key"):
+            rows_insert(Keyed, [Keyed(code="x")])
+    assert ctx.captured_queries == []

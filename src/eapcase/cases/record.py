@@ -24,7 +24,7 @@ from eapcase.cases.models import Case, CaseEvent, CaseVersion, Finding, Obligati
 from eapcase.cases.notices import NoticeInputs
 from eapcase.core.errors import Conflict, ServiceError
 from eapcase.core.prepared import PreparedObjects, PreparedQuery
-from eapcase.core.rowupdate import rows_update
+from eapcase.core.rowupdate import rows_insert, rows_update
 from eapcase.notifications import timing
 from eapcase.policy import events, history
 
@@ -315,8 +315,11 @@ class HistoricalWrite(CaseWrite):
         and audit: one row per author naming (and sealing) that author's events."""
         case, now = self.case, self.now
         self._check_references()
-        CaseEvent.objects.bulk_create(self.events)
-        Case.objects.filter(pk=case.pk).update(event_seq=case.event_seq, version=F("version") + 1)
+        # Inserted without reading their keys back: nothing uses them (`rows_insert`).
+        rows_insert(CaseEvent, self.events)
+        # The case row's new sequence and version go in with the refresh's own update of the
+        # row below (one UPDATE a case instead of two), or alone when there is no refresh.
+        counters = {"event_seq": case.event_seq, "version": F("version") + 1}
         case.version += 1
         action = self.actions[0] if len(self.actions) == 1 else HISTORY_IMPORTED
         ids = [e.event_id for e in self.events]
@@ -336,7 +339,11 @@ class HistoricalWrite(CaseWrite):
         if self.events or bridge.stored_evaluation(case.engine_state) is None:
             # A case new to this batch: its history is the events in hand, not read back.
             rows = None if self.stored else sorted(self.events, key=lambda e: (e.at, e.seq))
-            self.evaluation = compliance_refresh(case=case, now=now, rows=rows, fresh=self.fresh)
+            self.evaluation = compliance_refresh(
+                case=case, now=now, rows=rows, fresh=self.fresh, columns=counters
+            )
+        else:
+            Case.objects.filter(pk=case.pk).update(**counters)
         # One audit row per author, in the order they first wrote, naming their events.
         by_author: dict[str, tuple[Actor, list[CaseEvent]]] = {}
         for event in self.events:
@@ -492,6 +499,21 @@ def historical_row(case: Case, model: type, event_id: Any) -> Any:
     batch = _batch.get()
     assert batch is not None  # in_historical_batch
     return batch.writes[case.pk].rows.get((model, event_id))
+
+
+def historical_rows(case: Case, model: type) -> list[Any] | None:
+    """The rows of `model` the running batch's services wrote for `case` (`historical_row_keep`),
+    when the batch opened `case` (`HistoricalBatch.opening`): then nothing of the case was
+    stored before the batch, and these are all of its rows of `model` that carry an event id.
+    None otherwise (a case not in a batch, or one with rows stored before it): read them."""
+    if not in_historical_batch(case):
+        return None
+    batch = _batch.get()
+    assert batch is not None  # in_historical_batch
+    write = batch.writes[case.pk]
+    if not write.fresh:
+        return None
+    return [row for (kind, _event_id), row in write.rows.items() if kind is model]
 
 
 def lock_case(case: Case) -> Case:
@@ -656,6 +678,7 @@ def compliance_refresh(
     rows: list[CaseEvent] | None = None,
     fresh: bool = False,
     breached_before: set[tuple[str, str]] | None = None,
+    columns: dict[str, Any] | None = None,
 ) -> Any:
     """Ask the engine about the whole case history and bring the stored obligations and
     findings in line with its answer, writing only the rows that differ (issue #16 item 2).
@@ -663,7 +686,9 @@ def compliance_refresh(
     history in order (at, seq) when the caller holds it already; read otherwise. `fresh`: the
     case was opened in the caller's transaction and never refreshed, so it has no obligations
     or findings to read. `breached_before`, when given, receives the (rule, trigger) of the
-    obligations that were breached before the refresh, from the stored rows it reads anyway."""
+    obligations that were breached before the refresh, from the stored rows it reads anyway.
+    `columns`: further columns of the case row to set, in the same UPDATE as the engine's
+    derived state (a historical batch's sequence and version), which is then always made."""
     if rows is None:
         rows = _HISTORY.objects(case=case.pk)
     evaluation = bridge.evaluate_case(case, rows, now)
@@ -725,9 +750,9 @@ def compliance_refresh(
     _sync_rows(Finding, case, findings, ("rule", "event_id"), _FINDING_FIELDS, fresh=fresh)
     # The engine's derived state (ledger, risk, consent, open outreach) is kept on the case
     # row, so that pages show it without replaying the history.
-    if state_changed or evaluation.next_change_at != case.reevaluate_at:
+    if columns or state_changed or evaluation.next_change_at != case.reevaluate_at:
         Case.objects.filter(pk=case.pk).update(
-            reevaluate_at=evaluation.next_change_at, engine_state=engine_state
+            reevaluate_at=evaluation.next_change_at, engine_state=engine_state, **(columns or {})
         )
         case.reevaluate_at = evaluation.next_change_at
         case.engine_state = engine_state
@@ -828,7 +853,8 @@ def _sync_rows(
         # Not `bulk_update`: its CASE WHEN per column and row costs more than the write.
         rows_update(model, changed, [*fields, *stamped])
     if new:
-        model.objects.bulk_create(new)
+        # Their keys are not read back: the next refresh reads the stored rows (`rows_insert`).
+        rows_insert(model, new)
     return bool(stored)
 
 
