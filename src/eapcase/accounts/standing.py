@@ -7,7 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from eapcase.accounts.choices import PARTNER_ROLES, WPO_ROLES, Role
+from eapcase.accounts.models import Membership
+from eapcase.core.prepared import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,17 @@ class Standing:
 _NOBODY = Standing(frozenset(), {}, frozenset())
 
 
+def _active_memberships(user: int) -> QuerySet[Membership, tuple[str, int | None, int | None]]:
+    return Membership.objects.filter(user_id=user, active=True).values_list(
+        "role", "partner_id", "provider_id"
+    )
+
+
+# Every page of a signed-in user reads this (the navigation, the access gate): compiled once
+# per process (core.prepared), not at every request (ADR 0046, addendum of branch load3).
+_ACTIVE_MEMBERSHIPS = PreparedQuery(_active_memberships)
+
+
 def standing_of(user: Any) -> Standing:
     """The user's memberships, read once per request (cached on the user object)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -38,9 +53,7 @@ def standing_of(user: Any) -> Standing:
     wpo: set[str] = set()
     partners: dict[int, set[str]] = {}
     providers: set[int] = set()
-    for role, partner_id, provider_id in user.memberships.filter(active=True).values_list(
-        "role", "partner_id", "provider_id"
-    ):
+    for role, partner_id, provider_id in _ACTIVE_MEMBERSHIPS.rows(user=user.pk):
         if role in WPO_ROLES:
             wpo.add(role)
         elif role in PARTNER_ROLES and partner_id is not None:
