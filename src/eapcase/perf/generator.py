@@ -879,7 +879,11 @@ def _drop_indexes(tables: list[str]) -> list[str]:
 
 def _create_indexes(raw: Any, vendor: str, indexes: list[str]) -> None:
     if vendor == "sqlite":
-        raw.execute("PRAGMA threads=4")  # SQLite's sorter may use helper threads
+        # A small page cache: SQLite's sorter then merges sorted runs instead of inserting
+        # into a large cached b-tree, 20-30% less CPU an index (ADR 0047; measured on the
+        # events' (case, at, seq) index at 1,000,000 cases: 7.3-8.7 s with 200 MB, 5.9-6.2
+        # with 16 MB). `PRAGMA threads` gave the sorter no helper thread here: not set.
+        raw.execute("PRAGMA cache_size=-16000")
     else:
         raw.execute("SET maintenance_work_mem TO '512MB'")
     for sql in indexes:
