@@ -28,9 +28,12 @@ def debug_off(settings: Any) -> None:
 
 
 def _page(response: Any) -> str:
-    """The page without its per-request CSRF token and without the address the session warning
-    returns to (the path asked for, which the user typed), so two renderings can be compared."""
+    """The page without its per-request CSRF token, without the address the session warning
+    returns to (the path asked for, which the user typed) and without the session's seconds
+    left (they fall as the clock runs: two requests a second apart differ there), so two
+    renderings can be compared."""
     page = re.sub(r'"X-CSRFToken": "[^"]*"', '"X-CSRFToken": ""', response.content.decode())
+    page = re.sub(r'data-session-seconds="\d+"', "data-session-seconds", page)
     page = re.sub(r'name="next" value="[^"]*"', 'name="next"', page)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', page)
 
