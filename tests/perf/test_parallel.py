@@ -65,7 +65,11 @@ def test_a_failing_worker_stops_the_run_with_its_error(tmp_path: Path) -> None:
     with pytest.raises(parallel.WorkerFailed, match="task five cannot be built"):
         _run(tmp_path, 40, build)
     order = [int(x) for x in (tmp_path / "written").read_text().split()]
-    assert order == list(range(5))  # nothing after the failed task is written
+    # What was written is the tasks' own order from the first, and nothing from the failed
+    # task on. How many of the tasks before it got written depends on the moment: a worker
+    # still waiting for its turn when the failure is announced stops without writing.
+    assert order == list(range(len(order)))
+    assert len(order) <= 5
 
 
 def test_a_baton_passes_from_each_task_to_the_next_in_order(tmp_path: Path) -> None:
